@@ -1,0 +1,155 @@
+//! The `[data]` section of an experiment file: what to read, which columns play which part, and
+//! how to clean, encode, scale and split them. Every optional key has a default a user would
+//! expect, and unknown keys are rejected so that a typo never passes silently.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::DataError;
+
+/// The `[data]` section as written in the experiment file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataConfig {
+    /// The CSV file, relative to the directory `kiln` runs in.
+    pub path: PathBuf,
+    /// The column to predict.
+    pub target: String,
+    /// Feature columns; by default every column but the target and `drop`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<String>>,
+    /// Columns to ignore.
+    #[serde(default)]
+    pub drop: Vec<String>,
+    /// Numeric columns whose values are category codes, to be one-hot encoded.
+    #[serde(default)]
+    pub categorical: Vec<String>,
+    /// Feature scaling, fitted on the training rows only.
+    #[serde(default)]
+    pub scale: Scale,
+    /// What to do with missing cells.
+    #[serde(default)]
+    pub missing: MissingPolicy,
+    /// With `missing = "impute"`: add a 0/1 column per numeric feature that had missing cells.
+    #[serde(default)]
+    pub missing_indicator: bool,
+    /// Cell texts that mean "missing", besides the empty cell (e.g. `["NA", "?"]`).
+    #[serde(default)]
+    pub na_values: Vec<String>,
+    /// Keep at most this many categories per text column (the most frequent); the rest become
+    /// `other`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_categories: Option<usize>,
+    /// What `predict` does with a category never seen in training.
+    #[serde(default)]
+    pub unknown: UnknownPolicy,
+    /// How rows are split into train, valid and test.
+    #[serde(default)]
+    pub split: SplitConfig,
+}
+
+/// Feature scaling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scale {
+    /// Leave the features as they are.
+    #[default]
+    None,
+    /// Subtract the mean, divide by the standard deviation.
+    Standard,
+    /// Map the training range onto [0, 1].
+    Minmax,
+}
+
+/// What to do with a missing cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MissingPolicy {
+    /// Stop with an error naming the cell.
+    #[default]
+    Error,
+    /// Skip rows with a missing feature or target.
+    Drop,
+    /// Fill features with the training rows' median (numbers) or most frequent value (text);
+    /// rows with a missing target are skipped.
+    Impute,
+}
+
+/// What `predict` does with a category never seen in training.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnknownPolicy {
+    /// Stop with an error naming the cell.
+    #[default]
+    Error,
+    /// Encode it as all zeros.
+    Ignore,
+}
+
+/// How rows are split into train, valid and test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SplitConfig {
+    /// Share of rows for validation, in [0, 1).
+    #[serde(default)]
+    pub valid: f64,
+    /// Share of rows for the test, in [0, 1).
+    #[serde(default)]
+    pub test: f64,
+    /// Keep class proportions in every split (classification only).
+    #[serde(default = "default_true")]
+    pub stratify: bool,
+    /// The shuffle seed; by default the experiment's seed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// A CSV file with a `row_index` column: the 0-based data rows that form the test split
+    /// (for comparing with a reference on the very same rows). Overrides `test`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_rows: Option<PathBuf>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl Default for SplitConfig {
+    fn default() -> Self {
+        Self { valid: 0.0, test: 0.0, stratify: true, seed: None, test_rows: None }
+    }
+}
+
+impl DataConfig {
+    /// Checks every value that serde cannot: ranges and cross-key rules.
+    pub fn validate(&self) -> Result<(), DataError> {
+        let bad = |key: &str, reason: String| {
+            Err(DataError::InvalidConfig { key: key.to_string(), reason })
+        };
+        for (key, share) in [("split.valid", self.split.valid), ("split.test", self.split.test)] {
+            if !share.is_finite() || !(0.0..1.0).contains(&share) {
+                return bad(key, format!("expected a share in [0, 1), found {share}"));
+            }
+        }
+        if self.split.valid + self.split.test >= 1.0 {
+            return bad(
+                "split",
+                format!(
+                    "valid + test = {} leaves no training rows; keep the sum below 1",
+                    self.split.valid + self.split.test
+                ),
+            );
+        }
+        if self.max_categories == Some(0) {
+            return bad("max_categories", "expected at least 1".into());
+        }
+        if let Some(features) = &self.features {
+            if features.is_empty() {
+                return bad("features", "the list is empty; name at least one column".into());
+            }
+            if features.contains(&self.target) {
+                return bad("features", format!("the target `{}` cannot also be a feature", self.target));
+            }
+        }
+        Ok(())
+    }
+}

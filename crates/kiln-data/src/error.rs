@@ -1,0 +1,174 @@
+//! The one error type of `kiln-data`: every variant says which file, line or key went wrong and
+//! what to do about it, because the message is what a user sees.
+
+use std::path::PathBuf;
+
+/// What went wrong while reading or preparing a table.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DataError {
+    /// The file could not be opened or read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+    /// The file has no header line at all.
+    #[error("{path} is empty: expected a header line naming the columns, then one row per line")]
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file has a header but no data rows.
+    #[error("no rows in {path}: it has a header line but no data")]
+    NoRows {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The header is malformed: an empty or repeated column name.
+    #[error("{path}, line 1: {reason}")]
+    BadHeader {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A row has a different number of cells from the header.
+    #[error("{path}, line {line}: expected {expected} cells as in the header, found {found}")]
+    Ragged {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// Cells in the header.
+        expected: usize,
+        /// Cells in this row.
+        found: usize,
+    },
+    /// A low-level CSV fault (bad UTF-8, say).
+    #[error("{path}, line {line}: {reason}")]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// What the CSV reader said.
+        reason: String,
+    },
+    /// A named column is not in the file.
+    #[error("{path}: no column `{column}` (named by {key}){suggestion}; the columns are: {found}")]
+    MissingColumn {
+        /// The file.
+        path: PathBuf,
+        /// The column asked for.
+        column: String,
+        /// The config key that asked for it.
+        key: String,
+        /// ", did you mean `x`?" or nothing.
+        suggestion: String,
+        /// The columns the file has, comma separated.
+        found: String,
+    },
+    /// A cell in a numeric column is not a number.
+    #[error(
+        "{path}, line {line}, column `{column}`: `{value}` is not a number (the column is numeric); \
+         fix the cell, leave it empty to mark it missing, or list `{value}` in data.na_values"
+    )]
+    NotANumber {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// Column name.
+        column: String,
+        /// The cell's text.
+        value: String,
+    },
+    /// A cell holds `NaN` or an infinity.
+    #[error(
+        "{path}, line {line}, column `{column}`: `{value}` is not a finite number; \
+         leave the cell empty to mark it missing, or list `{value}` in data.na_values"
+    )]
+    NotFinite {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// Column name.
+        column: String,
+        /// The cell's text.
+        value: String,
+    },
+    /// A missing cell where the policy is `missing = "error"`.
+    #[error(
+        "{path}, line {line}, column `{column}`: the cell is missing; set data.missing = \"impute\" \
+         (median or most frequent value of the training rows) or \"drop\" (skip such rows)"
+    )]
+    MissingCell {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// Column name.
+        column: String,
+    },
+    /// The target column holds text where numbers are needed.
+    #[error("{path}: the target `{column}` must be numeric for {task}, but line {line} holds `{value}`")]
+    TextTarget {
+        /// The file.
+        path: PathBuf,
+        /// Target column.
+        column: String,
+        /// The task that needs numbers.
+        task: String,
+        /// 1-based line number.
+        line: u64,
+        /// The cell's text.
+        value: String,
+    },
+    /// The target has the wrong number of classes for the task.
+    #[error("{path}: the target `{column}` {reason}")]
+    Classes {
+        /// The file.
+        path: PathBuf,
+        /// Target column.
+        column: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A value of the `[data]` section is out of range.
+    #[error("data.{key}: {reason}")]
+    InvalidConfig {
+        /// The key under `[data]`.
+        key: String,
+        /// What was expected.
+        reason: String,
+    },
+    /// A split came out with no rows.
+    #[error("the {split} split is empty: {reason}")]
+    EmptySplit {
+        /// Which split.
+        split: String,
+        /// Why, and what to do.
+        reason: String,
+    },
+    /// Rows given for prediction contain a category never seen in training.
+    #[error(
+        "{path}, line {line}, column `{column}`: category `{value}` was not seen in training \
+         (known: {known}); set data.unknown = \"ignore\" to encode it as all zeros"
+    )]
+    UnknownCategory {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// Column name.
+        column: String,
+        /// The unseen value.
+        value: String,
+        /// The categories seen in training.
+        known: String,
+    },
+}

@@ -1,0 +1,36 @@
+//! `kiln-data`: from a CSV file and the `[data]` section of an experiment to training-ready
+//! matrices, leak-free.
+//!
+//! Everything that is fitted (medians, scales, category levels, class labels) is fitted on the
+//! training rows only and kept in a [`Preprocessor`] and a [`TargetEncoding`], which are saved
+//! with the model so that predictions on raw rows repeat the training-time preprocessing.
+//!
+//! ```no_run
+//! use kiln_data::{DataConfig, TargetKind, prepare};
+//! let config: DataConfig = toml::from_str(r#"path = "data.csv"
+//! target = "y""#).unwrap();
+//! let prepared = prepare(&config, TargetKind::Numeric, 42)?;
+//! println!("{} training rows, {} inputs", prepared.train.x.rows, prepared.train.x.cols);
+//! # Ok::<(), kiln_data::DataError>(())
+//! ```
+
+mod config;
+mod encode;
+mod error;
+mod matrix;
+mod parse;
+mod prepare;
+mod rng;
+mod split;
+mod suggest;
+mod table;
+
+pub use config::{DataConfig, MissingPolicy, Scale, SplitConfig, UnknownPolicy};
+pub use encode::{FeatureEncoding, OTHER, Preprocessor};
+pub use error::DataError;
+pub use matrix::Matrix;
+pub use prepare::{Prepared, Split, TargetEncoding, TargetKind, prepare, prepare_table};
+pub use rng::SeededRng;
+pub use split::{SplitRows, split_rows};
+pub use suggest::{closest, did_you_mean};
+pub use table::Table;

@@ -1,0 +1,116 @@
+//! Train / valid / test splits: random or stratified, seeded, or the test rows read from a file.
+
+use crate::{DataError, SeededRng};
+
+/// Row positions of each split.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SplitRows {
+    /// Training rows.
+    pub train: Vec<usize>,
+    /// Validation rows (may be empty when no validation split was asked for).
+    pub valid: Vec<usize>,
+    /// Test rows (may be empty when no test split was asked for).
+    pub test: Vec<usize>,
+}
+
+/// Splits `rows` (the usable data rows) by the shares `valid` and `test`. With `classes`
+/// (one class index per data row) each class is split on its own, so every split keeps the
+/// class proportions. `fixed_test`, when given, is the test split and `test` is ignored.
+pub fn split_rows(
+    rows: &[usize],
+    valid: f64,
+    test: f64,
+    classes: Option<&[u32]>,
+    fixed_test: Option<&[usize]>,
+    seed: u64,
+) -> Result<SplitRows, DataError> {
+    let mut rng = SeededRng::new(seed);
+    let mut out = SplitRows::default();
+    let (pool, test_share): (Vec<usize>, f64) = match fixed_test {
+        Some(fixed) => {
+            let fixed_set: std::collections::HashSet<usize> = fixed.iter().copied().collect();
+            out.test = rows.iter().copied().filter(|r| fixed_set.contains(r)).collect();
+            (rows.iter().copied().filter(|r| !fixed_set.contains(r)).collect(), 0.0)
+        }
+        None => (rows.to_vec(), test),
+    };
+    // With a fixed test set, `valid` is a share of all rows, taken from what remains.
+    let valid_share = if fixed_test.is_some() && !pool.is_empty() {
+        (valid * rows.len() as f64 / pool.len() as f64).min(0.99)
+    } else {
+        valid
+    };
+    let groups: Vec<Vec<usize>> = match classes {
+        Some(classes) => {
+            let n_classes = pool.iter().map(|&r| classes[r] as usize + 1).max().unwrap_or(0);
+            let mut groups = vec![Vec::new(); n_classes];
+            for &r in &pool {
+                groups[classes[r] as usize].push(r);
+            }
+            groups
+        }
+        None => vec![pool],
+    };
+    for mut group in groups {
+        rng.shuffle(&mut group);
+        let n = group.len() as f64;
+        let n_test = (n * test_share).round() as usize;
+        let n_valid = ((n * valid_share).round() as usize).min(group.len() - n_test.min(group.len()));
+        out.test.extend_from_slice(&group[..n_test]);
+        out.valid.extend_from_slice(&group[n_test..n_test + n_valid]);
+        out.train.extend_from_slice(&group[n_test + n_valid..]);
+    }
+    for split in [&mut out.train, &mut out.valid, &mut out.test] {
+        split.sort_unstable();
+    }
+    let empty = |split: &str, share: f64| DataError::EmptySplit {
+        split: split.to_string(),
+        reason: format!(
+            "{share} of {} usable rows rounds to none; raise the share or use more data",
+            rows.len()
+        ),
+    };
+    if out.train.is_empty() {
+        return Err(empty("train", 1.0 - valid - test));
+    }
+    if valid > 0.0 && out.valid.is_empty() {
+        return Err(empty("valid", valid));
+    }
+    if (test > 0.0 || fixed_test.is_some()) && out.test.is_empty() {
+        return Err(empty("test", test));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stratified_split_keeps_proportions_and_partitions_rows() {
+        // 80 rows of class 0, 20 of class 1.
+        let classes: Vec<u32> = (0..100).map(|i| u32::from(i >= 80)).collect();
+        let rows: Vec<usize> = (0..100).collect();
+        let s = split_rows(&rows, 0.1, 0.2, Some(&classes), None, 42).expect("splits");
+        assert_eq!((s.train.len(), s.valid.len(), s.test.len()), (70, 10, 20));
+        assert_eq!(s.test.iter().filter(|&&r| classes[r] == 1).count(), 4);
+        let mut all: Vec<usize> = [s.train, s.valid, s.test].concat();
+        all.sort_unstable();
+        assert_eq!(all, rows);
+    }
+
+    #[test]
+    fn an_empty_split_is_an_error() {
+        let rows: Vec<usize> = (0..3).collect();
+        let err = split_rows(&rows, 0.0, 0.1, None, None, 1).unwrap_err();
+        assert!(matches!(err, DataError::EmptySplit { .. }), "{err}");
+    }
+
+    #[test]
+    fn fixed_test_rows_are_the_test_split() {
+        let rows: Vec<usize> = (0..10).collect();
+        let s = split_rows(&rows, 0.0, 0.5, None, Some(&[2, 5]), 1).expect("splits");
+        assert_eq!(s.test, [2, 5]);
+        assert_eq!(s.train.len(), 8);
+    }
+}
