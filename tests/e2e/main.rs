@@ -1,1 +1,7 @@
-fn main() {}
+//! End-to-end tests of the `kiln` binary. They live in one test binary so that Burn is linked
+//! once; each module covers one area.
+
+mod common;
+
+mod bad_input;
+mod seed;

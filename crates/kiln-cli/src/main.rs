@@ -1,1 +1,158 @@
-fn main() {}
+//! `kiln`: train, evaluate and use tabular models from a TOML experiment file.
+//!
+//! Exit status: 0 on success, 1 when training failed (diverged), 2 for a usage, config or data
+//! error.
+
+mod device;
+mod devices;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use kiln_train::{Experiment, TrainError};
+
+/// Train, evaluate and use tabular models from a TOML experiment file.
+#[derive(Parser)]
+#[command(name = "kiln", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train the model an experiment file describes and write a run directory.
+    Train {
+        /// The experiment file (TOML).
+        config: PathBuf,
+        /// Compute device, overriding the file's `device`: cpu, ndarray, wgpu, wgpu:N or auto.
+        #[arg(long, env = "KILN_DEVICE")]
+        device: Option<String>,
+        /// Override any key by its dotted path, e.g. `--set train.optimizer.lr=0.01`.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+        /// Where run directories go.
+        #[arg(long, default_value = "runs")]
+        out: PathBuf,
+    },
+    /// Predict raw CSV rows with a trained run.
+    Predict {
+        /// A run directory written by `kiln train`.
+        run_dir: PathBuf,
+        /// CSV rows with the training columns (the target column may be absent).
+        #[arg(long)]
+        input: PathBuf,
+        /// Write the predictions here instead of to stdout.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Compute device.
+        #[arg(long, env = "KILN_DEVICE", default_value = "cpu")]
+        device: String,
+    },
+    /// Metrics of a trained run on labelled CSV rows, as JSON on stdout.
+    Eval {
+        /// A run directory written by `kiln train`.
+        run_dir: PathBuf,
+        /// CSV rows with the training columns and the target.
+        #[arg(long)]
+        data: PathBuf,
+        /// Compute device.
+        #[arg(long, env = "KILN_DEVICE", default_value = "cpu")]
+        device: String,
+    },
+    /// List the compute backends compiled in and the devices they can reach.
+    Devices,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // A closed stdout (`kiln … | head`) is not an error worth a message.
+            if error.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {error:#}");
+            let failed_run = matches!(error.downcast_ref::<TrainError>(), Some(TrainError::Diverged { .. }));
+            ExitCode::from(if failed_run { 1 } else { 2 })
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match cli.command {
+        Command::Train { config, device, overrides, out } => {
+            let mut experiment = Experiment::load(&config, &overrides)?;
+            if let Some(device) = device {
+                experiment.device = device;
+            }
+            let chosen = device::open(&experiment.device)?;
+            writeln!(stdout, "device: {}", chosen.description)?;
+            let mut write_error = None;
+            let mut log = |line: &str| {
+                if write_error.is_none()
+                    && let Err(e) = writeln!(stdout, "{line}")
+                {
+                    write_error = Some(e);
+                }
+            };
+            let report = kiln_train::train(&experiment, &chosen.device, &out, &mut log)?;
+            if let Some(e) = write_error {
+                return Err(e.into());
+            }
+            print_summary(&mut stdout, &report)?;
+            writeln!(stdout, "run: {}", report.run_dir.display())?;
+        }
+        Command::Predict { run_dir, input, output, device } => {
+            let chosen = device::open(&device)?;
+            let csv = kiln_train::predict_file(&run_dir, &input, &chosen.device)?;
+            match output {
+                Some(path) => kiln_train::write_atomic(&path, &csv.bytes)
+                    .with_context(|| format!("writing predictions to {}", path.display()))?,
+                None => stdout.write_all(&csv.bytes)?,
+            }
+        }
+        Command::Eval { run_dir, data, device } => {
+            let chosen = device::open(&device)?;
+            let metrics = kiln_train::eval_file(&run_dir, &data, &chosen.device)?;
+            writeln!(stdout, "{}", serde_json::to_string_pretty(&metrics)?)?;
+        }
+        Command::Devices => write!(stdout, "{}", devices::report())?,
+    }
+    stdout.flush()?;
+    Ok(())
+}
+
+fn print_summary(out: &mut impl Write, report: &kiln_train::RunReport) -> Result<()> {
+    let trained = if report.epochs > 0 { format!("{} epochs", report.epochs) } else { "exact solve".into() };
+    writeln!(out, "fitted in {:.3} s ({trained})", report.fit_seconds)?;
+    for split in ["train", "valid", "test"] {
+        let Some(metrics) = report.metrics.get(split).and_then(|m| m.as_object()) else { continue };
+        let shown: Vec<String> = metrics
+            .iter()
+            .filter_map(|(k, v)| v.as_f64().map(|v| format!("{k} {v:.4}")))
+            .collect();
+        writeln!(out, "{split:>5}: {}", shown.join(", "))?;
+    }
+    if let Some(c) = report.metrics.get("coefficients") {
+        writeln!(out, "coefficients: {c}")?;
+    }
+    // Show a short prediction file in full; point at a long one.
+    let path = report.run_dir.join("predictions.csv");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        if text.lines().count() <= 21 {
+            writeln!(out, "predictions:")?;
+            for line in text.lines() {
+                writeln!(out, "  {line}")?;
+            }
+        } else {
+            writeln!(out, "predictions: {}", Path::new(&path).display())?;
+        }
+    }
+    Ok(())
+}

@@ -1,1 +1,28 @@
-//! kiln-train
+//! `kiln-train`: experiments from a TOML file to a run directory.
+//!
+//! - [`Experiment`]: the experiment file, strictly parsed and validated, with `--set` overrides.
+//! - [`train`]: prepare the data, fit (gradient descent or exact least squares), evaluate,
+//!   predict, and write the run directory atomically.
+//! - [`predict_file`] and [`eval_file`]: use a saved run on new rows.
+//! - [`metrics`]: regression and classification metrics, checked against hand calculations.
+
+pub mod metrics;
+
+mod bundle;
+mod config;
+mod error;
+mod experiment;
+mod files;
+mod fit;
+mod optimizer;
+mod overrides;
+mod plot;
+mod task;
+
+pub use bundle::{BUNDLE_FORMAT, Bundle, BundleInfo};
+pub use config::{Experiment, OptimizerConfig, OptimizerKind, PredictConfig, Solver, TrainConfig};
+pub use error::TrainError;
+pub use experiment::{PredictionCsv, RunReport, eval_file, predict_file, predictions_csv, score, train};
+pub use files::write_atomic;
+pub use fit::{EpochRecord, FitSettings, fit};
+pub use task::Predictions;

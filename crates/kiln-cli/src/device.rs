@@ -1,0 +1,107 @@
+//! `--device` names → Burn devices. Asking for a device that is not compiled in or not present
+//! is an error that says what is available; kiln never falls back to the CPU silently.
+
+use anyhow::{Result, bail};
+use burn::prelude::*;
+
+/// The backends compiled into this binary, for messages and `kiln devices`.
+pub fn compiled() -> Vec<&'static str> {
+    let mut names = vec!["cpu"];
+    if cfg!(feature = "ndarray") {
+        names.push("ndarray");
+    }
+    if cfg!(feature = "wgpu") {
+        names.push("wgpu");
+    }
+    names
+}
+
+/// A device ready to use, with a one-line description of what it is.
+pub struct Chosen {
+    /// The Burn device.
+    pub device: Device,
+    /// What was chosen, for the log (`cpu (flex)`, `wgpu: NVIDIA H200 …`).
+    pub description: String,
+}
+
+/// Opens the device named `name`: `cpu`, `ndarray`, `wgpu`, `wgpu:N` or `auto`.
+pub fn open(name: &str) -> Result<Chosen> {
+    let (backend, index) = match name.split_once(':') {
+        Some((b, i)) => {
+            let index: usize = i.parse().map_err(|_| {
+                anyhow::anyhow!("device `{name}`: `{i}` is not an adapter number (try `wgpu:0`)")
+            })?;
+            (b, Some(index))
+        }
+        None => (name, None),
+    };
+    match backend {
+        "cpu" | "flex" if index.is_none() => {
+            Ok(Chosen { device: Device::flex(), description: "cpu (Burn flex backend)".into() })
+        }
+        "ndarray" if index.is_none() => open_ndarray(),
+        "wgpu" | "gpu" => open_wgpu(index),
+        "auto" => match open_wgpu(None) {
+            Ok(mut chosen) => {
+                chosen.description = format!("auto → {}", chosen.description);
+                Ok(chosen)
+            }
+            Err(gpu_error) => {
+                let mut chosen = open("cpu")?;
+                chosen.description = format!("auto → {} (no GPU: {gpu_error:#})", chosen.description);
+                Ok(chosen)
+            }
+        },
+        "cuda" => bail!(
+            "device `cuda` is not available: Burn's CUDA backend cannot be built here (its build \
+             downloads a prebuilt LLVM). On NVIDIA cards use `--device wgpu`, which runs through \
+             the Vulkan driver{}",
+            if cfg!(feature = "wgpu") { "" } else { " (build kiln with `--features wgpu`)" }
+        ),
+        _ => bail!(
+            "unknown device `{name}`; this kiln has: {} (plus `auto`){}",
+            compiled().join(", "),
+            kiln_data::did_you_mean(backend, ["cpu", "ndarray", "wgpu", "auto", "cuda"])
+        ),
+    }
+}
+
+#[cfg(feature = "ndarray")]
+fn open_ndarray() -> Result<Chosen> {
+    #[allow(deprecated)]
+    let device = Device::ndarray();
+    Ok(Chosen { device, description: "ndarray (Burn's older CPU backend, deprecated upstream)".into() })
+}
+
+#[cfg(not(feature = "ndarray"))]
+fn open_ndarray() -> Result<Chosen> {
+    bail!("device `ndarray` is not compiled into this kiln; rebuild with `--features ndarray`, or use `cpu`")
+}
+
+#[cfg(feature = "wgpu")]
+fn open_wgpu(index: Option<usize>) -> Result<Chosen> {
+    use burn::tensor::wgpu::WgpuBackend;
+    let kind = match index {
+        None => DeviceKind::DefaultDevice,
+        Some(i) => DeviceKind::DiscreteGpu(i),
+    };
+    // Pin Vulkan: wgpu's automatic choice falls back to OpenGL, where training deadlocks.
+    let device = Device::wgpu_options()
+        .device_kind(kind)
+        .graphics_api(WgpuBackend::Vulkan)
+        .init()
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "device `wgpu{}` is not available: {e}. Run `kiln devices` to see what this \
+                 machine has and what is missing",
+                index.map(|i| format!(":{i}")).unwrap_or_default()
+            )
+        })?;
+    let name = device.identity().map_or_else(|| "unknown adapter".to_string(), |id| id.name);
+    Ok(Chosen { device, description: format!("wgpu (Vulkan): {name}") })
+}
+
+#[cfg(not(feature = "wgpu"))]
+fn open_wgpu(_index: Option<usize>) -> Result<Chosen> {
+    bail!("device `wgpu` is not compiled into this kiln; rebuild with `cargo build --release --features wgpu`")
+}

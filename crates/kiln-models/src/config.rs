@@ -1,0 +1,68 @@
+//! The `[model]` section: which kind of model, and its shape. Keys that only some kinds use
+//! (`hidden`, `activation`, `dropout`) are rejected for the others, so that a setting never
+//! silently does nothing.
+
+use serde::{Deserialize, Serialize};
+
+/// The `[model]` section as written in the experiment file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// The model kind: `linear`, `logistic`, `softmax` or `mlp` (or one a user registered).
+    pub kind: String,
+    /// What the model predicts; by default it follows from the kind and the target column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<Task>,
+    /// Hidden layer widths (`mlp`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hidden: Option<Vec<usize>>,
+    /// Hidden activation (`mlp`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activation: Option<Activation>,
+    /// Dropout probability after each hidden activation (`mlp`), in [0, 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropout: Option<f64>,
+}
+
+/// What a model predicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Task {
+    /// A number.
+    Regression,
+    /// One of two classes.
+    Binary,
+    /// One of several classes.
+    Multiclass,
+}
+
+impl Task {
+    /// Whether the target is a class label.
+    pub fn is_classification(self) -> bool {
+        self != Self::Regression
+    }
+
+    /// How many outputs the network needs for `n_classes` classes.
+    pub fn outputs(self, n_classes: usize) -> usize {
+        match self {
+            Self::Regression | Self::Binary => 1,
+            Self::Multiclass => n_classes,
+        }
+    }
+}
+
+/// A hidden-layer activation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Activation {
+    /// max(0, x).
+    Relu,
+    /// 1 / (1 + e^-x).
+    Sigmoid,
+    /// tanh(x).
+    Tanh,
+    /// Gaussian error linear unit.
+    Gelu,
+    /// max(0.01 x, x).
+    LeakyRelu,
+}

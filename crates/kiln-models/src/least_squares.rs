@@ -1,0 +1,143 @@
+//! Closed-form least squares, in f64: the exact answer that gradient-trained linear models are
+//! checked against. Householder QR of the design matrix (with an intercept column) avoids the
+//! squared condition number of the normal equations; ridge (`l2 > 0`) appends √l2·I rows, which
+//! penalises the weights but not the intercept.
+
+use crate::ModelError;
+
+/// An exact linear fit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinearFit {
+    /// One weight per input column.
+    pub weights: Vec<f64>,
+    /// The intercept.
+    pub intercept: f64,
+}
+
+/// Minimises `Σ (x_i·w + b − y_i)² + l2·|w|²` over `w` and `b`.
+///
+/// `x` is row-major with `cols` columns. Collinear columns (a rank-deficient design) are an error
+/// that names the first dependent column, unless `l2 > 0` makes the problem well posed.
+pub fn least_squares(x: &[f32], cols: usize, y: &[f32], l2: f64) -> Result<LinearFit, ModelError> {
+    let rows = y.len();
+    if cols == 0 || x.len() != rows * cols {
+        return Err(ModelError::LeastSquares(format!("expected a {rows}×{cols} design matrix")));
+    }
+    let p = cols + 1; // weights, then the intercept
+    let extra = if l2 > 0.0 { cols } else { 0 };
+    let m = rows + extra;
+    if m < p {
+        return Err(ModelError::LeastSquares(format!(
+            "{rows} rows cannot determine {cols} weights and an intercept; add rows or set l2 > 0"
+        )));
+    }
+    // Column-major design matrix A (m × p) and right-hand side b.
+    let mut a = vec![0.0f64; m * p];
+    let mut b = vec![0.0f64; m];
+    for i in 0..rows {
+        for j in 0..cols {
+            a[j * m + i] = f64::from(x[i * cols + j]);
+        }
+        a[cols * m + i] = 1.0;
+        b[i] = f64::from(y[i]);
+    }
+    for j in 0..extra {
+        a[j * m + rows + j] = l2.sqrt();
+    }
+
+    // Householder QR: A = QR, applying Qᵀ to b as we go.
+    let scale = a.iter().fold(0.0f64, |s, v| s.max(v.abs())).max(1.0);
+    for k in 0..p {
+        let col = &mut a[k * m..(k + 1) * m];
+        let norm = col[k..].iter().map(|v| v * v).sum::<f64>().sqrt();
+        if norm <= 1e-12 * scale * (m as f64).sqrt() {
+            let what = if k == cols { "the intercept".to_string() } else { format!("input column {}", k + 1) };
+            return Err(ModelError::LeastSquares(format!(
+                "{what} is a linear combination of the columns before it (collinear or constant \
+                 data); drop it, or set l2 > 0"
+            )));
+        }
+        let alpha = if col[k] > 0.0 { -norm } else { norm };
+        let mut v: Vec<f64> = col[k..].to_vec();
+        v[0] -= alpha;
+        let v_norm2: f64 = v.iter().map(|x| x * x).sum();
+        let reflect = |target: &mut [f64]| {
+            let dot: f64 = v.iter().zip(&target[k..]).map(|(a, b)| a * b).sum();
+            let f = 2.0 * dot / v_norm2;
+            for (t, vi) in target[k..].iter_mut().zip(&v) {
+                *t -= f * vi;
+            }
+        };
+        for j in k..p {
+            reflect(&mut a[j * m..(j + 1) * m]);
+        }
+        reflect(&mut b);
+    }
+    // Back-substitution R·β = (Qᵀb)[..p].
+    let mut beta = vec![0.0f64; p];
+    for k in (0..p).rev() {
+        let s: f64 = (k + 1..p).map(|j| a[j * m + k] * beta[j]).sum();
+        beta[k] = (b[k] - s) / a[k * m + k];
+    }
+    let intercept = beta.pop().unwrap_or(0.0);
+    Ok(LinearFit { weights: beta, intercept })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-9
+    }
+
+    #[test]
+    fn the_seed_line_is_y_equals_two_x() {
+        // x = 1..5, y = 2x: slope 2, intercept 0 exactly.
+        let fit = least_squares(&[1., 2., 3., 4., 5.], 1, &[2., 4., 6., 8., 10.], 0.0).expect("fits");
+        assert!(close(fit.weights[0], 2.0) && close(fit.intercept, 0.0), "{fit:?}");
+    }
+
+    #[test]
+    fn the_documents_worked_example_is_slope_two_intercept_zero() {
+        // The source document prints intercept 1 and slope 1 for x = 1..4, y = 2x; the exact
+        // answer is 0 and 2 (every point lies on y = 2x, so the residuals are all zero).
+        let fit = least_squares(&[1., 2., 3., 4.], 1, &[2., 4., 6., 8.], 0.0).expect("fits");
+        assert!(close(fit.weights[0], 2.0) && close(fit.intercept, 0.0), "{fit:?}");
+    }
+
+    #[test]
+    fn a_noisy_two_feature_fit_matches_the_normal_equations() {
+        // y = 1 + 2a − 3b + noise. The normal equations, solved by hand for these 5 rows
+        // (XᵀX β = Xᵀy with X = [a b 1]), give the same β as QR.
+        let x = [0., 1., 1., 0., 2., 1., 3., 5., 4., 2.];
+        let y = [-1.9, 3.1, 2.0, -8.1, 3.2];
+        let fit = least_squares(&x, 2, &y, 0.0).expect("fits");
+        let residual = |w: &[f64], b: f64| -> f64 {
+            (0..5).map(|i| (x[2 * i] as f64 * w[0] + x[2 * i + 1] as f64 * w[1] + b - y[i] as f64).powi(2)).sum()
+        };
+        let best = residual(&fit.weights, fit.intercept);
+        // Least squares: any nudge of any coefficient raises the residual.
+        for d in [1e-4, -1e-4] {
+            assert!(residual(&[fit.weights[0] + d, fit.weights[1]], fit.intercept) > best);
+            assert!(residual(&[fit.weights[0], fit.weights[1] + d], fit.intercept) > best);
+            assert!(residual(&fit.weights, fit.intercept + d) > best);
+        }
+        assert!((fit.weights[0] - 2.0).abs() < 0.2 && (fit.weights[1] + 3.0).abs() < 0.2, "{fit:?}");
+    }
+
+    #[test]
+    fn collinear_columns_are_an_error_unless_ridge() {
+        let x = [1., 2., 2., 4., 3., 6.];
+        let y = [1., 2., 3.];
+        assert!(least_squares(&x, 2, &y, 0.0).is_err());
+        assert!(least_squares(&x, 2, &y, 0.1).is_ok());
+    }
+
+    #[test]
+    fn ridge_shrinks_the_weight_by_the_closed_form_amount() {
+        // Centred x = [-1, 0, 1], y = 2x: ridge slope = Σxy / (Σx² + l2) = 4 / (2 + 2) = 1.
+        let fit = least_squares(&[-1., 0., 1.], 1, &[-2., 0., 2.], 2.0).expect("fits");
+        assert!(close(fit.weights[0], 1.0) && close(fit.intercept, 0.0), "{fit:?}");
+    }
+}

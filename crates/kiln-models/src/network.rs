@@ -1,0 +1,154 @@
+//! Every kiln model is a [`Network`]: a stack of layers described by a serialisable list of
+//! [`LayerSpec`]s. Kinds differ only in the stack they build, so saving, loading, training and
+//! predicting work the same for all of them, including kinds users add.
+
+use burn::module::Param;
+use burn::nn::{Dropout, DropoutConfig, Gelu, LeakyRelu, LeakyReluConfig, Linear, LinearConfig, Relu, Sigmoid, Tanh};
+use burn::prelude::*;
+use burn::store::ModuleRecord;
+use serde::{Deserialize, Serialize};
+
+use crate::ModelError;
+
+/// One layer of a network, as saved in the model bundle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "layer", rename_all = "snake_case")]
+pub enum LayerSpec {
+    /// A fully connected layer, `y = x W + b`.
+    Linear {
+        /// Inputs.
+        d_in: usize,
+        /// Outputs.
+        d_out: usize,
+    },
+    /// ReLU.
+    Relu,
+    /// Logistic sigmoid.
+    Sigmoid,
+    /// Hyperbolic tangent.
+    Tanh,
+    /// GELU.
+    Gelu,
+    /// Leaky ReLU with the given negative slope.
+    LeakyRelu {
+        /// Slope for negative inputs.
+        slope: f64,
+    },
+    /// Dropout with the given probability (active only while training).
+    Dropout {
+        /// Probability of zeroing an input.
+        prob: f64,
+    },
+}
+
+/// A layer with its parameters.
+#[derive(Module, Debug)]
+#[allow(missing_docs)]
+pub enum Layer {
+    Linear(Linear),
+    Relu(Relu),
+    Sigmoid(Sigmoid),
+    Tanh(Tanh),
+    Gelu(Gelu),
+    LeakyRelu(LeakyRelu),
+    Dropout(Dropout),
+}
+
+impl Layer {
+    fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        match self {
+            Self::Linear(l) => l.forward(x),
+            Self::Relu(l) => l.forward(x),
+            Self::Sigmoid(l) => l.forward(x),
+            Self::Tanh(l) => l.forward(x),
+            Self::Gelu(l) => l.forward(x),
+            Self::LeakyRelu(l) => l.forward(x),
+            Self::Dropout(l) => l.forward(x),
+        }
+    }
+}
+
+/// A stack of layers: the model behind every kind.
+#[derive(Module, Debug)]
+pub struct Network {
+    layers: Vec<Layer>,
+}
+
+impl Network {
+    /// Builds the layers of `specs` with fresh random weights on `device` (PyTorch's default
+    /// initialisation: uniform in ±1/√fan_in).
+    pub fn init(specs: &[LayerSpec], device: &Device) -> Self {
+        let layers = specs
+            .iter()
+            .map(|spec| match *spec {
+                LayerSpec::Linear { d_in, d_out } => {
+                    Layer::Linear(LinearConfig::new(d_in, d_out).init(device))
+                }
+                LayerSpec::Relu => Layer::Relu(Relu::new()),
+                LayerSpec::Sigmoid => Layer::Sigmoid(Sigmoid::new()),
+                LayerSpec::Tanh => Layer::Tanh(Tanh::new()),
+                LayerSpec::Gelu => Layer::Gelu(Gelu::new()),
+                LayerSpec::LeakyRelu { slope } => {
+                    Layer::LeakyRelu(LeakyReluConfig::new().with_negative_slope(slope).init())
+                }
+                LayerSpec::Dropout { prob } => Layer::Dropout(DropoutConfig::new(prob).init()),
+            })
+            .collect();
+        Self { layers }
+    }
+
+    /// A one-layer linear network with the given weights (`weights[j][k]`: input j, output k).
+    pub fn linear_from(weights: &[Vec<f64>], bias: &[f64], device: &Device) -> Self {
+        let d_in = weights.len();
+        let d_out = bias.len();
+        let w: Vec<f32> = weights.iter().flatten().map(|&v| v as f32).collect();
+        let b: Vec<f32> = bias.iter().map(|&v| v as f32).collect();
+        let linear = Linear {
+            weight: Param::from_tensor(Tensor::from_data(TensorData::new(w, [d_in, d_out]), device)),
+            bias: Some(Param::from_tensor(Tensor::from_data(TensorData::new(b, [d_out]), device))),
+        };
+        Self { layers: vec![Layer::Linear(linear)] }
+    }
+
+    /// The raw scores (regression value, logit or class logits).
+    ///
+    /// # Shapes
+    /// - `x`: `[batch, d_in]`
+    /// - output: `[batch, d_out]`
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        self.layers.iter().fold(x, |x, layer| layer.forward(x))
+    }
+
+    /// The weights and bias of a one-layer linear network, as `(weights[j][k], bias[k])`;
+    /// `None` for deeper networks.
+    pub fn linear_coefficients(&self) -> Option<(Vec<Vec<f64>>, Vec<f64>)> {
+        let [Layer::Linear(linear)] = self.layers.as_slice() else {
+            return None;
+        };
+        let weight = linear.weight.val();
+        let [d_in, d_out] = weight.dims();
+        let w: Vec<f32> = weight.into_data().to_vec().ok()?;
+        let b: Vec<f32> = match &linear.bias {
+            Some(bias) => bias.val().into_data().to_vec().ok()?,
+            None => vec![0.0; d_out],
+        };
+        let rows = (0..d_in).map(|j| (0..d_out).map(|k| f64::from(w[j * d_out + k])).collect());
+        Some((rows.collect(), b.into_iter().map(f64::from).collect()))
+    }
+
+    /// The weights as burnpack bytes.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, ModelError> {
+        let bytes = self.clone().into_record().into_bytes().map_err(|e| ModelError::Weights(e.to_string()))?;
+        Ok(bytes.to_vec())
+    }
+
+    /// Builds `specs` on `device` and loads burnpack `bytes` into it; a file that is not
+    /// burnpack, or whose tensors do not fit `specs`, is an error.
+    pub fn from_bytes(specs: &[LayerSpec], bytes: Vec<u8>, device: &Device) -> Result<Self, ModelError> {
+        let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
+            .map_err(|e| ModelError::Weights(format!("not a readable weights file ({e})")))?;
+        Self::init(specs, device)
+            .try_load_record(record)
+            .map_err(|e| ModelError::Weights(format!("the weights do not fit the architecture ({e})")))
+    }
+}

@@ -1,0 +1,90 @@
+//! The model bundle: a run's `model/` directory. `weights.bpk` holds the network's weights
+//! (burnpack); `bundle.json` holds everything else needed to predict from raw CSV rows: the
+//! architecture, the fitted preprocessing and the target encoding (class labels).
+
+use std::path::Path;
+
+use burn::prelude::*;
+use kiln_data::{Matrix, Preprocessor, TargetEncoding};
+use kiln_models::{LayerSpec, Network, Task};
+use serde::{Deserialize, Serialize};
+
+use crate::task::{Predictions, outputs_to_predictions};
+use crate::{TrainError, files};
+
+/// The bundle format written by this version of kiln.
+pub const BUNDLE_FORMAT: u32 = 1;
+const INFO_FILE: &str = "bundle.json";
+const WEIGHTS_FILE: &str = "weights.bpk";
+
+/// `bundle.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BundleInfo {
+    /// Format version; a newer one than this kiln knows is refused.
+    pub format: u32,
+    /// The kiln version that wrote it.
+    pub kiln_version: String,
+    /// The model kind.
+    pub kind: String,
+    /// What the model predicts.
+    pub task: Task,
+    /// The architecture.
+    pub layers: Vec<LayerSpec>,
+    /// Model input names (after encoding), in order.
+    pub inputs: Vec<String>,
+    /// How raw feature columns become inputs.
+    pub preprocessor: Preprocessor,
+    /// How the target is encoded.
+    pub target: TargetEncoding,
+}
+
+/// A trained model with everything needed to predict from raw rows.
+#[derive(Debug)]
+pub struct Bundle {
+    /// Everything but the weights.
+    pub info: BundleInfo,
+    /// The network, on the device it was loaded to.
+    pub network: Network,
+}
+
+impl Bundle {
+    /// Writes `dir/bundle.json` and `dir/weights.bpk`.
+    pub fn save(&self, dir: &Path) -> Result<(), TrainError> {
+        std::fs::create_dir_all(dir).map_err(|e| TrainError::io(dir, e))?;
+        let info = serde_json::to_vec_pretty(&self.info).map_err(|e| TrainError::io(dir.join(INFO_FILE), e))?;
+        files::write_atomic(&dir.join(INFO_FILE), &info)?;
+        files::write_atomic(&dir.join(WEIGHTS_FILE), &self.network.to_bytes()?)
+    }
+
+    /// Loads a bundle from a run directory (or its `model/` directory) onto `device`.
+    pub fn load(run_dir: &Path, device: &Device) -> Result<Self, TrainError> {
+        let dir = if run_dir.join(INFO_FILE).exists() { run_dir.to_path_buf() } else { run_dir.join("model") };
+        let info_path = dir.join(INFO_FILE);
+        let text = std::fs::read_to_string(&info_path).map_err(|e| TrainError::Files {
+            path: info_path.clone(),
+            reason: format!("{e}; expected a run directory written by `kiln train`"),
+        })?;
+        let version: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| TrainError::io(&info_path, format!("not a kiln model bundle ({e})")))?;
+        let format = version.get("format").and_then(serde_json::Value::as_u64).unwrap_or(0);
+        if format > u64::from(BUNDLE_FORMAT) {
+            return Err(TrainError::io(
+                &info_path,
+                format!("bundle format {format} is newer than this kiln reads ({BUNDLE_FORMAT}); upgrade kiln"),
+            ));
+        }
+        let info: BundleInfo = serde_json::from_value(version)
+            .map_err(|e| TrainError::io(&info_path, format!("not a kiln model bundle ({e})")))?;
+        let weights_path = dir.join(WEIGHTS_FILE);
+        let bytes = std::fs::read(&weights_path).map_err(|e| TrainError::io(&weights_path, e))?;
+        let network = Network::from_bytes(&info.layers, bytes, device)
+            .map_err(|e| TrainError::io(&weights_path, e))?;
+        Ok(Self { info, network })
+    }
+
+    /// Predicts encoded input rows.
+    pub fn predict(&self, x: &Matrix, device: &Device) -> Predictions {
+        let input = Tensor::from_data(TensorData::new(x.data.clone(), [x.rows, x.cols]), device);
+        outputs_to_predictions(self.info.task, self.network.forward(input))
+    }
+}

@@ -1,0 +1,293 @@
+//! The experiment file: one TOML document with `[data]`, `[model]`, `[train]` and `[predict]`.
+//!
+//! It is read in three steps: strict serde structs (`deny_unknown_fields`, defaults for optional
+//! keys), then [`Experiment::validate`] (ranges and cross-key rules, each error naming its key),
+//! then the validated values are turned into Burn's own configs where training starts. The
+//! resolved experiment (defaults filled in, overrides applied) is saved with every run.
+
+use std::path::{Path, PathBuf};
+
+use kiln_data::DataConfig;
+use kiln_models::ModelConfig;
+use serde::{Deserialize, Serialize};
+
+use crate::TrainError;
+
+/// A whole experiment file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Experiment {
+    /// Names the run directory.
+    pub name: String,
+    /// Seeds weight initialisation, shuffling and splitting.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// The compute device: `cpu` by default (`kiln devices` lists the others).
+    #[serde(default = "default_device")]
+    pub device: String,
+    /// What data to read and how to prepare it.
+    pub data: DataConfig,
+    /// Which model.
+    pub model: ModelConfig,
+    /// How to train it.
+    #[serde(default)]
+    pub train: TrainConfig,
+    /// Rows to predict once training is done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predict: Option<PredictConfig>,
+}
+
+fn default_seed() -> u64 {
+    42
+}
+
+fn default_device() -> String {
+    "cpu".into()
+}
+
+/// The `[train]` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Gradient descent, or the closed-form least-squares solution (`linear` only).
+    #[serde(default)]
+    pub solver: Solver,
+    /// Passes over the training rows.
+    #[serde(default = "default_epochs")]
+    pub epochs: usize,
+    /// Rows per gradient step; a batch larger than the data is the whole data.
+    #[serde(default = "default_batch_size")]
+    pub batch_size: usize,
+    /// Print `Epoch N: loss = …` every this many epochs.
+    #[serde(default = "default_log_every")]
+    pub log_every: usize,
+    /// Ridge penalty of the exact solver (as scikit-learn's `Ridge(alpha)`).
+    #[serde(default)]
+    pub l2: f64,
+    /// Training stops as diverged when an epoch's loss exceeds the first epoch's loss times this.
+    #[serde(default = "default_divergence_factor")]
+    pub divergence_factor: f64,
+    /// The optimizer.
+    #[serde(default)]
+    pub optimizer: OptimizerConfig,
+}
+
+fn default_epochs() -> usize {
+    100
+}
+fn default_batch_size() -> usize {
+    32
+}
+fn default_log_every() -> usize {
+    10
+}
+fn default_divergence_factor() -> f64 {
+    1e4
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            solver: Solver::default(),
+            epochs: default_epochs(),
+            batch_size: default_batch_size(),
+            log_every: default_log_every(),
+            l2: 0.0,
+            divergence_factor: default_divergence_factor(),
+            optimizer: OptimizerConfig::default(),
+        }
+    }
+}
+
+/// How a model is fitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Solver {
+    /// Mini-batch gradient descent with the configured optimizer.
+    #[default]
+    Gradient,
+    /// Least squares in closed form (Householder QR, in f64).
+    Exact,
+}
+
+/// The `[train.optimizer]` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptimizerConfig {
+    /// `sgd`, `adam` or `adamw`.
+    #[serde(default)]
+    pub kind: OptimizerKind,
+    /// Learning rate.
+    #[serde(default = "default_lr")]
+    pub lr: f64,
+    /// SGD momentum, in [0, 1).
+    #[serde(default)]
+    pub momentum: f64,
+    /// Nesterov momentum (SGD, needs `momentum > 0`).
+    #[serde(default)]
+    pub nesterov: bool,
+    /// L2 weight decay (SGD and Adam: added to the gradient; AdamW: decoupled).
+    #[serde(default)]
+    pub weight_decay: f64,
+    /// Adam's first-moment decay.
+    #[serde(default = "default_beta1")]
+    pub beta1: f64,
+    /// Adam's second-moment decay.
+    #[serde(default = "default_beta2")]
+    pub beta2: f64,
+    /// Adam's epsilon (PyTorch's default; Burn's own is 1e-5).
+    #[serde(default = "default_epsilon")]
+    pub epsilon: f64,
+    /// Clip the gradient norm to this value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clip_norm: Option<f64>,
+}
+
+fn default_lr() -> f64 {
+    0.01
+}
+fn default_beta1() -> f64 {
+    0.9
+}
+fn default_beta2() -> f64 {
+    0.999
+}
+fn default_epsilon() -> f64 {
+    1e-8
+}
+
+impl Default for OptimizerConfig {
+    fn default() -> Self {
+        Self {
+            kind: OptimizerKind::default(),
+            lr: default_lr(),
+            momentum: 0.0,
+            nesterov: false,
+            weight_decay: 0.0,
+            beta1: default_beta1(),
+            beta2: default_beta2(),
+            epsilon: default_epsilon(),
+            clip_norm: None,
+        }
+    }
+}
+
+/// The optimizer algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerKind {
+    /// Stochastic gradient descent.
+    #[default]
+    Sgd,
+    /// Adam.
+    Adam,
+    /// Adam with decoupled weight decay.
+    Adamw,
+}
+
+/// The `[predict]` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PredictConfig {
+    /// Raw rows (same columns as the training data, target optional) to predict.
+    pub input: PathBuf,
+}
+
+impl Experiment {
+    /// Reads an experiment file and applies `--set KEY=VALUE` overrides.
+    pub fn load(path: &Path, overrides: &[String]) -> Result<Self, TrainError> {
+        let text = std::fs::read_to_string(path).map_err(|source| TrainError::ReadConfig {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(path, &text, overrides)
+    }
+
+    /// Parses experiment text; `path` is used in messages only.
+    pub fn parse(path: &Path, text: &str, overrides: &[String]) -> Result<Self, TrainError> {
+        let parse_error = |message: String| TrainError::Config {
+            path: path.to_path_buf(),
+            message: crate::overrides::with_suggestion(&message),
+        };
+        if text.trim().is_empty() {
+            return Err(parse_error(
+                "the file is empty; an experiment needs at least `name`, [data] and [model]".into(),
+            ));
+        }
+        // Parse the file alone first: its errors then point at a line and column.
+        let experiment: Self = toml::from_str(text).map_err(|e| parse_error(e.to_string()))?;
+        let experiment = if overrides.is_empty() {
+            experiment
+        } else {
+            let mut document: toml::Table = toml::from_str(text).map_err(|e| parse_error(e.to_string()))?;
+            for assignment in overrides {
+                crate::overrides::apply(&mut document, assignment)?;
+            }
+            Self::deserialize(toml::Value::Table(document)).map_err(|e| TrainError::Override {
+                assignment: overrides.join(" "),
+                reason: crate::overrides::with_suggestion(&e.to_string()),
+            })?
+        };
+        experiment.validate()?;
+        Ok(experiment)
+    }
+
+    /// Checks ranges and cross-key rules.
+    pub fn validate(&self) -> Result<(), TrainError> {
+        let invalid = |key: &str, reason: String| Err(TrainError::Invalid { key: key.into(), reason });
+        if self.name.trim().is_empty() || self.name.contains(['/', '\\']) {
+            return invalid("name", format!("expected a non-empty name without slashes, found {:?}", self.name));
+        }
+        self.data.validate()?;
+        let t = &self.train;
+        let o = &t.optimizer;
+        for (key, value) in [("train.epochs", t.epochs), ("train.batch_size", t.batch_size), ("train.log_every", t.log_every)] {
+            if value == 0 {
+                return invalid(key, "expected at least 1, found 0".into());
+            }
+        }
+        if !(o.lr.is_finite() && o.lr > 0.0) {
+            return invalid("train.optimizer.lr", format!("expected a finite number > 0, found {}", o.lr));
+        }
+        if !(t.divergence_factor.is_finite() && t.divergence_factor > 1.0) {
+            return invalid("train.divergence_factor", format!("expected a finite number > 1, found {}", t.divergence_factor));
+        }
+        for (key, value) in [("train.l2", t.l2), ("train.optimizer.weight_decay", o.weight_decay)] {
+            if !(value.is_finite() && value >= 0.0) {
+                return invalid(key, format!("expected a finite number ≥ 0, found {value}"));
+            }
+        }
+        for (key, value) in [
+            ("train.optimizer.momentum", o.momentum),
+            ("train.optimizer.beta1", o.beta1),
+            ("train.optimizer.beta2", o.beta2),
+        ] {
+            if !(0.0..1.0).contains(&value) {
+                return invalid(key, format!("expected a value in [0, 1), found {value}"));
+            }
+        }
+        if !(o.epsilon.is_finite() && o.epsilon > 0.0) {
+            return invalid("train.optimizer.epsilon", format!("expected a finite number > 0, found {}", o.epsilon));
+        }
+        if let Some(clip) = o.clip_norm
+            && !(clip.is_finite() && clip > 0.0)
+        {
+            return invalid("train.optimizer.clip_norm", format!("expected a finite number > 0, found {clip}"));
+        }
+        if o.nesterov && o.momentum == 0.0 {
+            return invalid("train.optimizer.nesterov", "needs train.optimizer.momentum > 0".into());
+        }
+        if o.kind != OptimizerKind::Sgd && (o.momentum != 0.0 || o.nesterov) {
+            return invalid("train.optimizer.momentum", "applies to kind = \"sgd\" only (Adam has beta1)".into());
+        }
+        if t.l2 > 0.0 && t.solver != Solver::Exact {
+            return invalid("train.l2", "applies to solver = \"exact\" only; for gradient training use train.optimizer.weight_decay".into());
+        }
+        Ok(())
+    }
+
+    /// The resolved experiment as TOML, every default written out.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_else(|e| format!("# could not serialise the experiment: {e}\n"))
+    }
+}

@@ -1,0 +1,80 @@
+//! The one error type of `kiln-train`. The CLI maps [`TrainError::Diverged`] to exit status 1
+//! (the run failed) and every other variant to 2 (the input was wrong).
+
+use std::path::PathBuf;
+
+/// What went wrong in an experiment.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrainError {
+    /// The experiment file could not be read.
+    #[error("cannot read the experiment file {path}: {source}")]
+    ReadConfig {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+    /// The experiment file is not valid TOML or does not fit the schema.
+    #[error("{path}: {message}")]
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message, with line, column and a hint.
+        message: String,
+    },
+    /// A `--set` override is malformed or names an unknown key.
+    #[error("--set {assignment}: {reason}")]
+    Override {
+        /// The override as given.
+        assignment: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A value is out of range.
+    #[error("{key}: {reason}")]
+    Invalid {
+        /// The dotted key.
+        key: String,
+        /// What was expected.
+        reason: String,
+    },
+    /// The data could not be read or prepared.
+    #[error(transparent)]
+    Data(#[from] kiln_data::DataError),
+    /// The model could not be built, fitted or loaded.
+    #[error(transparent)]
+    Model(#[from] kiln_models::ModelError),
+    /// Training diverged: the loss became non-finite or exploded.
+    #[error(
+        "training diverged at epoch {epoch}: loss = {loss:e} (first epoch: {first:e}). Nothing was \
+         saved. Lower the learning rate (train.optimizer.lr = {lr} now){scale_hint}"
+    )]
+    Diverged {
+        /// The epoch (1-based) whose loss gave it away.
+        epoch: usize,
+        /// That epoch's loss.
+        loss: f64,
+        /// The first epoch's loss.
+        first: f64,
+        /// The learning rate in use.
+        lr: f64,
+        /// `, or set data.scale = "standard"` when the features are unscaled.
+        scale_hint: String,
+    },
+    /// A run directory or model bundle could not be written or read.
+    #[error("{path}: {reason}")]
+    Files {
+        /// The file or directory.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+impl TrainError {
+    /// `Files` from an I/O error.
+    pub(crate) fn io(path: impl Into<PathBuf>, error: impl std::fmt::Display) -> Self {
+        Self::Files { path: path.into(), reason: error.to_string() }
+    }
+}

@@ -1,0 +1,304 @@
+//! One experiment, start to finish: prepare the data, build the model, fit it, evaluate every
+//! split, predict the `[predict]` rows, and write the run directory. Also the two ways a saved
+//! run is used afterwards: [`predict_file`] and [`eval_file`].
+
+use std::path::{Path, PathBuf};
+
+use burn::prelude::*;
+use kiln_data::{FeatureEncoding, Matrix, Prepared, Split, Table, TargetEncoding, TargetKind};
+use kiln_models::{Network, Task, kinds};
+use serde_json::{Value, json};
+
+use crate::bundle::{BUNDLE_FORMAT, Bundle, BundleInfo};
+use crate::fit::{EpochRecord, FitSettings, fit};
+use crate::files::{StagedDir, timestamp, write_atomic};
+use crate::metrics::{self, Metrics};
+use crate::task::Predictions;
+use crate::{Experiment, Solver, TrainError, plot};
+
+/// What a finished training run reports.
+#[derive(Debug)]
+pub struct RunReport {
+    /// The run directory.
+    pub run_dir: PathBuf,
+    /// `metrics.json`'s content.
+    pub metrics: Value,
+    /// Epochs trained (0 for the exact solver).
+    pub epochs: usize,
+    /// Seconds spent fitting.
+    pub fit_seconds: f64,
+}
+
+/// Trains `experiment` on `device` and writes its run directory under `out`. `log` receives the
+/// progress lines (`Epoch N: loss = …`).
+pub fn train(
+    experiment: &Experiment,
+    device: &Device,
+    out: &Path,
+    log: &mut dyn FnMut(&str),
+) -> Result<RunReport, TrainError> {
+    let kind = kinds::kind(&experiment.model.kind)?;
+    if experiment.train.solver == Solver::Exact && !kind.has_exact_solver() {
+        return Err(TrainError::Invalid {
+            key: "train.solver".into(),
+            reason: format!("\"exact\" fits kind = \"linear\" only, not \"{}\"", kind.name()),
+        });
+    }
+    let table = Table::read(&experiment.data.path)?;
+    let target_index = table.index_of(&experiment.data.target, "data.target")?;
+    let target_is_text = table.cells(target_index).iter().any(|c| !c.is_empty() && c.parse::<f64>().is_err());
+    let classes = kinds::wants_classes(kind, &experiment.model, target_is_text)?;
+    let target_kind = if classes { TargetKind::Classes } else { TargetKind::Numeric };
+    let data = kiln_data::prepare_table(&table, &experiment.data, target_kind, experiment.seed)?;
+    let n_classes = data.target.labels().len();
+    let task = kinds::resolve_task(kind, &experiment.model, n_classes)?;
+    let layers = kind.layers(&experiment.model, data.train.x.cols, task.outputs(n_classes))?;
+
+    // Stage the run directory before training: an unwritable output is reported up front.
+    let run_name = format!("{}-{}", experiment.name, timestamp());
+    let staged = StagedDir::create(out, &run_name)?;
+    if data.dropped_rows > 0 {
+        log(&format!("skipped {} rows with missing cells", data.dropped_rows));
+    }
+
+    device.seed(experiment.seed);
+    let started = std::time::Instant::now();
+    let (network, history) = match experiment.train.solver {
+        Solver::Exact => {
+            let fit = kiln_models::least_squares(&data.train.x.data, data.train.x.cols, &data.train.y, experiment.train.l2)?;
+            let weights: Vec<Vec<f64>> = fit.weights.iter().map(|&w| vec![w]).collect();
+            (Network::linear_from(&weights, &[fit.intercept], device), Vec::new())
+        }
+        Solver::Gradient => {
+            let settings = FitSettings {
+                config: &experiment.train,
+                task,
+                classes: n_classes,
+                seed: experiment.seed,
+                scaled: experiment.data.scale != kiln_data::Scale::None,
+            };
+            let every = experiment.train.log_every;
+            let last = experiment.train.epochs;
+            let mut on_epoch = |r: &EpochRecord| {
+                if r.epoch % every == 0 || r.epoch == last {
+                    let valid = r.valid_loss.map(|v| format!(", valid loss = {v:.6}")).unwrap_or_default();
+                    log(&format!("Epoch {}: loss = {:.6}{valid}", r.epoch, r.train_loss));
+                }
+            };
+            let network = Network::init(&layers, device);
+            fit(network, &data.train, data.valid.as_ref(), &settings, device, &mut on_epoch)?
+        }
+    };
+    let fit_seconds = started.elapsed().as_secs_f64();
+
+    let bundle = Bundle {
+        info: BundleInfo {
+            format: BUNDLE_FORMAT,
+            kiln_version: env!("CARGO_PKG_VERSION").into(),
+            kind: kind.name().into(),
+            task,
+            layers,
+            inputs: data.preprocessor.input_names(),
+            preprocessor: data.preprocessor.clone(),
+            target: data.target.clone(),
+        },
+        network,
+    };
+    let metrics = evaluate_splits(&bundle, &data, device);
+    let dir = staged.path();
+    write_atomic(&dir.join("config.toml"), experiment.to_toml().as_bytes())?;
+    write_atomic(&dir.join("metrics.json"), json_bytes(&metrics).as_slice())?;
+    write_atomic(&dir.join("history.csv"), history_csv(&history).as_bytes())?;
+    bundle.save(&dir.join("model"))?;
+    let plots = dir.join("plots");
+    std::fs::create_dir_all(&plots).map_err(|e| TrainError::io(&plots, e))?;
+    if !history.is_empty() {
+        plot::loss_curve(&plots.join("loss.png"), &history)?;
+    }
+    let predicted = match &experiment.predict {
+        Some(p) => {
+            let input = Table::read(&p.input)?;
+            let csv = predictions_csv(&bundle, &input, device)?;
+            write_atomic(&dir.join("predictions.csv"), &csv.bytes)?;
+            Some((input, csv.predictions))
+        }
+        None => None,
+    };
+    if let Some(fit_plot) = one_feature_fit(&bundle, &data.train, &table, predicted.as_ref(), device) {
+        plot::fit_line(&plots.join("fit.png"), &fit_plot)?;
+    }
+    let run_dir = staged.commit(out, &run_name)?;
+    Ok(RunReport { run_dir, metrics, epochs: history.len(), fit_seconds })
+}
+
+/// Metrics of every split, plus the coefficients of a linear model.
+fn evaluate_splits(bundle: &Bundle, data: &Prepared, device: &Device) -> Value {
+    let mut all = serde_json::Map::new();
+    let splits = [("train", Some(&data.train)), ("valid", data.valid.as_ref()), ("test", data.test.as_ref())];
+    for (name, split) in splits {
+        if let Some(split) = split {
+            let predictions = bundle.predict(&split.x, device);
+            all.insert(name.into(), Value::Object(score(bundle.info.task, &split.y, &predictions)));
+        }
+    }
+    if let Some(coefficients) = coefficients(bundle) {
+        all.insert("coefficients".into(), coefficients);
+    }
+    Value::Object(all)
+}
+
+/// Metrics for targets `y` (values or class indices) and `predictions`.
+pub fn score(task: Task, y: &[f32], predictions: &Predictions) -> Metrics {
+    match predictions {
+        Predictions::Values(p) => metrics::regression(&y.iter().map(|&v| f64::from(v)).collect::<Vec<_>>(), p),
+        Predictions::Probabilities(p) => {
+            let k = p.first().map_or(task.outputs(2).max(2), Vec::len);
+            metrics::classification(&y.iter().map(|&v| v as usize).collect::<Vec<_>>(), p, k)
+        }
+    }
+}
+
+/// `{"intercept": b, "weights": {input: w}}` for a one-output linear network, in the model's
+/// input units, plus `"unscaled"` in the raw columns' units when scaling was applied.
+fn coefficients(bundle: &Bundle) -> Option<Value> {
+    if bundle.info.kind != "linear" {
+        return None;
+    }
+    let (weights, bias) = bundle.network.linear_coefficients()?;
+    let names = &bundle.info.inputs;
+    let w: Vec<f64> = weights.iter().map(|row| row[0]).collect();
+    let as_json = |w: &[f64], b: f64| {
+        let map: serde_json::Map<String, Value> = names.iter().cloned().zip(w.iter().map(|v| json!(v))).collect();
+        json!({"intercept": b, "weights": map})
+    };
+    let mut value = as_json(&w, bias[0]);
+    // Input j = (raw_j − shift_j) / scale_j, so raw weight = w_j / scale_j and the intercept
+    // absorbs −Σ w_j shift_j / scale_j.
+    let mut affine = Vec::new();
+    for feature in &bundle.info.preprocessor.features {
+        match feature {
+            FeatureEncoding::Numeric { shift, scale, indicator, .. } => {
+                affine.push((*shift, *scale));
+                if *indicator {
+                    affine.push((0.0, 1.0));
+                }
+            }
+            FeatureEncoding::Categorical { levels, .. } => affine.extend(levels.iter().map(|_| (0.0, 1.0))),
+        }
+    }
+    if affine.iter().any(|&(s, c)| s != 0.0 || c != 1.0) {
+        let raw: Vec<f64> = w.iter().zip(&affine).map(|(w, (_, c))| w / c).collect();
+        let b = bias[0] - w.iter().zip(&affine).map(|(w, (s, c))| w * s / c).sum::<f64>();
+        value["unscaled"] = as_json(&raw, b);
+    }
+    Some(value)
+}
+
+/// A CSV of predictions and the predictions themselves.
+pub struct PredictionCsv {
+    /// The CSV text: the input columns, then `prediction` (and `prob_<label>` per class).
+    pub bytes: Vec<u8>,
+    /// The predictions.
+    pub predictions: Predictions,
+}
+
+/// Predicts every row of `input` with `bundle`.
+pub fn predictions_csv(bundle: &Bundle, input: &Table, device: &Device) -> Result<PredictionCsv, TrainError> {
+    let x = bundle.info.preprocessor.transform_table(input)?;
+    let predictions = bundle.predict(&x, device);
+    let labels = bundle.info.target.labels();
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = input.names().to_vec();
+    header.push("prediction".into());
+    header.extend(labels.iter().map(|l| format!("prob_{l}")));
+    let csv_err = |e: csv::Error| TrainError::io(input.path(), e);
+    writer.write_record(&header).map_err(csv_err)?;
+    for row in 0..input.len() {
+        let mut record: Vec<String> = (0..input.names().len()).map(|c| input.cells(c)[row].clone()).collect();
+        match &predictions {
+            Predictions::Values(v) => record.push(v[row].to_string()),
+            Predictions::Probabilities(p) => {
+                record.push(labels[metrics::argmax(&p[row])].clone());
+                record.extend(p[row].iter().map(f64::to_string));
+            }
+        }
+        writer.write_record(&record).map_err(csv_err)?;
+    }
+    let bytes = writer.into_inner().map_err(|e| TrainError::io(input.path(), e.error()))?;
+    Ok(PredictionCsv { bytes, predictions })
+}
+
+/// `kiln predict`: predictions for the raw rows of `input` from the run in `run_dir`.
+pub fn predict_file(run_dir: &Path, input: &Path, device: &Device) -> Result<PredictionCsv, TrainError> {
+    let bundle = Bundle::load(run_dir, device)?;
+    predictions_csv(&bundle, &Table::read(input)?, device)
+}
+
+/// `kiln eval`: metrics of the run in `run_dir` on the labelled rows of `data`.
+pub fn eval_file(run_dir: &Path, data: &Path, device: &Device) -> Result<Metrics, TrainError> {
+    let bundle = Bundle::load(run_dir, device)?;
+    let table = Table::read(data)?;
+    let x = bundle.info.preprocessor.transform_table(&table)?;
+    let y = bundle.info.target.encode_table(&table, &bundle.info.preprocessor.na_values)?;
+    Ok(score(bundle.info.task, &y, &bundle.predict(&x, device)))
+}
+
+/// The fit plot's content, when the model is a regression on one numeric feature.
+fn one_feature_fit<'a>(
+    bundle: &'a Bundle,
+    train: &Split,
+    table: &Table,
+    predicted: Option<&(Table, Predictions)>,
+    device: &Device,
+) -> Option<plot::FitPlot<'a>> {
+    let [FeatureEncoding::Numeric { column, shift, scale, indicator: false, .. }] =
+        bundle.info.preprocessor.features.as_slice()
+    else {
+        return None;
+    };
+    if bundle.info.task != Task::Regression {
+        return None;
+    }
+    let TargetEncoding::Numeric { column: target } = &bundle.info.target else { return None };
+    let raw = |x: f32| f64::from(x) * scale + shift;
+    let data: Vec<(f64, f64)> = (0..train.x.rows).map(|r| (raw(train.x.row(r)[0]), f64::from(train.y[r]))).collect();
+    let mut predicted_points = Vec::new();
+    if let Some((input, Predictions::Values(values))) = predicted {
+        let index = input.index_of(column, "the fit plot").ok()?;
+        for (row, value) in values.iter().enumerate() {
+            let x: f64 = input.cells(index)[row].parse().ok()?;
+            predicted_points.push((x, *value));
+        }
+    }
+    let xs = data.iter().chain(&predicted_points).map(|p| p.0);
+    let (lo, hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+    let grid: Vec<f64> = (0..=50).map(|i| lo + (hi - lo) * f64::from(i) / 50.0).collect();
+    let encoded = Matrix { data: grid.iter().map(|x| ((x - shift) / scale) as f32).collect(), rows: grid.len(), cols: 1 };
+    let Predictions::Values(line) = bundle.predict(&encoded, device) else { return None };
+    let _ = table;
+    Some(plot::FitPlot {
+        feature: column,
+        target,
+        data,
+        line: grid.into_iter().zip(line).collect(),
+        predicted: predicted_points,
+    })
+}
+
+fn json_bytes(value: &Value) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
+
+fn history_csv(history: &[EpochRecord]) -> String {
+    let has_valid = history.iter().any(|r| r.valid_loss.is_some());
+    let mut out = String::from(if has_valid { "epoch,train_loss,valid_loss\n" } else { "epoch,train_loss\n" });
+    for r in history {
+        match r.valid_loss {
+            Some(v) if has_valid => out.push_str(&format!("{},{},{}\n", r.epoch, r.train_loss, v)),
+            _ => out.push_str(&format!("{},{}\n", r.epoch, r.train_loss)),
+        }
+    }
+    out
+}

@@ -1,0 +1,128 @@
+//! Atomic writes. A file is written beside its destination and renamed over it, and a run
+//! directory is built under a hidden staging name and renamed into place when complete, so a
+//! crash or a failed run never leaves a half-written file or run behind.
+
+use std::path::{Path, PathBuf};
+
+use crate::TrainError;
+
+/// Writes `bytes` to `path` atomically (temporary file + rename in the same directory).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| TrainError::io(dir, e))?;
+    std::io::Write::write_all(&mut tmp, bytes).map_err(|e| TrainError::io(path, e))?;
+    tmp.as_file().sync_all().map_err(|e| TrainError::io(path, e))?;
+    tmp.persist(path).map_err(|e| TrainError::io(path, e.error))?;
+    Ok(())
+}
+
+/// A run directory being built: files go into a hidden staging directory, which
+/// [`StagedDir::commit`] renames to its final name. Dropped without a commit, it is removed.
+pub struct StagedDir {
+    staging: PathBuf,
+    committed: bool,
+}
+
+impl StagedDir {
+    /// Creates the staging directory `<parent>/.<name>.partial` (and `parent` if needed).
+    pub fn create(parent: &Path, name: &str) -> Result<Self, TrainError> {
+        std::fs::create_dir_all(parent).map_err(|e| TrainError::io(parent, e))?;
+        let staging = parent.join(format!(".{name}.partial"));
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging).map_err(|e| TrainError::io(&staging, e))?;
+        }
+        std::fs::create_dir(&staging).map_err(|e| TrainError::io(&staging, e))?;
+        Ok(Self { staging, committed: false })
+    }
+
+    /// Where files go until the commit.
+    pub fn path(&self) -> &Path {
+        &self.staging
+    }
+
+    /// Renames the staging directory to `<parent>/<name>`, or `<name>-2`, `-3`, … if taken.
+    pub fn commit(mut self, parent: &Path, name: &str) -> Result<PathBuf, TrainError> {
+        for attempt in 1.. {
+            let target = if attempt == 1 { parent.join(name) } else { parent.join(format!("{name}-{attempt}")) };
+            if target.exists() {
+                continue;
+            }
+            return match std::fs::rename(&self.staging, &target) {
+                Ok(()) => {
+                    self.committed = true;
+                    Ok(target)
+                }
+                Err(e) if target.exists() => {
+                    let _ = e; // lost a race for this name: try the next
+                    continue;
+                }
+                Err(e) => Err(TrainError::io(&target, e)),
+            };
+        }
+        unreachable!("an unbounded loop only ends by returning")
+    }
+}
+
+impl Drop for StagedDir {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.staging);
+        }
+    }
+}
+
+/// UTC time as `YYYYMMDD-HHMMSS`, for run directory names.
+pub fn timestamp() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}{month:02}{day:02}-{:02}{:02}{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_uncommitted_run_leaves_nothing_and_names_never_collide() {
+        let root = tempfile::tempdir().expect("tempdir");
+        {
+            let staged = StagedDir::create(root.path(), "run").expect("stage");
+            std::fs::write(staged.path().join("f"), "x").expect("write");
+        }
+        assert_eq!(std::fs::read_dir(root.path()).expect("ls").count(), 0);
+        let a = StagedDir::create(root.path(), "run").expect("stage").commit(root.path(), "run").expect("commit");
+        let b = StagedDir::create(root.path(), "run").expect("stage").commit(root.path(), "run").expect("commit");
+        assert_ne!(a, b);
+        assert!(b.ends_with("run-2"));
+    }
+
+    #[test]
+    fn a_failed_write_leaves_an_existing_file_intact() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let file = root.path().join("f.txt");
+        write_atomic(&file, b"old").expect("write");
+        let missing_dir = root.path().join("nope").join("f.txt");
+        assert!(write_atomic(&missing_dir, b"new").is_err());
+        assert_eq!(std::fs::read(&file).expect("read"), b"old");
+    }
+
+    #[test]
+    fn timestamps_have_the_documented_shape() {
+        let t = timestamp();
+        assert_eq!(t.len(), 15);
+        assert_eq!(&t[8..9], "-");
+        assert!(t.starts_with("20"));
+    }
+}

@@ -1,0 +1,211 @@
+//! Evaluation metrics, computed in f64 on the host from predictions. Regression: `mse`, `rmse`,
+//! `mae`, `r2`. Classification: `accuracy`, `precision`, `recall`, `f1` (of class 1 for binary,
+//! macro-averaged for multiclass), `roc_auc` (one-vs-rest macro for multiclass), `pr_auc`
+//! (binary), `log_loss` and `confusion_matrix` (rows: true class, columns: predicted).
+
+use serde_json::{Map, Value, json};
+
+/// Metric name → value, as written to `metrics.json`.
+pub type Metrics = Map<String, Value>;
+
+/// Regression metrics of predictions `pred` against targets `y`.
+pub fn regression(y: &[f64], pred: &[f64]) -> Metrics {
+    let n = y.len().max(1) as f64;
+    let mse = y.iter().zip(pred).map(|(t, p)| (t - p).powi(2)).sum::<f64>() / n;
+    let mae = y.iter().zip(pred).map(|(t, p)| (t - p).abs()).sum::<f64>() / n;
+    let mean = y.iter().sum::<f64>() / n;
+    let total = y.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / n;
+    // R² is undefined for a constant target; report 0 residual as a perfect 1 and otherwise 0.
+    let r2 = if total > 0.0 { 1.0 - mse / total } else if mse == 0.0 { 1.0 } else { 0.0 };
+    let mut m = Metrics::new();
+    m.insert("mse".into(), json!(mse));
+    m.insert("rmse".into(), json!(mse.sqrt()));
+    m.insert("mae".into(), json!(mae));
+    m.insert("r2".into(), json!(r2));
+    m
+}
+
+/// Classification metrics. `y` holds class indices, `probs` one row of `k` class probabilities
+/// per example (for binary, `k = 2`: P(class 0), P(class 1)).
+pub fn classification(y: &[usize], probs: &[Vec<f64>], k: usize) -> Metrics {
+    let n = y.len();
+    let predicted: Vec<usize> = probs.iter().map(|p| argmax(p)).collect();
+    let mut confusion = vec![vec![0u64; k]; k];
+    for (&t, &p) in y.iter().zip(&predicted) {
+        confusion[t][p] += 1;
+    }
+    let correct: u64 = (0..k).map(|c| confusion[c][c]).sum();
+    let per_class = |c: usize| {
+        let tp = confusion[c][c] as f64;
+        let predicted_c: f64 = (0..k).map(|t| confusion[t][c] as f64).sum();
+        let actual_c: f64 = confusion[c].iter().map(|&v| v as f64).sum();
+        // scikit-learn's convention: a ratio with a zero denominator counts as 0.
+        let precision = if predicted_c > 0.0 { tp / predicted_c } else { 0.0 };
+        let recall = if actual_c > 0.0 { tp / actual_c } else { 0.0 };
+        let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
+        (precision, recall, f1)
+    };
+    let (precision, recall, f1) = if k == 2 {
+        per_class(1)
+    } else {
+        let sums = (0..k).map(per_class).fold((0.0, 0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
+        (sums.0 / k as f64, sums.1 / k as f64, sums.2 / k as f64)
+    };
+    let score = |c: usize| probs.iter().map(|p| p[c]).collect::<Vec<f64>>();
+    let is = |c: usize| y.iter().map(|&t| t == c).collect::<Vec<bool>>();
+    let roc_auc = if k == 2 {
+        auc(&score(1), &is(1))
+    } else {
+        let aucs: Vec<f64> = (0..k).filter_map(|c| auc(&score(c), &is(c))).collect();
+        (!aucs.is_empty()).then(|| aucs.iter().sum::<f64>() / aucs.len() as f64)
+    };
+    let log_loss = -y
+        .iter()
+        .zip(probs)
+        .map(|(&t, p)| p[t].clamp(1e-15, 1.0).ln())
+        .sum::<f64>()
+        / n.max(1) as f64;
+
+    let mut m = Metrics::new();
+    m.insert("accuracy".into(), json!(correct as f64 / n.max(1) as f64));
+    m.insert("precision".into(), json!(precision));
+    m.insert("recall".into(), json!(recall));
+    m.insert("f1".into(), json!(f1));
+    // A single-class set has no ROC curve: null, as scikit-learn refuses to compute it.
+    m.insert("roc_auc".into(), json!(roc_auc));
+    if k == 2 {
+        m.insert("pr_auc".into(), json!(average_precision(&score(1), &is(1))));
+    }
+    m.insert("log_loss".into(), json!(log_loss));
+    m.insert("confusion_matrix".into(), json!(confusion));
+    m
+}
+
+/// Index of the largest value (the first on ties).
+pub fn argmax(values: &[f64]) -> usize {
+    values.iter().enumerate().fold(0, |best, (i, v)| if *v > values[best] { i } else { best })
+}
+
+/// Area under the ROC curve (the Mann–Whitney statistic, ties counting one half); `None` when
+/// only one class is present.
+pub fn auc(scores: &[f64], positive: &[bool]) -> Option<f64> {
+    let n_pos = positive.iter().filter(|&&p| p).count();
+    let n_neg = positive.len() - n_pos;
+    if n_pos == 0 || n_neg == 0 {
+        return None;
+    }
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    // Average ranks over ties, then U = Σ ranks of positives − n_pos (n_pos + 1) / 2.
+    let mut rank_sum = 0.0;
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && scores[order[j + 1]] == scores[order[i]] {
+            j += 1;
+        }
+        let average_rank = (i + j) as f64 / 2.0 + 1.0;
+        rank_sum += order[i..=j].iter().filter(|&&r| positive[r]).count() as f64 * average_rank;
+        i = j + 1;
+    }
+    let u = rank_sum - (n_pos * (n_pos + 1)) as f64 / 2.0;
+    Some(u / (n_pos * n_neg) as f64)
+}
+
+/// Average precision (area under the precision–recall curve, as scikit-learn computes it:
+/// Σ (Rₙ − Rₙ₋₁) Pₙ over distinct thresholds); `None` without positives.
+pub fn average_precision(scores: &[f64], positive: &[bool]) -> Option<f64> {
+    let n_pos = positive.iter().filter(|&&p| p).count();
+    if n_pos == 0 {
+        return None;
+    }
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let (mut tp, mut fp, mut ap, mut last_recall) = (0usize, 0usize, 0.0, 0.0);
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && scores[order[j + 1]] == scores[order[i]] {
+            j += 1;
+        }
+        for &r in &order[i..=j] {
+            if positive[r] { tp += 1 } else { fp += 1 }
+        }
+        let recall = tp as f64 / n_pos as f64;
+        ap += (recall - last_recall) * tp as f64 / (tp + fp) as f64;
+        last_recall = recall;
+        i = j + 1;
+    }
+    Some(ap)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(m: &Metrics, key: &str) -> f64 {
+        m[key].as_f64().unwrap_or(f64::NAN)
+    }
+
+    #[test]
+    fn regression_metrics_by_hand() {
+        // Errors 1, -1, 0, 2: MSE 6/4, MAE 4/4; y mean 2.5, total variance (2.25+0.25+0.25+2.25)/4 = 1.25.
+        let m = regression(&[1.0, 2.0, 3.0, 4.0], &[2.0, 1.0, 3.0, 6.0]);
+        assert!((get(&m, "mse") - 1.5).abs() < 1e-12);
+        assert!((get(&m, "rmse") - 1.5f64.sqrt()).abs() < 1e-12);
+        assert!((get(&m, "mae") - 1.0).abs() < 1e-12);
+        assert!((get(&m, "r2") - (1.0 - 1.5 / 1.25)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn binary_metrics_by_hand() {
+        // y = 1 1 0 0 1, P(1) = .9 .4 .6 .2 .8 → predicted 1 0 1 0 1: TP 2, FN 1, FP 1, TN 1.
+        let p1 = [0.9, 0.4, 0.6, 0.2, 0.8];
+        let probs: Vec<Vec<f64>> = p1.iter().map(|&p| vec![1.0 - p, p]).collect();
+        let m = classification(&[1, 1, 0, 0, 1], &probs, 2);
+        assert!((get(&m, "accuracy") - 0.6).abs() < 1e-12);
+        assert!((get(&m, "precision") - 2.0 / 3.0).abs() < 1e-12);
+        assert!((get(&m, "recall") - 2.0 / 3.0).abs() < 1e-12);
+        assert!((get(&m, "f1") - 2.0 / 3.0).abs() < 1e-12);
+        // Positive/negative pairs ranked right: (.9>.6 .9>.2 .4>.2 .8>.6 .8>.2) = 5 of 6.
+        assert!((get(&m, "roc_auc") - 5.0 / 6.0).abs() < 1e-12);
+        let ll = -((0.9f64).ln() + (0.4f64).ln() + (0.4f64).ln() + (0.8f64).ln() + (0.8f64).ln()) / 5.0;
+        assert!((get(&m, "log_loss") - ll).abs() < 1e-12);
+        assert_eq!(m["confusion_matrix"], json!([[1, 1], [1, 2]]));
+        // AP: thresholds .9 (P 1, R 1/3), .8 (1, 2/3), .6 (2/3, 2/3), .4 (3/4, 1), .2 → 1/3 + 1/3 + 1/4.
+        assert!((get(&m, "pr_auc") - (1.0 / 3.0 + 1.0 / 3.0 + 0.25)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn tied_scores_count_one_half() {
+        assert_eq!(auc(&[0.5, 0.5], &[true, false]), Some(0.5));
+        assert_eq!(auc(&[0.3, 0.5, 0.5, 0.9], &[false, true, false, true]), Some(0.875));
+    }
+
+    #[test]
+    fn a_single_class_set_has_no_auc_but_other_metrics_are_defined() {
+        let probs = vec![vec![0.2, 0.8], vec![0.6, 0.4]];
+        let m = classification(&[1, 1], &probs, 2);
+        assert!(m["roc_auc"].is_null());
+        assert!((get(&m, "accuracy") - 0.5).abs() < 1e-12);
+        assert!((get(&m, "recall") - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn multiclass_metrics_are_macro_averaged() {
+        // Three classes, one mistake: class 2 predicted as 1.
+        let probs = vec![
+            vec![0.8, 0.1, 0.1],
+            vec![0.1, 0.8, 0.1],
+            vec![0.1, 0.6, 0.3],
+            vec![0.1, 0.2, 0.7],
+        ];
+        let m = classification(&[0, 1, 2, 2], &probs, 3);
+        assert!((get(&m, "accuracy") - 0.75).abs() < 1e-12);
+        // precision: 1, 1/2, 1 → 5/6; recall: 1, 1, 1/2 → 5/6; f1: 1, 2/3, 2/3 → 7/9.
+        assert!((get(&m, "precision") - 5.0 / 6.0).abs() < 1e-12);
+        assert!((get(&m, "recall") - 5.0 / 6.0).abs() < 1e-12);
+        assert!((get(&m, "f1") - 7.0 / 9.0).abs() < 1e-12);
+        assert_eq!(m["confusion_matrix"], json!([[1, 0, 0], [0, 1, 0], [0, 1, 1]]));
+    }
+}

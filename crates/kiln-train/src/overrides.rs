@@ -1,0 +1,90 @@
+//! `--set KEY=VALUE` overrides, and "did you mean" hints for unknown keys and choices.
+
+use crate::TrainError;
+
+/// Applies `a.b.c=value` to `document`. The value is read as a TOML value (`0.01`, `true`,
+/// `[64, 32]`, `"text"`); anything that is not valid TOML is taken as a string, so
+/// `device=wgpu` works without quotes.
+pub fn apply(document: &mut toml::Table, assignment: &str) -> Result<(), TrainError> {
+    let error = |reason: String| TrainError::Override { assignment: assignment.to_string(), reason };
+    let Some((path, raw)) = assignment.split_once('=') else {
+        return Err(error("expected KEY=VALUE, e.g. train.optimizer.lr=0.01".into()));
+    };
+    let keys: Vec<&str> = path.trim().split('.').map(str::trim).collect();
+    if keys.iter().any(|k| k.is_empty()) {
+        return Err(error(format!("`{path}` is not a dotted key path")));
+    }
+    let value = match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
+        Ok(mut t) => t.remove("v").unwrap_or_else(|| toml::Value::String(raw.to_string())),
+        Err(_) => toml::Value::String(raw.trim().to_string()),
+    };
+    let (last, parents) = keys.split_last().ok_or_else(|| error("empty key".into()))?;
+    let mut table = document;
+    for (depth, key) in parents.iter().enumerate() {
+        let entry = table
+            .entry(key.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        table = entry.as_table_mut().ok_or_else(|| {
+            error(format!("`{}` is a value, not a section", keys[..=depth].join(".")))
+        })?;
+    }
+    table.insert(last.to_string(), value);
+    Ok(())
+}
+
+/// Appends "did you mean `x`?" to a serde message about an unknown field or variant.
+pub fn with_suggestion(message: &str) -> String {
+    let Some(name) = between(message, "unknown field `", "`")
+        .or_else(|| between(message, "unknown variant `", "`"))
+    else {
+        return message.to_string();
+    };
+    let expected = message.split_once("expected").map_or("", |(_, rest)| rest);
+    let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    // `learning_rate` → `lr`: a candidate spelled by the initials of the name's words.
+    let initials: String = name.split('_').filter_map(|w| w.chars().next()).collect();
+    let abbreviation = candidates.iter().copied().find(|c| initials.len() > 1 && *c == initials);
+    match abbreviation.or_else(|| kiln_data::closest(name, candidates.iter().copied())) {
+        Some(best) => format!("{}\ndid you mean `{best}`?", message.trim_end()),
+        None => message.to_string(),
+    }
+}
+
+fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let from = text.find(start)? + start.len();
+    let len = text[from..].find(end)?;
+    Some(&text[from..from + len])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_typed_like_toml_and_bare_words_are_strings() {
+        let mut doc = toml::Table::new();
+        apply(&mut doc, "train.optimizer.lr=0.01").expect("applies");
+        apply(&mut doc, "device=wgpu").expect("applies");
+        apply(&mut doc, "model.hidden=[8, 4]").expect("applies");
+        assert_eq!(doc["train"]["optimizer"]["lr"].as_float(), Some(0.01));
+        assert_eq!(doc["device"].as_str(), Some("wgpu"));
+        assert_eq!(doc["model"]["hidden"].as_array().map(Vec::len), Some(2));
+    }
+
+    #[test]
+    fn a_value_used_as_a_section_is_an_error() {
+        let mut doc: toml::Table = toml::from_str("name = \"x\"").expect("toml");
+        let err = apply(&mut doc, "name.first=1").unwrap_err().to_string();
+        assert!(err.contains("`name` is a value"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_get_the_closest_suggestion() {
+        let msg = "unknown field `learning_rte`, expected one of `kind`, `lr`, `momentum`";
+        assert!(with_suggestion(msg).ends_with("did you mean `lr`?"));
+        let msg = "unknown field `epoch`, expected one of `solver`, `epochs`, `batch_size`";
+        assert!(with_suggestion(msg).ends_with("did you mean `epochs`?"));
+        let msg = "unknown variant `adamw2`, expected one of `sgd`, `adam`, `adamw`";
+        assert!(with_suggestion(msg).ends_with("did you mean `adamw`?"));
+    }
+}

@@ -1,0 +1,156 @@
+//! PNG plots of a run: the loss per epoch, and for one-feature regression the data, the fitted
+//! line and the predicted points. Text is drawn with an embedded DejaVu Sans, so the axis labels
+//! are readable on machines without any fonts installed.
+
+use std::path::Path;
+use std::sync::Once;
+
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+use crate::{EpochRecord, TrainError};
+
+const FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+const SIZE: (u32, u32) = (900, 560);
+
+fn ensure_font() {
+    static REGISTER: Once = Once::new();
+    REGISTER.call_once(|| {
+        // The font is compiled in and known to be valid.
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
+    });
+}
+
+fn plot_error(path: &Path) -> impl Fn(String) -> TrainError + '_ {
+    move |reason| TrainError::Files { path: path.to_path_buf(), reason: format!("cannot draw the plot: {reason}") }
+}
+
+/// Training (and validation) loss per epoch, on a log scale when the loss spans a wide range.
+pub fn loss_curve(path: &Path, history: &[EpochRecord]) -> Result<(), TrainError> {
+    ensure_font();
+    let err = plot_error(path);
+    let train: Vec<(f64, f64)> = history.iter().map(|r| (r.epoch as f64, r.train_loss)).collect();
+    let valid: Vec<(f64, f64)> =
+        history.iter().filter_map(|r| r.valid_loss.map(|v| (r.epoch as f64, v))).collect();
+    let all = train.iter().chain(&valid).map(|p| p.1).filter(|v| v.is_finite());
+    let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
+    let epochs = history.len().max(2) as f64;
+    let root = BitMapBackend::new(path, SIZE).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+    let mut builder = ChartBuilder::on(&root);
+    builder
+        .caption("Loss per epoch", ("sans-serif", 26))
+        .margin(20)
+        .x_label_area_size(55)
+        .y_label_area_size(90);
+    let positive = lo > 0.0;
+    macro_rules! draw {
+        ($chart:expr) => {{
+            let mut chart = $chart.map_err(|e| err(e.to_string()))?;
+            chart
+                .configure_mesh()
+                .x_desc("epoch")
+                .y_desc("loss")
+                .axis_desc_style(("sans-serif", 20))
+                .label_style(("sans-serif", 16))
+                .y_label_formatter(&|v| format!("{v:.3e}"))
+                .draw()
+                .map_err(|e| err(e.to_string()))?;
+            chart
+                .draw_series(LineSeries::new(train, BLUE.stroke_width(2)))
+                .map_err(|e| err(e.to_string()))?
+                .label("train")
+                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
+            if !valid.is_empty() {
+                chart
+                    .draw_series(LineSeries::new(valid, RED.stroke_width(2)))
+                    .map_err(|e| err(e.to_string()))?
+                    .label("valid")
+                    .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(2)));
+            }
+            chart
+                .configure_series_labels()
+                .label_font(("sans-serif", 16))
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .draw()
+                .map_err(|e| err(e.to_string()))?;
+        }};
+    }
+    if positive && hi / lo > 100.0 {
+        draw!(builder.build_cartesian_2d(1.0..epochs, (lo * 0.8..hi * 1.25).log_scale()));
+    } else {
+        let pad = ((hi - lo) * 0.05).max(1e-12);
+        draw!(builder.build_cartesian_2d(1.0..epochs, (lo - pad)..(hi + pad)));
+    }
+    root.present().map_err(|e| err(e.to_string()))
+}
+
+/// What the fit plot shows.
+pub struct FitPlot<'a> {
+    /// Feature name (x axis).
+    pub feature: &'a str,
+    /// Target name (y axis).
+    pub target: &'a str,
+    /// Training points.
+    pub data: Vec<(f64, f64)>,
+    /// Points along the fitted line.
+    pub line: Vec<(f64, f64)>,
+    /// Predicted points.
+    pub predicted: Vec<(f64, f64)>,
+}
+
+/// Data points, the fitted line, and the predicted points, for one-feature regression.
+pub fn fit_line(path: &Path, plot: &FitPlot<'_>) -> Result<(), TrainError> {
+    ensure_font();
+    let err = plot_error(path);
+    let points = plot.data.iter().chain(&plot.line).chain(&plot.predicted);
+    let (x0, x1, y0, y1) = points.fold(
+        (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY),
+        |(a, b, c, d), &(x, y)| (a.min(x), b.max(x), c.min(y), d.max(y)),
+    );
+    let pad = |lo: f64, hi: f64| ((hi - lo) * 0.08).max(0.5);
+    let (px, py) = (pad(x0, x1), pad(y0, y1));
+    let root = BitMapBackend::new(path, SIZE).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(format!("{} against {}", plot.target, plot.feature), ("sans-serif", 26))
+        .margin(20)
+        .x_label_area_size(55)
+        .y_label_area_size(80)
+        .build_cartesian_2d((x0 - px)..(x1 + px), (y0 - py)..(y1 + py))
+        .map_err(|e| err(e.to_string()))?;
+    chart
+        .configure_mesh()
+        .x_desc(plot.feature)
+        .y_desc(plot.target)
+        .axis_desc_style(("sans-serif", 20))
+        .label_style(("sans-serif", 16))
+        .draw()
+        .map_err(|e| err(e.to_string()))?;
+    chart
+        .draw_series(LineSeries::new(plot.line.clone(), BLUE.stroke_width(2)))
+        .map_err(|e| err(e.to_string()))?
+        .label("fitted line")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
+    chart
+        .draw_series(plot.data.iter().map(|&p| Circle::new(p, 6, BLACK.filled())))
+        .map_err(|e| err(e.to_string()))?
+        .label("training data")
+        .legend(|(x, y)| Circle::new((x + 10, y), 5, BLACK.filled()));
+    chart
+        .draw_series(plot.predicted.iter().map(|&p| TriangleMarker::new(p, 9, RED.filled())))
+        .map_err(|e| err(e.to_string()))?
+        .label("predicted")
+        .legend(|(x, y)| TriangleMarker::new((x + 10, y), 7, RED.filled()));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font(("sans-serif", 16))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| err(e.to_string()))?;
+    root.present().map_err(|e| err(e.to_string()))
+}

@@ -1,0 +1,93 @@
+//! Fixtures: run the `kiln` binary from the repository root, read run directories.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root (configs and datasets are addressed from it).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
+}
+
+/// A finished `kiln` process.
+pub struct Run {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// The run directory named on the last stdout line.
+    pub fn run_dir(&self) -> PathBuf {
+        let last = self.stdout.lines().last().unwrap_or_default();
+        let path = last.strip_prefix("run: ").unwrap_or_else(|| panic!("no `run:` line in:\n{}", self.stdout));
+        root().join(path)
+    }
+
+    /// Asserts a clean failure: the status, no panic, and every fragment in stderr.
+    pub fn assert_error(&self, status: i32, fragments: &[&str]) {
+        assert_eq!(self.status, status, "stdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert!(!self.stderr.contains("panicked"), "panic:\n{}", self.stderr);
+        assert!(!self.stderr.contains("RUST_BACKTRACE"), "backtrace hint:\n{}", self.stderr);
+        for fragment in fragments {
+            assert!(self.stderr.contains(fragment), "missing {fragment:?} in stderr:\n{}", self.stderr);
+        }
+    }
+}
+
+/// Runs `kiln args…` in the repository root.
+pub fn kiln(args: &[&str]) -> Run {
+    let output: Output = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(args)
+        .current_dir(root())
+        .env_remove("KILN_DEVICE")
+        .output()
+        .expect("kiln runs");
+    Run {
+        status: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// `kiln train CONFIG --out OUT extra…`, with OUT a fresh temporary directory.
+pub fn train(config: &Path, out: &Path, extra: &[&str]) -> Run {
+    let mut args = vec!["train", config.to_str().expect("utf-8 path"), "--out", out.to_str().expect("utf-8 path")];
+    args.extend_from_slice(extra);
+    kiln(&args)
+}
+
+/// A temporary directory for one test.
+pub fn temp() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temporary directory")
+}
+
+/// Writes `text` to `dir/name` and returns the path.
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write fixture");
+    path
+}
+
+/// Reads a JSON file.
+pub fn json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).expect("valid JSON")
+}
+
+/// The `prediction` column of a predictions CSV.
+pub fn predictions(path: &Path) -> Vec<f64> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let column = header.iter().position(|h| *h == "prediction").expect("a prediction column");
+    lines.map(|l| l.split(',').nth(column).expect("cell").parse().expect("number")).collect()
+}
+
+/// A minimal experiment over `data` (absolute path) with `extra` TOML appended.
+pub fn experiment(dir: &Path, data: &Path, extra: &str) -> PathBuf {
+    let text = format!(
+        "name = \"t\"\n[data]\npath = \"{}\"\ntarget = \"y\"\n[model]\nkind = \"linear\"\n{extra}",
+        data.display()
+    );
+    write(dir, "experiment.toml", &text)
+}

@@ -1,0 +1,133 @@
+//! The seed experiment end to end: y = 2x on x = 1..5.
+
+use crate::common::*;
+
+fn seed_config() -> std::path::PathBuf {
+    root().join("configs/seed_linear.toml")
+}
+
+#[test]
+fn the_seed_predicts_12_14_16_logs_the_loss_and_writes_the_whole_run() {
+    let out = temp();
+    let run = train(&seed_config(), out.path(), &[]);
+    assert_eq!(run.status, 0, "{}\n{}", run.stdout, run.stderr);
+    let epochs: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("Epoch ")).collect();
+    assert_eq!(epochs.len(), 10, "one line per 100 epochs:\n{}", run.stdout);
+    assert!(epochs[0].starts_with("Epoch 100: loss = "), "{}", epochs[0]);
+    assert!(epochs[9].starts_with("Epoch 1000: loss = "), "{}", epochs[9]);
+
+    let dir = run.run_dir();
+    assert!(dir.starts_with(out.path().canonicalize().expect("out")) || dir.starts_with(out.path()));
+    let predicted = predictions(&dir.join("predictions.csv"));
+    for (p, expected) in predicted.iter().zip([12.0, 14.0, 16.0]) {
+        assert!((p - expected).abs() < 1e-2, "predicted {predicted:?}");
+    }
+    assert_eq!(predicted.len(), 3);
+
+    let metrics = json(&dir.join("metrics.json"));
+    for key in ["mse", "rmse", "mae", "r2"] {
+        assert!(metrics["train"][key].is_number(), "{key} in {metrics}");
+    }
+    assert!(metrics["train"]["r2"].as_f64().expect("r2") > 0.9999);
+    assert!(metrics.get("valid").is_none() && metrics.get("test").is_none(), "only present splits");
+
+    let history = std::fs::read_to_string(dir.join("history.csv")).expect("history");
+    assert_eq!(history.lines().next(), Some("epoch,train_loss"));
+    assert_eq!(history.lines().count(), 1001);
+
+    let config = std::fs::read_to_string(dir.join("config.toml")).expect("resolved config");
+    assert!(config.contains("lr = 0.05") && config.contains("divergence_factor"), "{config}");
+
+    for png in ["plots/loss.png", "plots/fit.png"] {
+        let bytes = std::fs::read(dir.join(png)).unwrap_or_else(|e| panic!("{png}: {e}"));
+        assert!(bytes.starts_with(b"\x89PNG"), "{png} is a PNG");
+        assert!(bytes.len() > 10_000, "{png} has content ({} bytes)", bytes.len());
+    }
+    let bundle = json(&dir.join("model/bundle.json"));
+    assert_eq!(bundle["inputs"], serde_json::json!(["x"]));
+    assert!(dir.join("model/weights.bpk").exists());
+}
+
+#[test]
+fn kiln_predict_on_raw_rows_repeats_the_runs_predictions() {
+    let out = temp();
+    let run = train(&seed_config(), out.path(), &["--set", "data.scale=standard", "--set", "train.epochs=300"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let dir = run.run_dir();
+    let output = out.path().join("p.csv");
+    let predict = kiln(&[
+        "predict",
+        dir.to_str().expect("path"),
+        "--input",
+        "datasets/seed_linear_new.csv",
+        "--output",
+        output.to_str().expect("path"),
+    ]);
+    assert_eq!(predict.status, 0, "{}", predict.stderr);
+    assert_eq!(predictions(&output), predictions(&dir.join("predictions.csv")));
+
+    let to_stdout = kiln(&["predict", dir.to_str().expect("path"), "--input", "datasets/seed_linear_new.csv"]);
+    assert!(to_stdout.stdout.starts_with("x,prediction\n6,"), "{}", to_stdout.stdout);
+}
+
+#[test]
+fn the_exact_solver_finds_intercept_0_and_slope_2() {
+    let out = temp();
+    let run = train(&root().join("configs/seed_linear_exact.toml"), out.path(), &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let c = &json(&run.run_dir().join("metrics.json"))["coefficients"];
+    assert!(c["intercept"].as_f64().expect("intercept").abs() < 1e-5, "{c}");
+    assert!((c["weights"]["x"].as_f64().expect("slope") - 2.0).abs() < 1e-5, "{c}");
+    let predicted = predictions(&run.run_dir().join("predictions.csv"));
+    assert!(predicted.iter().zip([12.0, 14.0, 16.0]).all(|(p, e)| (p - e).abs() < 1e-4), "{predicted:?}");
+}
+
+#[test]
+fn the_documents_worked_example_is_slope_2_intercept_0_not_1_and_1() {
+    // The source document prints intercept 1, slope 1 for x = 1..4, y = 2x; the exact answer
+    // has every point on y = 2x.
+    let dir = temp();
+    let data = write(dir.path(), "doc.csv", "x,y\n1,2\n2,4\n3,6\n4,8\n");
+    let config = experiment(dir.path(), &data, "[train]\nsolver = \"exact\"\n");
+    let run = train(&config, &dir.path().join("runs"), &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let c = &json(&run.run_dir().join("metrics.json"))["coefficients"];
+    assert!(c["intercept"].as_f64().expect("intercept").abs() < 1e-5, "{c}");
+    assert!((c["weights"]["x"].as_f64().expect("slope") - 2.0).abs() < 1e-5, "{c}");
+}
+
+#[test]
+fn the_documents_learning_rate_diverges_cleanly_and_saves_nothing() {
+    let out = temp();
+    let run = train(&seed_config(), out.path(), &["--set", "train.optimizer.lr=0.1"]);
+    run.assert_error(1, &["diverged at epoch", "Lower the learning rate", "lr = 0.1", "data.scale = \"standard\""]);
+    assert_eq!(std::fs::read_dir(out.path()).map(|d| d.count()).unwrap_or(0), 0, "no run directory is left");
+}
+
+#[test]
+fn standard_scaling_makes_the_same_learning_rate_converge() {
+    let out = temp();
+    let run = train(&seed_config(), out.path(), &["--set", "train.optimizer.lr=0.1", "--set", "data.scale=standard"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let predicted = predictions(&run.run_dir().join("predictions.csv"));
+    assert!(predicted.iter().zip([12.0, 14.0, 16.0]).all(|(p, e)| (p - e).abs() < 1e-2), "{predicted:?}");
+}
+
+#[test]
+fn the_same_config_and_seed_give_identical_results() {
+    let out = temp();
+    let a = train(&seed_config(), out.path(), &["--set", "train.epochs=200"]);
+    let b = train(&seed_config(), out.path(), &["--set", "train.epochs=200"]);
+    assert_eq!((a.status, b.status), (0, 0), "{}{}", a.stderr, b.stderr);
+    assert_ne!(a.run_dir(), b.run_dir(), "each run gets its own directory");
+    for file in ["metrics.json", "predictions.csv", "history.csv", "model/weights.bpk"] {
+        let read = |dir: std::path::PathBuf| std::fs::read(dir.join(file)).expect("file");
+        assert_eq!(read(a.run_dir()), read(b.run_dir()), "{file} differs");
+    }
+    let c = train(&seed_config(), out.path(), &["--set", "train.epochs=200", "--set", "seed=7"]);
+    assert_ne!(
+        std::fs::read(a.run_dir().join("history.csv")).expect("a"),
+        std::fs::read(c.run_dir().join("history.csv")).expect("c"),
+        "another seed starts from other weights"
+    );
+}
