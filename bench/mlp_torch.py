@@ -20,7 +20,12 @@ p.add_argument("--warmup", type=int, default=20, help="untimed steps first (allo
 p.add_argument("--rows", type=int, default=65536)
 p.add_argument("--seed", type=int, default=0)
 p.add_argument("--fused", action="store_true", help="Adam(fused=True): one kernel for the whole update")
+p.add_argument("--threads", type=int, default=0,
+               help="intra-op CPU threads; 0 keeps torch's default (one per core). Pin it when other "
+                    "work shares the cores: OpenMP threads that wait on a descheduled peer stall badly")
 args = p.parse_args()
+if args.threads > 0:
+    torch.set_num_threads(args.threads)
 assert args.batch <= args.rows, "batch larger than the data set"
 
 dev = torch.device(args.device)

@@ -4,4 +4,6 @@
 mod common;
 
 mod bad_input;
+mod devices;
+mod models;
 mod seed;

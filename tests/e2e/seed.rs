@@ -32,7 +32,7 @@ fn the_seed_predicts_12_14_16_logs_the_loss_and_writes_the_whole_run() {
     assert!(metrics.get("valid").is_none() && metrics.get("test").is_none(), "only present splits");
 
     let history = std::fs::read_to_string(dir.join("history.csv")).expect("history");
-    assert_eq!(history.lines().next(), Some("epoch,train_loss"));
+    assert_eq!(history.lines().next(), Some("epoch,train_loss,lr"));
     assert_eq!(history.lines().count(), 1001);
 
     let config = std::fs::read_to_string(dir.join("config.toml")).expect("resolved config");

@@ -353,3 +353,66 @@ fn read_row_indices(path: &std::path::Path, n_rows: usize) -> Result<Vec<usize>,
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn table(text: &str) -> Table {
+        Table::parse(Path::new("t.csv"), text.as_bytes()).expect("table")
+    }
+
+    fn config(extra: &str) -> DataConfig {
+        toml::from_str(&format!("path = \"t.csv\"\ntarget = \"y\"\n{extra}")).expect("config")
+    }
+
+    #[test]
+    fn text_labels_and_categories_are_encoded_and_missing_cells_imputed() {
+        let t = table("size,colour,y\n1,red,b\n,blue,a\n3,red,b\n5,,a\n");
+        let p = prepare_table(&t, &config("missing = \"impute\""), TargetKind::Classes, 1).expect("prepared");
+        assert_eq!(p.target.labels(), ["a", "b"]);
+        assert_eq!(p.train.y, [1.0, 0.0, 1.0, 0.0]);
+        assert_eq!(p.preprocessor.input_names(), ["size", "colour=blue", "colour=red"]);
+        // Row 2: size missing → median of 1, 3, 5 = 3. Row 4: colour missing → most frequent, red.
+        assert_eq!(p.train.x.row(1), [3.0, 1.0, 0.0]);
+        assert_eq!(p.train.x.row(3), [5.0, 0.0, 1.0]);
+    }
+
+    #[test]
+    fn missing_policies_error_or_drop() {
+        let t = table("x,y\n1,2\n,4\n3,6\n");
+        let err = prepare_table(&t, &config(""), TargetKind::Numeric, 1).unwrap_err().to_string();
+        assert!(err.contains("line 3") && err.contains("`x`"), "{err}");
+        let p = prepare_table(&t, &config("missing = \"drop\""), TargetKind::Numeric, 1).expect("prepared");
+        assert_eq!((p.train.x.rows, p.dropped_rows), (2, 1));
+    }
+
+    #[test]
+    fn a_single_class_target_is_an_error() {
+        let t = table("x,y\n1,a\n2,a\n");
+        let err = prepare_table(&t, &config(""), TargetKind::Classes, 1).unwrap_err().to_string();
+        assert!(err.contains("only one class"), "{err}");
+    }
+
+    #[test]
+    fn a_mostly_numeric_column_with_a_word_is_a_bad_cell_not_a_category() {
+        let t = table("x,y\n1,1\n2,2\n3,3\nfour,4\n5,5\n");
+        let err = prepare_table(&t, &config(""), TargetKind::Numeric, 1).unwrap_err().to_string();
+        assert!(err.contains("line 5") && err.contains("`four`"), "{err}");
+    }
+
+    #[test]
+    fn predict_time_encoding_repeats_training_and_rejects_unseen_categories() {
+        let t = table("n,c,y\n1,a,1\n2,b,2\n3,a,3\n");
+        let p = prepare_table(&t, &config("scale = \"standard\""), TargetKind::Numeric, 1).expect("prepared");
+        let again = p.preprocessor.transform_table(&t).expect("encodes");
+        assert_eq!(again, p.train.x);
+        let unseen = table("n,c\n1,z\n");
+        let err = p.preprocessor.transform_table(&unseen).unwrap_err().to_string();
+        assert!(err.contains("`z`") && err.contains("not seen in training"), "{err}");
+        let missing_column = table("c\na\n");
+        assert!(p.preprocessor.transform_table(&missing_column).unwrap_err().to_string().contains("no column `n`"));
+    }
+}

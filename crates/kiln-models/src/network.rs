@@ -127,9 +127,9 @@ impl Network {
         };
         let weight = linear.weight.val();
         let [d_in, d_out] = weight.dims();
-        let w: Vec<f32> = weight.into_data().to_vec().ok()?;
+        let w: Vec<f32> = weight.into_data().try_to_vec().ok()?;
         let b: Vec<f32> = match &linear.bias {
-            Some(bias) => bias.val().into_data().to_vec().ok()?,
+            Some(bias) => bias.val().into_data().try_to_vec().ok()?,
             None => vec![0.0; d_out],
         };
         let rows = (0..d_in).map(|j| (0..d_out).map(|k| f64::from(w[j * d_out + k])).collect());

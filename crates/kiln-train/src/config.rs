@@ -12,6 +12,7 @@ use kiln_models::ModelConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::TrainError;
+use crate::schedule::{EarlyStoppingConfig, Monitored, ScheduleConfig};
 
 /// A whole experiment file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,9 +68,18 @@ pub struct TrainConfig {
     /// Training stops as diverged when an epoch's loss exceeds the first epoch's loss times this.
     #[serde(default = "default_divergence_factor")]
     pub divergence_factor: f64,
+    /// Save a checkpoint every this many epochs (and the last); 0 saves only the best epoch's.
+    #[serde(default)]
+    pub checkpoint_every: usize,
     /// The optimizer.
     #[serde(default)]
     pub optimizer: OptimizerConfig,
+    /// The learning-rate schedule.
+    #[serde(default)]
+    pub schedule: ScheduleConfig,
+    /// Stop when the monitored loss stops improving.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_stopping: Option<EarlyStoppingConfig>,
 }
 
 fn default_epochs() -> usize {
@@ -94,7 +104,10 @@ impl Default for TrainConfig {
             log_every: default_log_every(),
             l2: 0.0,
             divergence_factor: default_divergence_factor(),
+            checkpoint_every: 0,
             optimizer: OptimizerConfig::default(),
+            schedule: ScheduleConfig::default(),
+            early_stopping: None,
         }
     }
 }
@@ -280,14 +293,73 @@ impl Experiment {
         if o.kind != OptimizerKind::Sgd && (o.momentum != 0.0 || o.nesterov) {
             return invalid("train.optimizer.momentum", "applies to kind = \"sgd\" only (Adam has beta1)".into());
         }
+        if let Err((key, reason)) = t.schedule.check(o.lr) {
+            return invalid(&format!("train.schedule.{key}"), reason);
+        }
+        if let Some(stop) = &t.early_stopping {
+            if stop.patience == 0 {
+                return invalid("train.early_stopping.patience", "expected at least 1, found 0".into());
+            }
+            if !(stop.min_delta.is_finite() && stop.min_delta >= 0.0) {
+                return invalid("train.early_stopping.min_delta", format!("expected a finite number ≥ 0, found {}", stop.min_delta));
+            }
+            if stop.metric == Monitored::ValidLoss && self.data.split.valid == 0.0 {
+                return invalid(
+                    "train.early_stopping.metric",
+                    "\"valid_loss\" needs a validation split: set data.split.valid (e.g. 0.1), or metric = \"train_loss\"".into(),
+                );
+            }
+        }
         if t.l2 > 0.0 && t.solver != Solver::Exact {
             return invalid("train.l2", "applies to solver = \"exact\" only; for gradient training use train.optimizer.weight_decay".into());
         }
         Ok(())
     }
 
+    /// Refuses to resume `original`'s run with this experiment if anything but the epoch
+    /// count, the logging or the device changed, and names what did.
+    pub fn check_resumable(&self, original: &Self) -> Result<(), TrainError> {
+        let comparable = |e: &Self| {
+            let mut e = e.clone();
+            e.train.epochs = 0;
+            e.train.log_every = 1;
+            e.device = String::new();
+            toml::Value::try_from(&e).unwrap_or(toml::Value::Boolean(false))
+        };
+        let mut changed = Vec::new();
+        differences("", &comparable(original), &comparable(self), &mut changed);
+        if changed.is_empty() {
+            Ok(())
+        } else {
+            Err(TrainError::Invalid {
+                key: changed.join(", "),
+                reason: "differs from the run being resumed; only train.epochs, train.log_every and \
+                         device may change (start a new run instead)"
+                    .into(),
+            })
+        }
+    }
+
     /// The resolved experiment as TOML, every default written out.
     pub fn to_toml(&self) -> String {
         toml::to_string(self).unwrap_or_else(|e| format!("# could not serialise the experiment: {e}\n"))
+    }
+}
+
+/// Collects the dotted keys whose values differ between `a` and `b`.
+fn differences(prefix: &str, a: &toml::Value, b: &toml::Value, out: &mut Vec<String>) {
+    match (a, b) {
+        (toml::Value::Table(ta), toml::Value::Table(tb)) => {
+            let keys: std::collections::BTreeSet<&String> = ta.keys().chain(tb.keys()).collect();
+            for key in keys {
+                let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+                match (ta.get(key), tb.get(key)) {
+                    (Some(x), Some(y)) => differences(&path, x, y, out),
+                    _ => out.push(path),
+                }
+            }
+        }
+        _ if a != b => out.push(prefix.to_string()),
+        _ => {}
     }
 }

@@ -4,13 +4,15 @@
 
 use std::path::{Path, PathBuf};
 
+use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 use kiln_data::{FeatureEncoding, Matrix, Prepared, Split, Table, TargetEncoding, TargetKind};
 use kiln_models::{Network, Task, kinds};
 use serde_json::{Value, json};
 
 use crate::bundle::{BUNDLE_FORMAT, Bundle, BundleInfo};
-use crate::fit::{EpochRecord, FitSettings, fit};
+use crate::checkpoint;
+use crate::fit::{CheckpointKind, CheckpointSink, EpochRecord, FitSettings, LoopState, fit};
 use crate::files::{StagedDir, timestamp, write_atomic};
 use crate::metrics::{self, Metrics};
 use crate::task::Predictions;
@@ -30,14 +32,19 @@ pub struct RunReport {
 }
 
 /// Trains `experiment` on `device` and writes its run directory under `out`. `log` receives the
-/// progress lines (`Epoch N: loss = …`).
+/// progress lines (`Epoch N: loss = …`). With `resume`, training continues from the newest
+/// checkpoint of that run directory (whose config must match `experiment` but for the epochs).
 pub fn train(
     experiment: &Experiment,
     device: &Device,
     out: &Path,
     log: &mut dyn FnMut(&str),
+    resume: Option<&Path>,
 ) -> Result<RunReport, TrainError> {
     let kind = kinds::kind(&experiment.model.kind)?;
+    if resume.is_some() && experiment.train.solver == Solver::Exact {
+        return Err(TrainError::Invalid { key: "train.solver".into(), reason: "an exact solve has nothing to resume".into() });
+    }
     if experiment.train.solver == Solver::Exact && !kind.has_exact_solver() {
         return Err(TrainError::Invalid {
             key: "train.solver".into(),
@@ -57,11 +64,12 @@ pub fn train(
     // Stage the run directory before training: an unwritable output is reported up front.
     let run_name = format!("{}-{}", experiment.name, timestamp());
     let staged = StagedDir::create(out, &run_name)?;
+    // Written first, so that even a partial run directory says how it was made.
+    write_atomic(&staged.path().join("config.toml"), experiment.to_toml().as_bytes())?;
     if data.dropped_rows > 0 {
         log(&format!("skipped {} rows with missing cells", data.dropped_rows));
     }
 
-    device.seed(experiment.seed);
     let started = std::time::Instant::now();
     let (network, history) = match experiment.train.solver {
         Solver::Exact => {
@@ -77,16 +85,35 @@ pub fn train(
                 seed: experiment.seed,
                 scaled: experiment.data.scale != kiln_data::Scale::None,
             };
+            let resumed = match resume {
+                Some(dir) => {
+                    let r = checkpoint::load_latest(dir, &layers, device)?;
+                    log(&format!("resuming {} after epoch {}", dir.display(), r.state.epoch));
+                    Some(r)
+                }
+                None => None,
+            };
             let every = experiment.train.log_every;
             let last = experiment.train.epochs;
             let mut on_epoch = |r: &EpochRecord| {
                 if r.epoch % every == 0 || r.epoch == last {
-                    let valid = r.valid_loss.map(|v| format!(", valid loss = {v:.6}")).unwrap_or_default();
-                    log(&format!("Epoch {}: loss = {:.6}{valid}", r.epoch, r.train_loss));
+                    let valid = r.valid_loss.map(|v| format!(", valid loss = {}", loss_text(v))).unwrap_or_default();
+                    log(&format!("Epoch {}: loss = {}{valid}", r.epoch, loss_text(r.train_loss)));
                 }
             };
-            let network = Network::init(&layers, device);
-            fit(network, &data.train, data.valid.as_ref(), &settings, device, &mut on_epoch)?
+            // Initialise on the CPU, then move: every device starts from the same weights, which is
+            // what makes results comparable across backends.
+            let cpu = Device::flex();
+            cpu.seed(experiment.seed);
+            let network = Network::init(&layers, &cpu).to_device(device);
+            let staging = staged.path().to_path_buf();
+            let mut save = |kind: CheckpointKind, state: &LoopState, model: &Network, optim: &ModuleOptimizer| {
+                checkpoint::save(&staging, kind, state, model, optim)
+            };
+            let sink: Option<&mut CheckpointSink<'_>> =
+                if experiment.train.checkpoint_every > 0 { Some(&mut save) } else { None };
+            let fitted = fit(network, &data.train, data.valid.as_ref(), &settings, device, &mut on_epoch, sink, resumed)?;
+            (fitted.network, fitted.history)
         }
     };
     let fit_seconds = started.elapsed().as_secs_f64();
@@ -106,7 +133,6 @@ pub fn train(
     };
     let metrics = evaluate_splits(&bundle, &data, device);
     let dir = staged.path();
-    write_atomic(&dir.join("config.toml"), experiment.to_toml().as_bytes())?;
     write_atomic(&dir.join("metrics.json"), json_bytes(&metrics).as_slice())?;
     write_atomic(&dir.join("history.csv"), history_csv(&history).as_bytes())?;
     bundle.save(&dir.join("model"))?;
@@ -285,6 +311,11 @@ fn one_feature_fit<'a>(
     })
 }
 
+/// A loss for the log: six decimals, or scientific notation once those would read as zero.
+fn loss_text(loss: f64) -> String {
+    if loss == 0.0 || (loss.abs() >= 1e-3 && loss.abs() < 1e6) { format!("{loss:.6}") } else { format!("{loss:.4e}") }
+}
+
 fn json_bytes(value: &Value) -> Vec<u8> {
     let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
     bytes.push(b'\n');
@@ -293,11 +324,11 @@ fn json_bytes(value: &Value) -> Vec<u8> {
 
 fn history_csv(history: &[EpochRecord]) -> String {
     let has_valid = history.iter().any(|r| r.valid_loss.is_some());
-    let mut out = String::from(if has_valid { "epoch,train_loss,valid_loss\n" } else { "epoch,train_loss\n" });
+    let mut out = String::from(if has_valid { "epoch,train_loss,valid_loss,lr\n" } else { "epoch,train_loss,lr\n" });
     for r in history {
         match r.valid_loss {
-            Some(v) if has_valid => out.push_str(&format!("{},{},{}\n", r.epoch, r.train_loss, v)),
-            _ => out.push_str(&format!("{},{}\n", r.epoch, r.train_loss)),
+            Some(v) if has_valid => out.push_str(&format!("{},{},{},{}\n", r.epoch, r.train_loss, v, r.lr)),
+            _ => out.push_str(&format!("{},{},{}\n", r.epoch, r.train_loss, r.lr)),
         }
     }
     out

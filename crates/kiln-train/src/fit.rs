@@ -3,16 +3,18 @@
 //! the loss is read back once per epoch (not per step), so the loop costs a few tensor ops per
 //! step and one device sync per epoch.
 
-use burn::optim::GradientsParams;
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use kiln_data::{SeededRng, Split};
 use kiln_models::{Network, Task};
+use serde::{Deserialize, Serialize};
 
+use crate::schedule::{LrSchedule, Monitored};
 use crate::task::{loss, target_tensor};
 use crate::{TrainConfig, TrainError};
 
 /// One epoch's record, as written to `history.csv`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct EpochRecord {
     /// 1-based epoch.
     pub epoch: usize,
@@ -20,6 +22,54 @@ pub struct EpochRecord {
     pub train_loss: f64,
     /// Loss on the validation split after the epoch, if there is one.
     pub valid_loss: Option<f64>,
+    /// The learning rate used in the epoch.
+    pub lr: f64,
+}
+
+/// Everything the loop carries from one epoch to the next besides the weights and the
+/// optimizer's state: with those two, what a checkpoint holds to resume exactly.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoopState {
+    /// Epochs completed.
+    pub epoch: usize,
+    /// The batch-order generator's state.
+    pub rng: u64,
+    /// The learning-rate schedule, with a plateau schedule's memory.
+    pub schedule: LrSchedule,
+    /// The first epoch's loss (the divergence yardstick).
+    pub first_loss: Option<f64>,
+    /// Early stopping: the best monitored loss and its epoch.
+    pub best: Option<(f64, usize)>,
+    /// Early stopping: epochs since the best.
+    pub stalled: usize,
+    /// Every epoch so far.
+    pub history: Vec<EpochRecord>,
+}
+
+/// Which checkpoint the loop asks to be written (only with `checkpoint_every > 0`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckpointKind {
+    /// The regular one, every `checkpoint_every` epochs and at the end: resumable.
+    Every,
+    /// The best epoch's weights so far by the monitored loss, written at the same times when
+    /// they changed.
+    Best,
+}
+
+/// Writes a checkpoint: the loop state, the weights and the optimizer.
+pub type CheckpointSink<'a> =
+    dyn FnMut(CheckpointKind, &LoopState, &Network, &ModuleOptimizer) -> Result<(), TrainError> + 'a;
+
+/// Where a resumed run starts from.
+pub struct Resume {
+    /// The loop state of the checkpoint.
+    pub state: LoopState,
+    /// The checkpoint's weights.
+    pub network: Network,
+    /// The checkpoint's optimizer state (burnpack bytes).
+    pub optimizer: Vec<u8>,
+    /// The best epoch's weights, for early stopping with `restore_best`.
+    pub best: Option<Network>,
 }
 
 /// A split as device tensors.
@@ -44,14 +94,24 @@ pub struct FitSettings<'a> {
     pub task: Task,
     /// Number of classes (0 for regression).
     pub classes: usize,
-    /// Seeds the batch order.
+    /// Seeds the batch order and dropout.
     pub seed: u64,
     /// Whether the features were scaled (for the divergence hint).
     pub scaled: bool,
 }
 
-/// Trains `network` (built on `device`) and returns the trained network, on `device`, with
-/// one record per epoch. `on_epoch` sees each record as it is made (for logging).
+/// The trained network (on the device it was trained on, without autodiff) and every epoch's
+/// record. With early stopping, training may end before `epochs`, and the best epoch's weights
+/// may be the ones returned.
+pub struct Fitted {
+    /// The trained network.
+    pub network: Network,
+    /// One record per epoch, resumed epochs included.
+    pub history: Vec<EpochRecord>,
+}
+
+/// Trains `network` (built on `device`), or continues from `resume`. `on_epoch` sees each
+/// record as it is made (for logging); `checkpoints`, when given, is asked to save.
 pub fn fit(
     network: Network,
     train: &Split,
@@ -59,24 +119,49 @@ pub fn fit(
     settings: &FitSettings<'_>,
     device: &Device,
     on_epoch: &mut dyn FnMut(&EpochRecord),
-) -> Result<(Network, Vec<EpochRecord>), TrainError> {
+    mut checkpoints: Option<&mut CheckpointSink<'_>>,
+    resume: Option<Resume>,
+) -> Result<Fitted, TrainError> {
     let config = settings.config;
     let task = settings.task;
     let autodiff = device.clone().autodiff();
     let train_data = DeviceSplit::new(train, task, settings.classes, &autodiff);
     let valid_data = valid.map(|v| DeviceSplit::new(v, task, settings.classes, device));
-    let mut model = network.to_device(&autodiff).train();
     let mut optimizer = crate::optimizer::build(&config.optimizer);
-    let lr = config.optimizer.lr;
-    // Its own stream: changing the split seed must not change the batch order, and vice versa.
-    let mut rng = SeededRng::new(settings.seed ^ 0x6B69_6C6E_5F62_6174);
+    let (mut model, mut state, mut best_model) = match resume {
+        None => {
+            let state = LoopState {
+                epoch: 0,
+                // Its own stream: changing the split seed must not change the batch order.
+                rng: settings.seed ^ 0x6B69_6C6E_5F62_6174,
+                schedule: LrSchedule::new(&config.schedule, config.optimizer.lr, config.epochs),
+                first_loss: None,
+                best: None,
+                stalled: 0,
+                history: Vec::with_capacity(config.epochs),
+            };
+            (network, state, None)
+        }
+        Some(resume) => {
+            optimizer = optimizer
+                .from_bytes(burn::tensor::Bytes::from_bytes_vec(resume.optimizer))
+                .map_err(|e| TrainError::Files { path: "optimizer.bpk".into(), reason: format!("cannot restore the optimizer ({e})") })?;
+            let mut state = resume.state;
+            state.schedule.extend_to(config.epochs);
+            (resume.network, state, resume.best.map(|b| b.to_device(&autodiff)))
+        }
+    };
+    model = model.to_device(&autodiff).train();
+    let mut rng = SeededRng::new(state.rng);
     let n = train_data.rows;
     let batch = config.batch_size.min(n);
     let mut order: Vec<usize> = (0..n).collect();
-    let mut history = Vec::with_capacity(config.epochs);
-    let mut first_loss = None;
+    let mut saved_best = state.best.map_or(0, |(_, e)| e);
 
-    for epoch in 1..=config.epochs {
+    for epoch in state.epoch + 1..=config.epochs {
+        // Seeding per epoch makes dropout masks a function of (seed, epoch): resumed runs match.
+        autodiff.seed(settings.seed.wrapping_mul(0x9E37_79B9).wrapping_add(epoch as u64));
+        let lr = state.schedule.lr(epoch);
         let mut total: Option<Tensor<1>> = None;
         let mut step = |model: Network, x: Tensor<2>, y: Tensor<2>, rows: usize| {
             let l = loss(task, model.forward(x), y);
@@ -108,19 +193,59 @@ pub fn fit(
             let output = model.valid().forward(v.x.clone());
             f64::from(loss(task, output, v.y.clone()).into_scalar::<f32>())
         });
-        let first = *first_loss.get_or_insert(train_loss);
-        if !train_loss.is_finite() || train_loss > first * config.divergence_factor {
+        let first = *state.first_loss.get_or_insert(train_loss);
+        let exploded = first > 0.0 && train_loss > first * config.divergence_factor;
+        if !train_loss.is_finite() || exploded {
+            // Returned before any checkpoint of this epoch: a good checkpoint is never replaced.
             return Err(TrainError::Diverged {
                 epoch,
                 loss: train_loss,
                 first,
-                lr,
+                lr: config.optimizer.lr,
                 scale_hint: if settings.scaled { String::new() } else { ", or set data.scale = \"standard\"".into() },
             });
         }
-        let record = EpochRecord { epoch, train_loss, valid_loss };
+        let record = EpochRecord { epoch, train_loss, valid_loss, lr };
         on_epoch(&record);
-        history.push(record);
+        state.history.push(record);
+        state.epoch = epoch;
+        state.rng = rng.state();
+        let watched = match config.early_stopping.as_ref().map(|s| s.metric) {
+            Some(Monitored::TrainLoss) => train_loss,
+            _ => valid_loss.unwrap_or(train_loss),
+        };
+        state.schedule.observe(watched);
+        let min_delta = config.early_stopping.as_ref().map_or(0.0, |s| s.min_delta);
+        if state.best.is_none_or(|(b, _)| watched < b - min_delta) {
+            state.best = Some((watched, epoch));
+            state.stalled = 0;
+            if config.early_stopping.is_some() || checkpoints.is_some() {
+                // A clone shares the weight tensors: it costs no copy.
+                best_model = Some(model.clone());
+            }
+        } else {
+            state.stalled += 1;
+        }
+        let stop = config.early_stopping.as_ref().is_some_and(|s| state.stalled >= s.patience);
+        let due = config.checkpoint_every > 0
+            && (epoch % config.checkpoint_every == 0 || epoch == config.epochs || stop);
+        if let Some(save) = checkpoints.as_mut().filter(|_| due) {
+            save(CheckpointKind::Every, &state, &model, &optimizer)?;
+            if let (Some(best), Some((_, best_epoch))) = (&best_model, state.best)
+                && best_epoch > saved_best
+            {
+                save(CheckpointKind::Best, &state, best, &optimizer)?;
+                saved_best = best_epoch;
+            }
+        }
+        if stop {
+            break;
+        }
     }
-    Ok((model.valid(), history))
+    let restore = config.early_stopping.as_ref().is_some_and(|s| s.restore_best);
+    let model = match best_model {
+        Some(best) if restore => best,
+        _ => model,
+    };
+    Ok(Fitted { network: model.valid(), history: state.history })
 }

@@ -9,6 +9,7 @@
 pub mod metrics;
 
 mod bundle;
+mod checkpoint;
 mod config;
 mod error;
 mod experiment;
@@ -17,6 +18,7 @@ mod fit;
 mod optimizer;
 mod overrides;
 mod plot;
+mod schedule;
 mod task;
 
 pub use bundle::{BUNDLE_FORMAT, Bundle, BundleInfo};
@@ -24,5 +26,6 @@ pub use config::{Experiment, OptimizerConfig, OptimizerKind, PredictConfig, Solv
 pub use error::TrainError;
 pub use experiment::{PredictionCsv, RunReport, eval_file, predict_file, predictions_csv, score, train};
 pub use files::write_atomic;
-pub use fit::{EpochRecord, FitSettings, fit};
+pub use fit::{CheckpointKind, EpochRecord, FitSettings, Fitted, LoopState, Resume, fit};
+pub use schedule::{EarlyStoppingConfig, LrSchedule, Monitored, ScheduleConfig, ScheduleKind};
 pub use task::Predictions;

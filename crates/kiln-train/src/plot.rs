@@ -42,6 +42,7 @@ pub fn loss_curve(path: &Path, history: &[EpochRecord]) -> Result<(), TrainError
     builder
         .caption("Loss per epoch", ("sans-serif", 26))
         .margin(20)
+        .margin_right(40)
         .x_label_area_size(55)
         .y_label_area_size(90);
     let positive = lo > 0.0;
@@ -54,7 +55,8 @@ pub fn loss_curve(path: &Path, history: &[EpochRecord]) -> Result<(), TrainError
                 .y_desc("loss")
                 .axis_desc_style(("sans-serif", 20))
                 .label_style(("sans-serif", 16))
-                .y_label_formatter(&|v| format!("{v:.3e}"))
+                .x_label_formatter(&|v| format!("{v:.0}"))
+                .y_label_formatter(&|v| if v.abs() >= 1e-2 && v.abs() < 1e4 { format!("{v:.3}") } else { format!("{v:.1e}") })
                 .draw()
                 .map_err(|e| err(e.to_string()))?;
             chart

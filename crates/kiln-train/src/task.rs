@@ -47,7 +47,7 @@ pub fn loss(task: Task, output: Tensor<2>, target: Tensor<2>) -> Tensor<1> {
 pub fn outputs_to_predictions(task: Task, output: Tensor<2>) -> Predictions {
     let [n, k] = output.dims();
     let probabilities = |t: Tensor<2>| -> Vec<f64> {
-        t.into_data().to_vec::<f32>().unwrap_or_default().into_iter().map(f64::from).collect()
+        t.into_data().try_to_vec::<f32>().unwrap_or_default().into_iter().map(f64::from).collect()
     };
     match task {
         Task::Regression => Predictions::Values(probabilities(output)),

@@ -1,0 +1,89 @@
+//! `kiln bench`: the training-throughput benchmark of the issues — an MLP 64 → 256 → 256 → 1
+//! (ReLU, Adam, MSE) on synthetic data, trained by kiln's real training loop. It prints one JSON
+//! line, to be compared with `bench/mlp_torch.py` run on the same machine in the same session.
+
+use std::time::Instant;
+
+use anyhow::Result;
+use kiln_data::{Matrix, SeededRng, Split};
+use kiln_models::{LayerSpec, Network, Task};
+use kiln_train::{FitSettings, OptimizerConfig, OptimizerKind, TrainConfig};
+
+/// What to measure.
+pub struct BenchOptions {
+    /// Rows per step.
+    pub batch: usize,
+    /// Timed optimizer steps (after one warm-up epoch).
+    pub steps: usize,
+    /// Rows of synthetic data.
+    pub rows: usize,
+}
+
+const D_IN: usize = 64;
+
+/// Synthetic regression data: x ~ N(0, 1), y = x·w + tanh(x₀) with a fixed random w.
+fn synthetic(rows: usize, seed: u64) -> Split {
+    let mut rng = SeededRng::new(seed);
+    let mut normal = || {
+        // Box–Muller from two uniforms in (0, 1].
+        let u1 = ((rng.next_u64() >> 11) as f64 + 1.0) / (1u64 << 53) as f64;
+        let u2 = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    };
+    let w: Vec<f64> = (0..D_IN).map(|_| normal() / (D_IN as f64).sqrt()).collect();
+    let mut x = Matrix::zeros(rows, D_IN);
+    let mut y = Vec::with_capacity(rows);
+    for r in 0..rows {
+        let row = x.row_mut(r);
+        for v in row.iter_mut() {
+            *v = normal() as f32;
+        }
+        let dot: f64 = row.iter().zip(&w).map(|(a, b)| f64::from(*a) * b).sum();
+        y.push((dot + f64::from(row[0]).tanh()) as f32);
+    }
+    Split { x, y, rows: (0..rows).collect() }
+}
+
+/// Runs the benchmark on `device` and returns its JSON line.
+pub fn run(options: &BenchOptions, device: &burn::prelude::Device, device_name: &str) -> Result<String> {
+    let rows = options.rows.max(options.batch);
+    let steps_per_epoch = rows.div_ceil(options.batch);
+    let timed_epochs = options.steps.div_ceil(steps_per_epoch).max(1);
+    let data = synthetic(rows, 7);
+    let config = TrainConfig {
+        epochs: timed_epochs + 1,
+        batch_size: options.batch,
+        log_every: usize::MAX,
+        optimizer: OptimizerConfig { kind: OptimizerKind::Adam, lr: 1e-3, ..OptimizerConfig::default() },
+        ..TrainConfig::default()
+    };
+    let settings = FitSettings { config: &config, task: Task::Regression, classes: 0, seed: 42, scaled: true };
+    let layers = vec![
+        LayerSpec::Linear { d_in: D_IN, d_out: 256 },
+        LayerSpec::Relu,
+        LayerSpec::Linear { d_in: 256, d_out: 256 },
+        LayerSpec::Relu,
+        LayerSpec::Linear { d_in: 256, d_out: 1 },
+    ];
+    let network = Network::init(&layers, device);
+    let mut marks = Vec::new();
+    let started = Instant::now();
+    let mut on_epoch = |_: &kiln_train::EpochRecord| marks.push(Instant::now());
+    let fitted = kiln_train::fit(network, &data, None, &settings, device, &mut on_epoch, None, None)?;
+    let total = started.elapsed().as_secs_f64();
+    // The first epoch pays for uploads, kernel compilation and autotuning: it is the warm-up.
+    let timed = marks.last().zip(marks.first()).map_or(0.0, |(l, f)| l.duration_since(*f).as_secs_f64());
+    let samples = (timed_epochs * rows) as f64;
+    let final_loss = fitted.history.last().map_or(f64::NAN, |r| r.train_loss);
+    Ok(serde_json::json!({
+        "framework": "kiln",
+        "device": device_name,
+        "batch": options.batch,
+        "rows": rows,
+        "timed_steps": timed_epochs * steps_per_epoch,
+        "samples_per_sec": samples / timed,
+        "warmup_seconds": total - timed,
+        "final_loss": final_loss,
+    })
+    .to_string())
+}

@@ -1,0 +1,99 @@
+//! Checkpoints in a run directory: `checkpoints/epoch-N/` (resumable: weights, optimizer state
+//! and loop state) and `checkpoints/best-N/` (the best epoch's weights). Each is written under a
+//! hidden name and renamed into place, so a checkpoint directory is always complete; the two
+//! newest `epoch-N` and the newest `best-N` are kept.
+
+use std::path::{Path, PathBuf};
+
+use burn::optim::ModuleOptimizer;
+use burn::prelude::*;
+use kiln_models::{LayerSpec, Network};
+
+use crate::fit::{CheckpointKind, LoopState, Resume};
+use crate::{TrainError, files};
+
+const MODEL: &str = "model.bpk";
+const OPTIMIZER: &str = "optimizer.bpk";
+const STATE: &str = "state.json";
+const KEEP: usize = 2;
+
+/// Writes one checkpoint under `run_dir/checkpoints/`.
+pub fn save(
+    run_dir: &Path,
+    kind: CheckpointKind,
+    state: &LoopState,
+    model: &Network,
+    optimizer: &ModuleOptimizer,
+) -> Result<(), TrainError> {
+    let root = run_dir.join("checkpoints");
+    let (prefix, epoch) = match kind {
+        CheckpointKind::Every => ("epoch", state.epoch),
+        CheckpointKind::Best => ("best", state.best.map_or(state.epoch, |(_, e)| e)),
+    };
+    let name = format!("{prefix}-{epoch}");
+    let staging = files::StagedDir::create(&root, &name)?;
+    let dir = staging.path();
+    files::write_atomic(&dir.join(MODEL), &model.to_bytes()?)?;
+    if kind == CheckpointKind::Every {
+        let bytes = optimizer.into_bytes().map_err(|e| TrainError::io(dir.join(OPTIMIZER), e))?;
+        files::write_atomic(&dir.join(OPTIMIZER), &bytes)?;
+        let json = serde_json::to_vec_pretty(state).map_err(|e| TrainError::io(dir.join(STATE), e))?;
+        files::write_atomic(&dir.join(STATE), &json)?;
+    }
+    let target = root.join(&name);
+    if target.exists() {
+        std::fs::remove_dir_all(&target).map_err(|e| TrainError::io(&target, e))?;
+    }
+    staging.commit(&root, &name)?;
+    let keep = if kind == CheckpointKind::Every { KEEP } else { 1 };
+    for old in epochs(&root, prefix).into_iter().rev().skip(keep) {
+        let _ = std::fs::remove_dir_all(root.join(format!("{prefix}-{old}")));
+    }
+    Ok(())
+}
+
+/// The epochs of the complete checkpoints named `<prefix>-N`, ascending.
+fn epochs(root: &Path, prefix: &str) -> Vec<usize> {
+    let mut found: Vec<usize> = std::fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.strip_prefix(&format!("{prefix}-"))?.parse().ok())
+        .collect();
+    found.sort_unstable();
+    found
+}
+
+/// Loads the newest resumable checkpoint of `run_dir` onto `device`.
+pub fn load_latest(run_dir: &Path, layers: &[LayerSpec], device: &Device) -> Result<Resume, TrainError> {
+    let root = run_dir.join("checkpoints");
+    let available = epochs(&root, "epoch");
+    let Some(&epoch) = available.last() else {
+        return Err(TrainError::Files {
+            path: root,
+            reason: "no complete checkpoint to resume from; train with train.checkpoint_every = N to write them".into(),
+        });
+    };
+    let dir = root.join(format!("epoch-{epoch}"));
+    let read = |name: &str| -> Result<Vec<u8>, TrainError> {
+        let path = dir.join(name);
+        std::fs::read(&path).map_err(|e| TrainError::Files {
+            path: path.clone(),
+            reason: format!("{e}; the checkpoint is incomplete (available epochs: {available:?})"),
+        })
+    };
+    let state: LoopState = serde_json::from_slice(&read(STATE)?)
+        .map_err(|e| TrainError::io(dir.join(STATE), format!("not a kiln checkpoint state ({e})")))?;
+    let network = Network::from_bytes(layers, read(MODEL)?, device).map_err(|e| TrainError::io(dir.join(MODEL), e))?;
+    let optimizer = read(OPTIMIZER)?;
+    let best = match state.best {
+        Some((_, best_epoch)) => {
+            let path: PathBuf = root.join(format!("best-{best_epoch}")).join(MODEL);
+            match std::fs::read(&path) {
+                Ok(bytes) => Some(Network::from_bytes(layers, bytes, device).map_err(|e| TrainError::io(&path, e))?),
+                Err(_) => None,
+            }
+        }
+        None => None,
+    };
+    Ok(Resume { state, network, optimizer, best })
+}
