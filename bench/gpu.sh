@@ -18,10 +18,12 @@ if ! grep -q "DiscreteGpu" "$OUT/devices.txt"; then
 fi
 cat "$OUT/devices.txt" >> "$OUT/results.txt"
 
-log "seed experiment on wgpu (whole process)"
-/usr/bin/time -f "wall %e s" $K train configs/seed_linear.toml --device wgpu --out /tmp/runs >> "$OUT/results.txt" 2>&1
+TIMEFORMAT="wall %R s"
+log "seed experiment on wgpu (whole process; the first run compiles shaders)"
+{ time $K train configs/seed_linear.toml --device wgpu --out /tmp/runs; } >> "$OUT/results.txt" 2>&1
+{ time $K train configs/seed_linear.toml --device wgpu --out /tmp/runs >/dev/null; } >> "$OUT/results.txt" 2>&1
 log "seed experiment on cpu (whole process)"
-/usr/bin/time -f "wall %e s" $K train configs/seed_linear.toml --device cpu --out /tmp/runs >> "$OUT/results.txt" 2>&1
+{ time $K train configs/seed_linear.toml --device cpu --out /tmp/runs; } >> "$OUT/results.txt" 2>&1
 
 log "parity: metrics.json on cpu vs wgpu"
 for spec in seed_linear.toml:1000 medical_breast_cancer_logistic.toml:200 industrial_concrete_mlp.toml:400; do
@@ -72,4 +74,7 @@ for spec in 1024:65536:400 8192:262144:200 65536:524288:100; do
     python3 bench/mlp_torch.py --device cuda --batch "$batch" --rows "$rows" --steps "$steps" >> "$OUT/results.txt" 2>&1
     python3 bench/mlp_torch.py --device cuda --batch "$batch" --rows "$rows" --steps "$steps" --fused >> "$OUT/results.txt" 2>&1
 done
+log "the same MLP on this machine's CPU, batch 1024 (kiln flex vs PyTorch CPU)"
+timeout 120 $K bench --device cpu --batch 1024 --steps 200 >> "$OUT/results.txt" 2>&1
+python3 bench/mlp_torch.py --device cpu --batch 1024 --steps 200 >> "$OUT/results.txt" 2>&1
 log "done"

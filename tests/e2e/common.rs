@@ -5,7 +5,10 @@ use std::process::{Command, Output};
 
 /// The repository root (configs and datasets are addressed from it).
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repository root")
 }
 
 /// A finished `kiln` process.
@@ -19,17 +22,31 @@ impl Run {
     /// The run directory named on the last stdout line.
     pub fn run_dir(&self) -> PathBuf {
         let last = self.stdout.lines().last().unwrap_or_default();
-        let path = last.strip_prefix("run: ").unwrap_or_else(|| panic!("no `run:` line in:\n{}", self.stdout));
+        let path = last
+            .strip_prefix("run: ")
+            .unwrap_or_else(|| panic!("no `run:` line in:\n{}", self.stdout));
         root().join(path)
     }
 
     /// Asserts a clean failure: the status, no panic, and every fragment in stderr.
     pub fn assert_error(&self, status: i32, fragments: &[&str]) {
-        assert_eq!(self.status, status, "stdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.status, status,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         assert!(!self.stderr.contains("panicked"), "panic:\n{}", self.stderr);
-        assert!(!self.stderr.contains("RUST_BACKTRACE"), "backtrace hint:\n{}", self.stderr);
+        assert!(
+            !self.stderr.contains("RUST_BACKTRACE"),
+            "backtrace hint:\n{}",
+            self.stderr
+        );
         for fragment in fragments {
-            assert!(self.stderr.contains(fragment), "missing {fragment:?} in stderr:\n{}", self.stderr);
+            assert!(
+                self.stderr.contains(fragment),
+                "missing {fragment:?} in stderr:\n{}",
+                self.stderr
+            );
         }
     }
 }
@@ -51,7 +68,12 @@ pub fn kiln(args: &[&str]) -> Run {
 
 /// `kiln train CONFIG --out OUT extra…`, with OUT a fresh temporary directory.
 pub fn train(config: &Path, out: &Path, extra: &[&str]) -> Run {
-    let mut args = vec!["train", config.to_str().expect("utf-8 path"), "--out", out.to_str().expect("utf-8 path")];
+    let mut args = vec![
+        "train",
+        config.to_str().expect("utf-8 path"),
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ];
     args.extend_from_slice(extra);
     kiln(&args)
 }
@@ -79,8 +101,19 @@ pub fn predictions(path: &Path) -> Vec<f64> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().expect("header").split(',').collect();
-    let column = header.iter().position(|h| *h == "prediction").expect("a prediction column");
-    lines.map(|l| l.split(',').nth(column).expect("cell").parse().expect("number")).collect()
+    let column = header
+        .iter()
+        .position(|h| *h == "prediction")
+        .expect("a prediction column");
+    lines
+        .map(|l| {
+            l.split(',')
+                .nth(column)
+                .expect("cell")
+                .parse()
+                .expect("number")
+        })
+        .collect()
 }
 
 /// A minimal experiment over `data` (absolute path) with `extra` TOML appended.

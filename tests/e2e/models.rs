@@ -6,29 +6,58 @@ use crate::common::*;
 
 fn metric(run: &Run, split: &str, key: &str) -> f64 {
     let metrics = json(&run.run_dir().join("metrics.json"));
-    metrics[split][key].as_f64().unwrap_or_else(|| panic!("{split}.{key} in {metrics}"))
+    metrics[split][key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{split}.{key} in {metrics}"))
 }
 
 #[test]
 fn logistic_regression_on_breast_cancer_reaches_the_reference_level() {
     let out = temp();
-    let run = train(&root().join("configs/medical_breast_cancer_logistic.toml"), out.path(), &[]);
+    let run = train(
+        &root().join("configs/medical_breast_cancer_logistic.toml"),
+        out.path(),
+        &[],
+    );
     assert_eq!(run.status, 0, "{}\n{}", run.stdout, run.stderr);
-    let (accuracy, auc) = (metric(&run, "test", "accuracy"), metric(&run, "test", "roc_auc"));
-    assert!(accuracy >= 0.95 && auc >= 0.99, "accuracy {accuracy}, ROC-AUC {auc}");
+    let (accuracy, auc) = (
+        metric(&run, "test", "accuracy"),
+        metric(&run, "test", "roc_auc"),
+    );
+    assert!(
+        accuracy >= 0.95 && auc >= 0.99,
+        "accuracy {accuracy}, ROC-AUC {auc}"
+    );
     let metrics = json(&run.run_dir().join("metrics.json"));
-    for key in ["precision", "recall", "f1", "log_loss", "pr_auc", "confusion_matrix"] {
+    for key in [
+        "precision",
+        "recall",
+        "f1",
+        "log_loss",
+        "pr_auc",
+        "confusion_matrix",
+    ] {
         assert!(!metrics["test"][key].is_null(), "{key}");
     }
 
     // eval on labelled rows gives the same keys; predict gives labels and probabilities.
     let dir = run.run_dir();
-    let eval = kiln(&["eval", dir.to_str().expect("path"), "--data", "datasets/medical_breast_cancer.csv"]);
+    let eval = kiln(&[
+        "eval",
+        dir.to_str().expect("path"),
+        "--data",
+        "datasets/medical_breast_cancer.csv",
+    ]);
     assert_eq!(eval.status, 0, "{}", eval.stderr);
     let all: serde_json::Value = serde_json::from_str(&eval.stdout).expect("JSON on stdout");
     assert!(all["accuracy"].as_f64().expect("accuracy") > 0.95, "{all}");
     assert_eq!(all["confusion_matrix"].as_array().map(Vec::len), Some(2));
-    let predict = kiln(&["predict", dir.to_str().expect("path"), "--input", "datasets/medical_breast_cancer.csv"]);
+    let predict = kiln(&[
+        "predict",
+        dir.to_str().expect("path"),
+        "--input",
+        "datasets/medical_breast_cancer.csv",
+    ]);
     let header = predict.stdout.lines().next().unwrap_or_default();
     assert!(header.ends_with(",prediction,prob_0,prob_1"), "{header}");
 }
@@ -36,19 +65,35 @@ fn logistic_regression_on_breast_cancer_reaches_the_reference_level() {
 #[test]
 fn softmax_on_iris_reaches_090() {
     let out = temp();
-    let run = train(&root().join("configs/multiclass_iris_softmax.toml"), out.path(), &[]);
+    let run = train(
+        &root().join("configs/multiclass_iris_softmax.toml"),
+        out.path(),
+        &[],
+    );
     assert_eq!(run.status, 0, "{}", run.stderr);
     let accuracy = metric(&run, "test", "accuracy");
     assert!(accuracy >= 0.90, "accuracy {accuracy}");
-    let predict = kiln(&["predict", run.run_dir().to_str().expect("path"), "--input", "datasets/multiclass_iris.csv"]);
+    let predict = kiln(&[
+        "predict",
+        run.run_dir().to_str().expect("path"),
+        "--input",
+        "datasets/multiclass_iris.csv",
+    ]);
     let header = predict.stdout.lines().next().unwrap_or_default();
-    assert!(header.contains("prob_Iris-setosa") || header.contains("prob_setosa"), "{header}");
+    assert!(
+        header.contains("prob_Iris-setosa") || header.contains("prob_setosa"),
+        "{header}"
+    );
 }
 
 #[test]
 fn an_mlp_on_concrete_reaches_r2_080() {
     let out = temp();
-    let run = train(&root().join("configs/industrial_concrete_mlp.toml"), out.path(), &[]);
+    let run = train(
+        &root().join("configs/industrial_concrete_mlp.toml"),
+        out.path(),
+        &[],
+    );
     assert_eq!(run.status, 0, "{}", run.stderr);
     let r2 = metric(&run, "test", "r2");
     assert!(r2 >= 0.80, "R² {r2}");
@@ -61,7 +106,9 @@ fn gradient_descent_matches_the_exact_least_squares_coefficients() {
     let mut text = String::from("a,b,c,y\n");
     let mut state = 7u64;
     let mut uniform = || {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
     };
     for _ in 0..200 {
@@ -71,38 +118,63 @@ fn gradient_descent_matches_the_exact_least_squares_coefficients() {
     }
     let data = write(dir.path(), "lin.csv", &text);
     let exact = experiment(dir.path(), &data, "[train]\nsolver = \"exact\"\n");
-    let exact_run = train(&exact, &dir.path().join("runs"), &["--set", "data.scale=standard"]);
+    let exact_run = train(
+        &exact,
+        &dir.path().join("runs"),
+        &["--set", "data.scale=standard"],
+    );
     assert_eq!(exact_run.status, 0, "{}", exact_run.stderr);
     let gradient = train(
         &exact,
         &dir.path().join("runs"),
         &[
-            "--set", "data.scale=standard",
-            "--set", "train.solver=gradient",
-            "--set", "train.epochs=300",
-            "--set", "train.batch_size=200",
-            "--set", "train.optimizer.lr=0.2",
+            "--set",
+            "data.scale=standard",
+            "--set",
+            "train.solver=gradient",
+            "--set",
+            "train.epochs=300",
+            "--set",
+            "train.batch_size=200",
+            "--set",
+            "train.optimizer.lr=0.2",
         ],
     );
     assert_eq!(gradient.status, 0, "{}", gradient.stderr);
-    let coefficients = |run: &Run| json(&run.run_dir().join("metrics.json"))["coefficients"].clone();
+    let coefficients =
+        |run: &Run| json(&run.run_dir().join("metrics.json"))["coefficients"].clone();
     let (e, g) = (coefficients(&exact_run), coefficients(&gradient));
     for name in ["a", "b", "c"] {
-        let (we, wg) = (e["weights"][name].as_f64().expect("w"), g["weights"][name].as_f64().expect("w"));
+        let (we, wg) = (
+            e["weights"][name].as_f64().expect("w"),
+            g["weights"][name].as_f64().expect("w"),
+        );
         assert!((we - wg).abs() < 1e-3, "{name}: exact {we}, gradient {wg}");
     }
-    let (be, bg) = (e["intercept"].as_f64().expect("b"), g["intercept"].as_f64().expect("b"));
-    assert!((be - bg).abs() < 1e-3, "intercept: exact {be}, gradient {bg}");
-    assert!((e["unscaled"]["weights"]["a"].as_f64().expect("raw a") - 2.0).abs() < 0.05, "{e}");
+    let (be, bg) = (
+        e["intercept"].as_f64().expect("b"),
+        g["intercept"].as_f64().expect("b"),
+    );
+    assert!(
+        (be - bg).abs() < 1e-3,
+        "intercept: exact {be}, gradient {bg}"
+    );
+    assert!(
+        (e["unscaled"]["weights"]["a"].as_f64().expect("raw a") - 2.0).abs() < 0.05,
+        "{e}"
+    );
 }
 
 #[test]
 fn a_model_that_does_not_fit_the_target_is_a_clear_error() {
     let out = temp();
     let iris = root().join("configs/multiclass_iris_softmax.toml");
-    train(&iris, out.path(), &["--set", "model.kind=logistic"]).assert_error(2, &["binary", "3 classes", "softmax"]);
-    train(&iris, out.path(), &["--set", "model.kind=linear"]).assert_error(2, &["species", "numeric"]);
-    train(&iris, out.path(), &["--set", "model.hidden=[4]"]).assert_error(2, &["model.hidden", "mlp"]);
+    train(&iris, out.path(), &["--set", "model.kind=logistic"])
+        .assert_error(2, &["binary", "3 classes", "softmax"]);
+    train(&iris, out.path(), &["--set", "model.kind=linear"])
+        .assert_error(2, &["species", "numeric"]);
+    train(&iris, out.path(), &["--set", "model.hidden=[4]"])
+        .assert_error(2, &["model.hidden", "mlp"]);
 }
 
 #[test]
@@ -112,7 +184,12 @@ fn early_stopping_stops_and_restores_the_best_epoch() {
     let run = train(
         &config,
         out.path(),
-        &["--set", "train.early_stopping={ patience = 3, min_delta = 1.0 }", "--set", "train.epochs=200"],
+        &[
+            "--set",
+            "train.early_stopping={ patience = 3, min_delta = 1.0 }",
+            "--set",
+            "train.epochs=200",
+        ],
     );
     assert_eq!(run.status, 0, "{}", run.stderr);
     let history = std::fs::read_to_string(run.run_dir().join("history.csv")).expect("history");
@@ -124,7 +201,16 @@ fn early_stopping_stops_and_restores_the_best_epoch() {
 fn four_epochs_straight_equal_two_plus_a_resumed_two() {
     let out = temp();
     let config = root().join("configs/industrial_concrete_mlp.toml");
-    let common = ["--set", "model.dropout=0.1", "--set", "train.optimizer.kind=adamw", "--set", "train.checkpoint_every=1"];
+    let common = [
+        "--set",
+        "model.dropout=0.1",
+        "--set",
+        "train.optimizer.kind=adamw",
+        "--set",
+        "train.checkpoint_every=1",
+        "--set",
+        "predict.input=datasets/industrial_concrete_strength.csv",
+    ];
     let mut args = common.to_vec();
     args.extend(["--set", "train.epochs=4"]);
     let straight = train(&config, out.path(), &args);
@@ -135,19 +221,57 @@ fn four_epochs_straight_equal_two_plus_a_resumed_two() {
     assert_eq!(first.status, 0, "{}", first.stderr);
     let first_dir = first.run_dir();
     let resumed = kiln(&[
-        "train", "--resume", first_dir.to_str().expect("path"), "--set", "train.epochs=4",
-        "--out", out.path().to_str().expect("path"),
+        "train",
+        "--resume",
+        first_dir.to_str().expect("path"),
+        "--set",
+        "train.epochs=4",
+        "--out",
+        out.path().to_str().expect("path"),
     ]);
     assert_eq!(resumed.status, 0, "{}\n{}", resumed.stdout, resumed.stderr);
-    for file in ["metrics.json", "history.csv", "model/weights.bpk"] {
+    // The predictions on all 1030 rows stand for the weights (weights.bpk also holds Burn's
+    // random parameter ids).
+    for file in ["metrics.json", "history.csv", "predictions.csv"] {
         let read = |dir: std::path::PathBuf| std::fs::read(dir.join(file)).expect("file");
-        assert_eq!(read(straight.run_dir()), read(resumed.run_dir()), "{file} differs");
+        assert_eq!(
+            read(straight.run_dir()),
+            read(resumed.run_dir()),
+            "{file} differs"
+        );
     }
 
     // A changed config is refused, naming the key; a missing checkpoint is named.
-    let changed = kiln(&["train", "--resume", first_dir.to_str().expect("path"), "--set", "train.optimizer.lr=0.5", "--out", out.path().to_str().expect("path")]);
-    changed.assert_error(2, &["train.optimizer.lr", "differs from the run being resumed"]);
+    let changed = kiln(&[
+        "train",
+        "--resume",
+        first_dir.to_str().expect("path"),
+        "--set",
+        "train.optimizer.lr=0.5",
+        "--out",
+        out.path().to_str().expect("path"),
+    ]);
+    changed.assert_error(
+        2,
+        &["train.optimizer.lr", "differs from the run being resumed"],
+    );
+    let weights = first_dir.join("checkpoints/epoch-2/model.bpk");
+    std::fs::write(&weights, b"not burnpack").expect("corrupt");
+    let corrupt = kiln(&[
+        "train",
+        "--resume",
+        first_dir.to_str().expect("path"),
+        "--out",
+        out.path().to_str().expect("path"),
+    ]);
+    corrupt.assert_error(2, &["epoch-2/model.bpk", "not a readable weights file"]);
     std::fs::remove_dir_all(first_dir.join("checkpoints")).expect("remove");
-    let missing = kiln(&["train", "--resume", first_dir.to_str().expect("path"), "--out", out.path().to_str().expect("path")]);
+    let missing = kiln(&[
+        "train",
+        "--resume",
+        first_dir.to_str().expect("path"),
+        "--out",
+        out.path().to_str().expect("path"),
+    ]);
     missing.assert_error(2, &["no complete checkpoint"]);
 }

@@ -41,11 +41,19 @@ fn synthetic(rows: usize, seed: u64) -> Split {
         let dot: f64 = row.iter().zip(&w).map(|(a, b)| f64::from(*a) * b).sum();
         y.push((dot + f64::from(row[0]).tanh()) as f32);
     }
-    Split { x, y, rows: (0..rows).collect() }
+    Split {
+        x,
+        y,
+        rows: (0..rows).collect(),
+    }
 }
 
 /// Runs the benchmark on `device` and returns its JSON line.
-pub fn run(options: &BenchOptions, device: &burn::prelude::Device, device_name: &str) -> Result<String> {
+pub fn run(
+    options: &BenchOptions,
+    device: &burn::prelude::Device,
+    device_name: &str,
+) -> Result<String> {
     let rows = options.rows.max(options.batch);
     let steps_per_epoch = rows.div_ceil(options.batch);
     let timed_epochs = options.steps.div_ceil(steps_per_epoch).max(1);
@@ -54,25 +62,56 @@ pub fn run(options: &BenchOptions, device: &burn::prelude::Device, device_name: 
         epochs: timed_epochs + 1,
         batch_size: options.batch,
         log_every: usize::MAX,
-        optimizer: OptimizerConfig { kind: OptimizerKind::Adam, lr: 1e-3, ..OptimizerConfig::default() },
+        optimizer: OptimizerConfig {
+            kind: OptimizerKind::Adam,
+            lr: 1e-3,
+            ..OptimizerConfig::default()
+        },
         ..TrainConfig::default()
     };
-    let settings = FitSettings { config: &config, task: Task::Regression, classes: 0, seed: 42, scaled: true };
+    let settings = FitSettings {
+        config: &config,
+        task: Task::Regression,
+        classes: 0,
+        seed: 42,
+        scaled: true,
+    };
     let layers = vec![
-        LayerSpec::Linear { d_in: D_IN, d_out: 256 },
+        LayerSpec::Linear {
+            d_in: D_IN,
+            d_out: 256,
+        },
         LayerSpec::Relu,
-        LayerSpec::Linear { d_in: 256, d_out: 256 },
+        LayerSpec::Linear {
+            d_in: 256,
+            d_out: 256,
+        },
         LayerSpec::Relu,
-        LayerSpec::Linear { d_in: 256, d_out: 1 },
+        LayerSpec::Linear {
+            d_in: 256,
+            d_out: 1,
+        },
     ];
     let network = Network::init(&layers, device);
     let mut marks = Vec::new();
     let started = Instant::now();
     let mut on_epoch = |_: &kiln_train::EpochRecord| marks.push(Instant::now());
-    let fitted = kiln_train::fit(network, &data, None, &settings, device, &mut on_epoch, None, None)?;
+    let fitted = kiln_train::fit(
+        network,
+        &data,
+        None,
+        &settings,
+        device,
+        &mut on_epoch,
+        None,
+        None,
+    )?;
     let total = started.elapsed().as_secs_f64();
     // The first epoch pays for uploads, kernel compilation and autotuning: it is the warm-up.
-    let timed = marks.last().zip(marks.first()).map_or(0.0, |(l, f)| l.duration_since(*f).as_secs_f64());
+    let timed = marks
+        .last()
+        .zip(marks.first())
+        .map_or(0.0, |(l, f)| l.duration_since(*f).as_secs_f64());
     let samples = (timed_epochs * rows) as f64;
     let final_loss = fitted.history.last().map_or(f64::NAN, |r| r.train_loss);
     Ok(serde_json::json!({

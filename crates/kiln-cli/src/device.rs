@@ -36,9 +36,10 @@ pub fn open(name: &str) -> Result<Chosen> {
         None => (name, None),
     };
     match backend {
-        "cpu" | "flex" if index.is_none() => {
-            Ok(Chosen { device: Device::flex(), description: "cpu (Burn flex backend)".into() })
-        }
+        "cpu" | "flex" if index.is_none() => Ok(Chosen {
+            device: Device::flex(),
+            description: "cpu (Burn flex backend)".into(),
+        }),
         "ndarray" if index.is_none() => open_ndarray(),
         "wgpu" | "gpu" => open_wgpu(index),
         "auto" => match open_wgpu(None) {
@@ -48,7 +49,8 @@ pub fn open(name: &str) -> Result<Chosen> {
             }
             Err(gpu_error) => {
                 let mut chosen = open("cpu")?;
-                chosen.description = format!("auto → {} (no GPU: {gpu_error:#})", chosen.description);
+                chosen.description =
+                    format!("auto → {} (no GPU: {gpu_error:#})", chosen.description);
                 Ok(chosen)
             }
         },
@@ -56,7 +58,11 @@ pub fn open(name: &str) -> Result<Chosen> {
             "device `cuda` is not available: Burn's CUDA backend cannot be built here (its build \
              downloads a prebuilt LLVM). On NVIDIA cards use `--device wgpu`, which runs through \
              the Vulkan driver{}",
-            if cfg!(feature = "wgpu") { "" } else { " (build kiln with `--features wgpu`)" }
+            if cfg!(feature = "wgpu") {
+                ""
+            } else {
+                " (build kiln with `--features wgpu`)"
+            }
         ),
         _ => bail!(
             "unknown device `{name}`; this kiln has: {} (plus `auto`){}",
@@ -70,12 +76,17 @@ pub fn open(name: &str) -> Result<Chosen> {
 fn open_ndarray() -> Result<Chosen> {
     #[allow(deprecated)]
     let device = Device::ndarray();
-    Ok(Chosen { device, description: "ndarray (Burn's older CPU backend, deprecated upstream)".into() })
+    Ok(Chosen {
+        device,
+        description: "ndarray (Burn's older CPU backend, deprecated upstream)".into(),
+    })
 }
 
 #[cfg(not(feature = "ndarray"))]
 fn open_ndarray() -> Result<Chosen> {
-    bail!("device `ndarray` is not compiled into this kiln; rebuild with `--features ndarray`, or use `cpu`")
+    bail!(
+        "device `ndarray` is not compiled into this kiln; rebuild with `--features ndarray`, or use `cpu`"
+    )
 }
 
 #[cfg(feature = "wgpu")]
@@ -97,11 +108,18 @@ fn open_wgpu(index: Option<usize>) -> Result<Chosen> {
                 index.map(|i| format!(":{i}")).unwrap_or_default()
             )
         })?;
-    let name = device.identity().map_or_else(|| "unknown adapter".to_string(), |id| id.name);
-    Ok(Chosen { device, description: format!("wgpu (Vulkan): {name}") })
+    let name = device
+        .identity()
+        .map_or_else(|| "unknown adapter".to_string(), |id| id.name);
+    Ok(Chosen {
+        device,
+        description: format!("wgpu (Vulkan): {name}"),
+    })
 }
 
 #[cfg(not(feature = "wgpu"))]
 fn open_wgpu(_index: Option<usize>) -> Result<Chosen> {
-    bail!("device `wgpu` is not compiled into this kiln; rebuild with `cargo build --release --features wgpu`")
+    bail!(
+        "device `wgpu` is not compiled into this kiln; rebuild with `cargo build --release --features wgpu`"
+    )
 }

@@ -5,10 +5,21 @@ use std::fmt::Write as _;
 /// The report `kiln devices` prints.
 pub fn report() -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "backends compiled in: {}", crate::device::compiled().join(", "));
-    let _ = writeln!(out, "  cpu      Burn flex backend, {} threads", std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let _ = writeln!(
+        out,
+        "backends compiled in: {}",
+        crate::device::compiled().join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "  cpu      Burn flex backend, {} threads",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
     if cfg!(feature = "ndarray") {
-        let _ = writeln!(out, "  ndarray  Burn's older CPU backend (deprecated upstream; for comparison)");
+        let _ = writeln!(
+            out,
+            "  ndarray  Burn's older CPU backend (deprecated upstream; for comparison)"
+        );
     }
     wgpu_report(&mut out);
     out
@@ -16,7 +27,10 @@ pub fn report() -> String {
 
 #[cfg(not(feature = "wgpu"))]
 fn wgpu_report(out: &mut String) {
-    let _ = writeln!(out, "  wgpu     not compiled in: rebuild with `cargo build --release --features wgpu` for GPUs");
+    let _ = writeln!(
+        out,
+        "  wgpu     not compiled in: rebuild with `cargo build --release --features wgpu` for GPUs"
+    );
 }
 
 #[cfg(feature = "wgpu")]
@@ -58,13 +72,27 @@ fn wgpu_report(out: &mut String) {
 #[cfg(feature = "wgpu")]
 fn diagnose() -> Vec<String> {
     let mut lines = vec!["no Vulkan adapter found; checks:".to_string()];
-    let lib_dirs = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib"];
-    let loader = lib_dirs.iter().map(|d| std::path::Path::new(d).join("libvulkan.so.1")).find(|p| p.exists());
+    let lib_dirs = [
+        "/usr/lib/x86_64-linux-gnu",
+        "/usr/lib/aarch64-linux-gnu",
+        "/usr/lib64",
+        "/usr/lib",
+        "/usr/local/lib",
+    ];
+    let loader = lib_dirs
+        .iter()
+        .map(|d| std::path::Path::new(d).join("libvulkan.so.1"))
+        .find(|p| p.exists());
     lines.push(match loader {
         Some(p) => format!("Vulkan loader: {}", p.display()),
-        None => "Vulkan loader: MISSING (libvulkan.so.1); install it: `apt-get install libvulkan1`".into(),
+        None => "Vulkan loader: MISSING (libvulkan.so.1); install it: `apt-get install libvulkan1`"
+            .into(),
     });
-    let icd_dirs = ["/usr/share/vulkan/icd.d", "/etc/vulkan/icd.d", "/usr/local/share/vulkan/icd.d"];
+    let icd_dirs = [
+        "/usr/share/vulkan/icd.d",
+        "/etc/vulkan/icd.d",
+        "/usr/local/share/vulkan/icd.d",
+    ];
     let mut icds: Vec<String> = icd_dirs
         .iter()
         .filter_map(|d| std::fs::read_dir(d).ok())
@@ -83,9 +111,14 @@ fn diagnose() -> Vec<String> {
     } else {
         format!("Vulkan drivers (ICDs): {}", icds.join(", "))
     });
-    lines.push(match std::fs::read_to_string("/proc/driver/nvidia/version") {
-        Ok(v) => format!("NVIDIA kernel driver: {}", v.lines().next().unwrap_or("").trim()),
-        Err(_) => "NVIDIA kernel driver: not loaded (no /proc/driver/nvidia/version)".into(),
-    });
+    lines.push(
+        match std::fs::read_to_string("/proc/driver/nvidia/version") {
+            Ok(v) => format!(
+                "NVIDIA kernel driver: {}",
+                v.lines().next().unwrap_or("").trim()
+            ),
+            Err(_) => "NVIDIA kernel driver: not loaded (no /proc/driver/nvidia/version)".into(),
+        },
+    );
     lines
 }

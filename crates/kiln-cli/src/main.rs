@@ -90,25 +90,50 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    pin_default_device();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             // A closed stdout (`kiln … | head`) is not an error worth a message.
-            if error.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) {
+            if error
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            {
                 return ExitCode::SUCCESS;
             }
             eprintln!("error: {error:#}");
-            let failed_run = matches!(error.downcast_ref::<TrainError>(), Some(TrainError::Diverged { .. }));
+            let failed_run = matches!(
+                error.downcast_ref::<TrainError>(),
+                Some(TrainError::Diverged { .. })
+            );
             ExitCode::from(if failed_run { 1 } else { 2 })
         }
+    }
+}
+
+/// kiln always names its device, but Burn's optimizer `load_record` (used on resume) puts state
+/// on `Device::default()`, which with wgpu compiled in opens the GPU — and where there is none,
+/// panics on a worker thread. Pin that default to the CPU backend unless the user set it.
+#[allow(unsafe_code)]
+fn pin_default_device() {
+    if std::env::var_os("BURN_DEVICE").is_none() {
+        // SAFETY: called first thing in `main`, before any other thread exists, so no thread
+        // can be reading the environment concurrently.
+        unsafe { std::env::set_var("BURN_DEVICE", "flex") };
     }
 }
 
 fn run(cli: Cli) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
     match cli.command {
-        Command::Train { config, resume, device, overrides, out } => {
+        Command::Train {
+            config,
+            resume,
+            device,
+            overrides,
+            out,
+        } => {
             let mut experiment = match (&config, &resume) {
                 (Some(config), _) => Experiment::load(config, &overrides)?,
                 (None, Some(run)) => {
@@ -132,14 +157,25 @@ fn run(cli: Cli) -> Result<()> {
                     write_error = Some(e);
                 }
             };
-            let report = kiln_train::train(&experiment, &chosen.device, &out, &mut log, resume.as_deref())?;
+            let report = kiln_train::train(
+                &experiment,
+                &chosen.device,
+                &out,
+                &mut log,
+                resume.as_deref(),
+            )?;
             if let Some(e) = write_error {
                 return Err(e.into());
             }
             print_summary(&mut stdout, &report)?;
             writeln!(stdout, "run: {}", report.run_dir.display())?;
         }
-        Command::Predict { run_dir, input, output, device } => {
+        Command::Predict {
+            run_dir,
+            input,
+            output,
+            device,
+        } => {
             let chosen = device::open(&device)?;
             let csv = kiln_train::predict_file(&run_dir, &input, &chosen.device)?;
             match output {
@@ -148,17 +184,33 @@ fn run(cli: Cli) -> Result<()> {
                 None => stdout.write_all(&csv.bytes)?,
             }
         }
-        Command::Eval { run_dir, data, device } => {
+        Command::Eval {
+            run_dir,
+            data,
+            device,
+        } => {
             let chosen = device::open(&device)?;
             let metrics = kiln_train::eval_file(&run_dir, &data, &chosen.device)?;
             writeln!(stdout, "{}", serde_json::to_string_pretty(&metrics)?)?;
         }
         Command::Devices => write!(stdout, "{}", devices::report())?,
-        Command::Bench { batch, steps, rows, device } => {
-            anyhow::ensure!(batch > 0 && steps > 0 && rows > 0, "--batch, --steps and --rows must be at least 1");
+        Command::Bench {
+            batch,
+            steps,
+            rows,
+            device,
+        } => {
+            anyhow::ensure!(
+                batch > 0 && steps > 0 && rows > 0,
+                "--batch, --steps and --rows must be at least 1"
+            );
             let chosen = device::open(&device)?;
             let options = bench::BenchOptions { batch, steps, rows };
-            writeln!(stdout, "{}", bench::run(&options, &chosen.device, &chosen.description)?)?;
+            writeln!(
+                stdout,
+                "{}",
+                bench::run(&options, &chosen.device, &chosen.description)?
+            )?;
         }
     }
     stdout.flush()?;
@@ -166,10 +218,16 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn print_summary(out: &mut impl Write, report: &kiln_train::RunReport) -> Result<()> {
-    let trained = if report.epochs > 0 { format!("{} epochs", report.epochs) } else { "exact solve".into() };
+    let trained = if report.epochs > 0 {
+        format!("{} epochs", report.epochs)
+    } else {
+        "exact solve".into()
+    };
     writeln!(out, "fitted in {:.3} s ({trained})", report.fit_seconds)?;
     for split in ["train", "valid", "test"] {
-        let Some(metrics) = report.metrics.get(split).and_then(|m| m.as_object()) else { continue };
+        let Some(metrics) = report.metrics.get(split).and_then(|m| m.as_object()) else {
+            continue;
+        };
         let shown: Vec<String> = metrics
             .iter()
             .filter_map(|(k, v)| v.as_f64().map(|v| format!("{k} {v:.4}")))

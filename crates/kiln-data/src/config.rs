@@ -115,7 +115,13 @@ fn default_true() -> bool {
 
 impl Default for SplitConfig {
     fn default() -> Self {
-        Self { valid: 0.0, test: 0.0, stratify: true, seed: None, test_rows: None }
+        Self {
+            valid: 0.0,
+            test: 0.0,
+            stratify: true,
+            seed: None,
+            test_rows: None,
+        }
     }
 }
 
@@ -123,9 +129,15 @@ impl DataConfig {
     /// Checks every value that serde cannot: ranges and cross-key rules.
     pub fn validate(&self) -> Result<(), DataError> {
         let bad = |key: &str, reason: String| {
-            Err(DataError::InvalidConfig { key: key.to_string(), reason })
+            Err(DataError::InvalidConfig {
+                key: key.to_string(),
+                reason,
+            })
         };
-        for (key, share) in [("split.valid", self.split.valid), ("split.test", self.split.test)] {
+        for (key, share) in [
+            ("split.valid", self.split.valid),
+            ("split.test", self.split.test),
+        ] {
             if !share.is_finite() || !(0.0..1.0).contains(&share) {
                 return bad(key, format!("expected a share in [0, 1), found {share}"));
             }
@@ -144,10 +156,16 @@ impl DataConfig {
         }
         if let Some(features) = &self.features {
             if features.is_empty() {
-                return bad("features", "the list is empty; name at least one column".into());
+                return bad(
+                    "features",
+                    "the list is empty; name at least one column".into(),
+                );
             }
             if features.contains(&self.target) {
-                return bad("features", format!("the target `{}` cannot also be a feature", self.target));
+                return bad(
+                    "features",
+                    format!("the target `{}` cannot also be a feature", self.target),
+                );
             }
         }
         Ok(())

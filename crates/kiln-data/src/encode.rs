@@ -58,7 +58,9 @@ impl FeatureEncoding {
     /// The names of the model inputs, e.g. `age`, `age_missing`, `job=clerk`.
     pub fn input_names(&self) -> Vec<String> {
         match self {
-            Self::Numeric { column, indicator, .. } => {
+            Self::Numeric {
+                column, indicator, ..
+            } => {
                 let mut names = vec![column.clone()];
                 if *indicator {
                     names.push(format!("{column}_missing"));
@@ -113,9 +115,7 @@ impl Preprocessor {
         let features = columns
             .iter()
             .map(|(name, column)| match column {
-                RawColumn::Numeric(values) => {
-                    fit_numeric(name, values, train, options)
-                }
+                RawColumn::Numeric(values) => fit_numeric(name, values, train, options),
                 RawColumn::Text(cells) => fit_categorical(name, cells, train, options),
             })
             .collect();
@@ -129,7 +129,10 @@ impl Preprocessor {
 
     /// Names of the model inputs, in order.
     pub fn input_names(&self) -> Vec<String> {
-        self.features.iter().flat_map(FeatureEncoding::input_names).collect()
+        self.features
+            .iter()
+            .flat_map(FeatureEncoding::input_names)
+            .collect()
     }
 
     /// Number of model inputs.
@@ -228,7 +231,14 @@ pub(crate) fn is_missing(cell: &str, na_values: &[String]) -> bool {
 }
 
 fn encode_numeric(feature: &FeatureEncoding, value: Option<f64>, out: &mut [f32]) {
-    if let FeatureEncoding::Numeric { fill, indicator, shift, scale, .. } = feature {
+    if let FeatureEncoding::Numeric {
+        fill,
+        indicator,
+        shift,
+        scale,
+        ..
+    } = feature
+    {
         out[0] = ((value.unwrap_or(*fill) - shift) / scale) as f32;
         if *indicator {
             out[1] = if value.is_none() { 1.0 } else { 0.0 };
@@ -238,7 +248,13 @@ fn encode_numeric(feature: &FeatureEncoding, value: Option<f64>, out: &mut [f32]
 
 /// Writes the one-hot code of `value` (the fill level when `None`); false if the level is unknown.
 fn encode_categorical(feature: &FeatureEncoding, value: Option<&str>, out: &mut [f32]) -> bool {
-    let FeatureEncoding::Categorical { levels, has_other, fill, .. } = feature else {
+    let FeatureEncoding::Categorical {
+        levels,
+        has_other,
+        fill,
+        ..
+    } = feature
+    else {
         return true;
     };
     let value = value.unwrap_or(fill);
@@ -291,7 +307,11 @@ fn fit_numeric(
 
 /// A constant column has no spread: divide by 1 rather than by 0.
 fn nonzero(spread: f64) -> f64 {
-    if spread > f64::EPSILON * 1e3 { spread } else { 1.0 }
+    if spread > f64::EPSILON * 1e3 {
+        spread
+    } else {
+        1.0
+    }
 }
 
 fn median(values: &mut [f64]) -> f64 {
@@ -300,7 +320,11 @@ fn median(values: &mut [f64]) -> f64 {
     }
     values.sort_by(f64::total_cmp);
     let mid = values.len() / 2;
-    if values.len() % 2 == 1 { values[mid] } else { (values[mid - 1] + values[mid]) / 2.0 }
+    if values.len() % 2 == 1 {
+        values[mid]
+    } else {
+        (values[mid - 1] + values[mid]) / 2.0
+    }
 }
 
 fn fit_categorical(
@@ -319,16 +343,33 @@ fn fit_categorical(
     // Most frequent first; ties by name, so the order never depends on the row order.
     let mut by_count: Vec<(&str, usize)> = counts.into_iter().collect();
     by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    let fill = by_count.first().map(|(l, _)| l.to_string()).unwrap_or_default();
-    let keep = options.max_categories.map_or(by_count.len(), |m| m.min(by_count.len()));
+    let fill = by_count
+        .first()
+        .map(|(l, _)| l.to_string())
+        .unwrap_or_default();
+    let keep = options
+        .max_categories
+        .map_or(by_count.len(), |m| m.min(by_count.len()));
     let has_other = keep < by_count.len();
-    let kept = if has_other { keep.saturating_sub(1).max(1) } else { keep };
-    let mut levels: Vec<String> = by_count[..kept].iter().map(|(l, _)| l.to_string()).collect();
+    let kept = if has_other {
+        keep.saturating_sub(1).max(1)
+    } else {
+        keep
+    };
+    let mut levels: Vec<String> = by_count[..kept]
+        .iter()
+        .map(|(l, _)| l.to_string())
+        .collect();
     levels.sort();
     if has_other {
         levels.push(OTHER.to_string());
     }
-    FeatureEncoding::Categorical { column: name.to_string(), levels, has_other, fill }
+    FeatureEncoding::Categorical {
+        column: name.to_string(),
+        levels,
+        has_other,
+        fill,
+    }
 }
 
 #[cfg(test)]
@@ -349,7 +390,13 @@ mod tests {
     #[test]
     fn standard_scaling_uses_training_rows_only() {
         // Rows 0..4 train: 1, 2, 3, 4 (mean 2.5, population std sqrt(1.25)); row 4 is held out.
-        let column = RawColumn::Numeric(vec![Some(1.0), Some(2.0), Some(3.0), Some(4.0), Some(100.0)]);
+        let column = RawColumn::Numeric(vec![
+            Some(1.0),
+            Some(2.0),
+            Some(3.0),
+            Some(4.0),
+            Some(100.0),
+        ]);
         let columns = vec![("x".to_string(), column)];
         let p = Preprocessor::fit(&columns, &[0, 1, 2, 3], &options(Scale::Standard));
         let m = p.transform(&columns, &[0, 4]);
@@ -380,8 +427,10 @@ mod tests {
 
     #[test]
     fn one_hot_keeps_most_frequent_levels_and_pools_the_rest() {
-        let cells: Vec<String> =
-            ["a", "a", "a", "b", "b", "c", "d"].iter().map(|s| s.to_string()).collect();
+        let cells: Vec<String> = ["a", "a", "a", "b", "b", "c", "d"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let columns = vec![("job".to_string(), RawColumn::Text(&cells))];
         let mut opts = options(Scale::None);
         opts.max_categories = Some(3);

@@ -115,7 +115,9 @@ pub enum DataError {
         column: String,
     },
     /// The target column holds text where numbers are needed.
-    #[error("{path}: the target `{column}` must be numeric for {task}, but line {line} holds `{value}`")]
+    #[error(
+        "{path}: the target `{column}` must be numeric for {task}, but line {line} holds `{value}`"
+    )]
     TextTarget {
         /// The file.
         path: PathBuf,

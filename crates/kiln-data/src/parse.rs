@@ -3,16 +3,31 @@
 use crate::{DataError, Table};
 
 /// Parses the non-missing cell `cell` of `row`, column `index`, as a finite number.
-pub(crate) fn number(table: &Table, row: usize, index: usize, cell: &str) -> Result<f64, DataError> {
+pub(crate) fn number(
+    table: &Table,
+    row: usize,
+    index: usize,
+    cell: &str,
+) -> Result<f64, DataError> {
     let error = |finite: bool| {
         let path = table.path().to_path_buf();
         let line = table.line(row);
         let column = table.names()[index].clone();
         let value = cell.to_string();
         if finite {
-            DataError::NotANumber { path, line, column, value }
+            DataError::NotANumber {
+                path,
+                line,
+                column,
+                value,
+            }
         } else {
-            DataError::NotFinite { path, line, column, value }
+            DataError::NotFinite {
+                path,
+                line,
+                column,
+                value,
+            }
         }
     };
     match cell.parse::<f64>() {

@@ -71,8 +71,11 @@ impl TargetEncoding {
                     Self::Numeric { .. } => number(table, row, index, cell).map(|v| v as f32),
                     Self::Classes { labels, .. } => {
                         let canonical = canonical_label(cell);
-                        labels.iter().position(|l| *l == canonical).map(|i| i as f32).ok_or_else(
-                            || DataError::Classes {
+                        labels
+                            .iter()
+                            .position(|l| *l == canonical)
+                            .map(|i| i as f32)
+                            .ok_or_else(|| DataError::Classes {
                                 path: table.path().to_path_buf(),
                                 column: self.column().to_string(),
                                 reason: format!(
@@ -81,8 +84,7 @@ impl TargetEncoding {
                                     table.line(row),
                                     labels.join(", ")
                                 ),
-                            },
-                        )
+                            })
                     }
                 }
             })
@@ -120,7 +122,11 @@ pub struct Prepared {
 
 /// Reads `config.path` and prepares it; `seed` is the experiment's seed, used for the split
 /// unless `split.seed` is set.
-pub fn prepare(config: &DataConfig, target_kind: TargetKind, seed: u64) -> Result<Prepared, DataError> {
+pub fn prepare(
+    config: &DataConfig,
+    target_kind: TargetKind,
+    seed: u64,
+) -> Result<Prepared, DataError> {
     config.validate()?;
     let table = Table::read(&config.path)?;
     prepare_table(&table, config, target_kind, seed)
@@ -136,15 +142,19 @@ pub fn prepare_table(
     config.validate()?;
     let na = &config.na_values;
     let target_index = table.index_of(&config.target, "data.target")?;
-    for (key, names) in [("data.drop", &config.drop), ("data.categorical", &config.categorical)] {
+    for (key, names) in [
+        ("data.drop", &config.drop),
+        ("data.categorical", &config.categorical),
+    ] {
         for name in names {
             table.index_of(name, key)?;
         }
     }
     let feature_indices: Vec<usize> = match &config.features {
-        Some(names) => {
-            names.iter().map(|n| table.index_of(n, "data.features")).collect::<Result<_, _>>()?
-        }
+        Some(names) => names
+            .iter()
+            .map(|n| table.index_of(n, "data.features"))
+            .collect::<Result<_, _>>()?,
         None => (0..table.names().len())
             .filter(|&i| i != target_index && !config.drop.contains(&table.names()[i]))
             .collect(),
@@ -160,9 +170,15 @@ pub fn prepare_table(
     let mut usable = Vec::with_capacity(table.len());
     for row in 0..table.len() {
         let target_missing = is_missing(&table.cells(target_index)[row], na);
-        let missing_feature =
-            feature_indices.iter().copied().find(|&i| is_missing(&table.cells(i)[row], na));
-        let first_missing = if target_missing { Some(target_index) } else { missing_feature };
+        let missing_feature = feature_indices
+            .iter()
+            .copied()
+            .find(|&i| is_missing(&table.cells(i)[row], na));
+        let first_missing = if target_missing {
+            Some(target_index)
+        } else {
+            missing_feature
+        };
         match (first_missing, config.missing) {
             (None, _) => usable.push(row),
             (Some(column), MissingPolicy::Error) => {
@@ -249,8 +265,9 @@ fn raw_column<'a>(
         return Ok(RawColumn::Text(cells));
     }
     let present = cells.iter().filter(|c| !is_missing(c, na));
-    let (numeric, total) =
-        present.fold((0usize, 0usize), |(n, t), c| (n + usize::from(looks_numeric(c)), t + 1));
+    let (numeric, total) = present.fold((0usize, 0usize), |(n, t), c| {
+        (n + usize::from(looks_numeric(c)), t + 1)
+    });
     if numeric * 2 < total || numeric == 0 {
         return Ok(RawColumn::Text(cells));
     }
@@ -258,7 +275,11 @@ fn raw_column<'a>(
         .iter()
         .enumerate()
         .map(|(row, cell)| {
-            if is_missing(cell, na) { Ok(None) } else { number(table, row, index, cell).map(Some) }
+            if is_missing(cell, na) {
+                Ok(None)
+            } else {
+                number(table, row, index, cell).map(Some)
+            }
         })
         .collect::<Result<Vec<_>, _>>()
         .map(RawColumn::Numeric)
@@ -310,7 +331,10 @@ fn encode_target(
             let mut labels: Vec<String> = seen.into_iter().collect();
             if labels.iter().all(|l| looks_numeric(l)) {
                 labels.sort_by(|a, b| {
-                    let (a, b) = (a.parse::<f64>().unwrap_or(0.0), b.parse::<f64>().unwrap_or(0.0));
+                    let (a, b) = (
+                        a.parse::<f64>().unwrap_or(0.0),
+                        b.parse::<f64>().unwrap_or(0.0),
+                    );
                     a.total_cmp(&b)
                 });
             } else {
@@ -371,10 +395,14 @@ mod tests {
     #[test]
     fn text_labels_and_categories_are_encoded_and_missing_cells_imputed() {
         let t = table("size,colour,y\n1,red,b\n,blue,a\n3,red,b\n5,,a\n");
-        let p = prepare_table(&t, &config("missing = \"impute\""), TargetKind::Classes, 1).expect("prepared");
+        let p = prepare_table(&t, &config("missing = \"impute\""), TargetKind::Classes, 1)
+            .expect("prepared");
         assert_eq!(p.target.labels(), ["a", "b"]);
         assert_eq!(p.train.y, [1.0, 0.0, 1.0, 0.0]);
-        assert_eq!(p.preprocessor.input_names(), ["size", "colour=blue", "colour=red"]);
+        assert_eq!(
+            p.preprocessor.input_names(),
+            ["size", "colour=blue", "colour=red"]
+        );
         // Row 2: size missing → median of 1, 3, 5 = 3. Row 4: colour missing → most frequent, red.
         assert_eq!(p.train.x.row(1), [3.0, 1.0, 0.0]);
         assert_eq!(p.train.x.row(3), [5.0, 0.0, 1.0]);
@@ -383,36 +411,57 @@ mod tests {
     #[test]
     fn missing_policies_error_or_drop() {
         let t = table("x,y\n1,2\n,4\n3,6\n");
-        let err = prepare_table(&t, &config(""), TargetKind::Numeric, 1).unwrap_err().to_string();
+        let err = prepare_table(&t, &config(""), TargetKind::Numeric, 1)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("line 3") && err.contains("`x`"), "{err}");
-        let p = prepare_table(&t, &config("missing = \"drop\""), TargetKind::Numeric, 1).expect("prepared");
+        let p = prepare_table(&t, &config("missing = \"drop\""), TargetKind::Numeric, 1)
+            .expect("prepared");
         assert_eq!((p.train.x.rows, p.dropped_rows), (2, 1));
     }
 
     #[test]
     fn a_single_class_target_is_an_error() {
         let t = table("x,y\n1,a\n2,a\n");
-        let err = prepare_table(&t, &config(""), TargetKind::Classes, 1).unwrap_err().to_string();
+        let err = prepare_table(&t, &config(""), TargetKind::Classes, 1)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("only one class"), "{err}");
     }
 
     #[test]
     fn a_mostly_numeric_column_with_a_word_is_a_bad_cell_not_a_category() {
         let t = table("x,y\n1,1\n2,2\n3,3\nfour,4\n5,5\n");
-        let err = prepare_table(&t, &config(""), TargetKind::Numeric, 1).unwrap_err().to_string();
+        let err = prepare_table(&t, &config(""), TargetKind::Numeric, 1)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("line 5") && err.contains("`four`"), "{err}");
     }
 
     #[test]
     fn predict_time_encoding_repeats_training_and_rejects_unseen_categories() {
         let t = table("n,c,y\n1,a,1\n2,b,2\n3,a,3\n");
-        let p = prepare_table(&t, &config("scale = \"standard\""), TargetKind::Numeric, 1).expect("prepared");
+        let p = prepare_table(&t, &config("scale = \"standard\""), TargetKind::Numeric, 1)
+            .expect("prepared");
         let again = p.preprocessor.transform_table(&t).expect("encodes");
         assert_eq!(again, p.train.x);
         let unseen = table("n,c\n1,z\n");
-        let err = p.preprocessor.transform_table(&unseen).unwrap_err().to_string();
-        assert!(err.contains("`z`") && err.contains("not seen in training"), "{err}");
+        let err = p
+            .preprocessor
+            .transform_table(&unseen)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`z`") && err.contains("not seen in training"),
+            "{err}"
+        );
         let missing_column = table("c\na\n");
-        assert!(p.preprocessor.transform_table(&missing_column).unwrap_err().to_string().contains("no column `n`"));
+        assert!(
+            p.preprocessor
+                .transform_table(&missing_column)
+                .unwrap_err()
+                .to_string()
+                .contains("no column `n`")
+        );
     }
 }

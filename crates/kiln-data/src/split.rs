@@ -29,8 +29,18 @@ pub fn split_rows(
     let (pool, test_share): (Vec<usize>, f64) = match fixed_test {
         Some(fixed) => {
             let fixed_set: std::collections::HashSet<usize> = fixed.iter().copied().collect();
-            out.test = rows.iter().copied().filter(|r| fixed_set.contains(r)).collect();
-            (rows.iter().copied().filter(|r| !fixed_set.contains(r)).collect(), 0.0)
+            out.test = rows
+                .iter()
+                .copied()
+                .filter(|r| fixed_set.contains(r))
+                .collect();
+            (
+                rows.iter()
+                    .copied()
+                    .filter(|r| !fixed_set.contains(r))
+                    .collect(),
+                0.0,
+            )
         }
         None => (rows.to_vec(), test),
     };
@@ -42,7 +52,11 @@ pub fn split_rows(
     };
     let groups: Vec<Vec<usize>> = match classes {
         Some(classes) => {
-            let n_classes = pool.iter().map(|&r| classes[r] as usize + 1).max().unwrap_or(0);
+            let n_classes = pool
+                .iter()
+                .map(|&r| classes[r] as usize + 1)
+                .max()
+                .unwrap_or(0);
             let mut groups = vec![Vec::new(); n_classes];
             for &r in &pool {
                 groups[classes[r] as usize].push(r);
@@ -55,9 +69,11 @@ pub fn split_rows(
         rng.shuffle(&mut group);
         let n = group.len() as f64;
         let n_test = (n * test_share).round() as usize;
-        let n_valid = ((n * valid_share).round() as usize).min(group.len() - n_test.min(group.len()));
+        let n_valid =
+            ((n * valid_share).round() as usize).min(group.len() - n_test.min(group.len()));
         out.test.extend_from_slice(&group[..n_test]);
-        out.valid.extend_from_slice(&group[n_test..n_test + n_valid]);
+        out.valid
+            .extend_from_slice(&group[n_test..n_test + n_valid]);
         out.train.extend_from_slice(&group[n_test + n_valid..]);
     }
     for split in [&mut out.train, &mut out.valid, &mut out.test] {

@@ -2,7 +2,9 @@
 
 /// `", did you mean `best`?"` when a candidate is close enough to `name`, else an empty string.
 pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
-    closest(name, candidates).map(|c| format!(", did you mean `{c}`?")).unwrap_or_default()
+    closest(name, candidates)
+        .map(|c| format!(", did you mean `{c}`?"))
+        .unwrap_or_default()
 }
 
 /// The candidate closest to `name` by Jaro-Winkler similarity, if it is similar enough to be a

@@ -18,8 +18,10 @@ pub struct Table {
 impl Table {
     /// Reads `path`.
     pub fn read(path: &Path) -> Result<Self, DataError> {
-        let bytes = std::fs::read(path)
-            .map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
+        let bytes = std::fs::read(path).map_err(|source| DataError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Self::parse(path, &bytes)
     }
 
@@ -27,7 +29,9 @@ impl Table {
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<Self, DataError> {
         let path_buf = path.to_path_buf();
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(bytes);
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(bytes);
         let mut lines_of = LineCounter::new(bytes);
         let mut records = reader.byte_records();
         let header = match records.next() {
@@ -67,7 +71,12 @@ impl Table {
         if lines.is_empty() {
             return Err(DataError::NoRows { path: path_buf });
         }
-        Ok(Self { path: path_buf, names, columns, lines })
+        Ok(Self {
+            path: path_buf,
+            names,
+            columns,
+            lines,
+        })
     }
 
     /// The file this table came from.
@@ -97,13 +106,19 @@ impl Table {
 
     /// Position of column `name`, or an error that lists the columns and suggests the closest.
     pub fn index_of(&self, name: &str, key: &str) -> Result<usize, DataError> {
-        self.names.iter().position(|n| n == name).ok_or_else(|| DataError::MissingColumn {
-            path: self.path.clone(),
-            column: name.to_string(),
-            key: key.to_string(),
-            suggestion: crate::suggest::did_you_mean(name, self.names.iter().map(String::as_str)),
-            found: self.names.join(", "),
-        })
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .ok_or_else(|| DataError::MissingColumn {
+                path: self.path.clone(),
+                column: name.to_string(),
+                key: key.to_string(),
+                suggestion: crate::suggest::did_you_mean(
+                    name,
+                    self.names.iter().map(String::as_str),
+                ),
+                found: self.names.join(", "),
+            })
     }
 
     /// The raw cells of column `index`.
@@ -113,10 +128,18 @@ impl Table {
 }
 
 fn check_header(path: &Path, names: &[String]) -> Result<(), DataError> {
-    let bad = |reason: String| Err(DataError::BadHeader { path: path.to_path_buf(), reason });
+    let bad = |reason: String| {
+        Err(DataError::BadHeader {
+            path: path.to_path_buf(),
+            reason,
+        })
+    };
     for (i, name) in names.iter().enumerate() {
         if name.is_empty() {
-            return bad(format!("column {} has no name; the first line must name every column", i + 1));
+            return bad(format!(
+                "column {} has no name; the first line must name every column",
+                i + 1
+            ));
         }
         if names[..i].contains(name) {
             return bad(format!("the column name `{name}` appears twice"));
@@ -144,7 +167,11 @@ struct LineCounter<'a> {
 
 impl<'a> LineCounter<'a> {
     fn new(bytes: &'a [u8]) -> Self {
-        Self { bytes, offset: 0, line: 1 }
+        Self {
+            bytes,
+            offset: 0,
+            line: 1,
+        }
     }
 
     /// The line of the record that starts at byte `offset`; offsets must not decrease between
@@ -169,14 +196,25 @@ impl<'a> LineCounter<'a> {
 fn csv_error(path: &Path, error: csv::Error, lines: &mut LineCounter<'_>) -> DataError {
     let line = lines.line_at(error.position().map_or(0, |p| p.byte()));
     match error.into_kind() {
-        csv::ErrorKind::UnequalLengths { expected_len, len, pos } => DataError::Ragged {
+        csv::ErrorKind::UnequalLengths {
+            expected_len,
+            len,
+            pos,
+        } => DataError::Ragged {
             path: path.to_path_buf(),
             line: pos.map_or(line, |p| lines.line_at(p.byte())),
             expected: expected_len as usize,
             found: len as usize,
         },
-        csv::ErrorKind::Io(source) => DataError::Io { path: path.to_path_buf(), source },
-        other => DataError::Malformed { path: path.to_path_buf(), line, reason: format!("{other:?}") },
+        csv::ErrorKind::Io(source) => DataError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        other => DataError::Malformed {
+            path: path.to_path_buf(),
+            line,
+            reason: format!("{other:?}"),
+        },
     }
 }
 
@@ -207,7 +245,12 @@ mod tests {
     #[test]
     fn ragged_row_reports_its_line() {
         match parse("x,y\n1,2\n3\n") {
-            Err(DataError::Ragged { line, expected, found, .. }) => {
+            Err(DataError::Ragged {
+                line,
+                expected,
+                found,
+                ..
+            }) => {
                 assert_eq!((line, expected, found), (3, 2, 1));
             }
             other => panic!("expected a ragged-row error, got {other:?}"),
@@ -216,8 +259,14 @@ mod tests {
 
     #[test]
     fn duplicate_and_empty_column_names_are_rejected() {
-        assert!(matches!(parse("x,x\n1,2\n"), Err(DataError::BadHeader { .. })));
-        assert!(matches!(parse("x,\n1,2\n"), Err(DataError::BadHeader { .. })));
+        assert!(matches!(
+            parse("x,x\n1,2\n"),
+            Err(DataError::BadHeader { .. })
+        ));
+        assert!(matches!(
+            parse("x,\n1,2\n"),
+            Err(DataError::BadHeader { .. })
+        ));
     }
 
     #[test]

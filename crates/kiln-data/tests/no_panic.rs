@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use kiln_data::{DataConfig, TargetKind, Table, prepare_table};
+use kiln_data::{DataConfig, Table, TargetKind, prepare_table};
 use proptest::prelude::*;
 
 fn config() -> DataConfig {

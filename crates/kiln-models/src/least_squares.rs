@@ -21,7 +21,9 @@ pub struct LinearFit {
 pub fn least_squares(x: &[f32], cols: usize, y: &[f32], l2: f64) -> Result<LinearFit, ModelError> {
     let rows = y.len();
     if cols == 0 || x.len() != rows * cols {
-        return Err(ModelError::LeastSquares(format!("expected a {rows}×{cols} design matrix")));
+        return Err(ModelError::LeastSquares(format!(
+            "expected a {rows}×{cols} design matrix"
+        )));
     }
     let p = cols + 1; // weights, then the intercept
     let extra = if l2 > 0.0 { cols } else { 0 };
@@ -51,7 +53,11 @@ pub fn least_squares(x: &[f32], cols: usize, y: &[f32], l2: f64) -> Result<Linea
         let col = &mut a[k * m..(k + 1) * m];
         let norm = col[k..].iter().map(|v| v * v).sum::<f64>().sqrt();
         if norm <= 1e-12 * scale * (m as f64).sqrt() {
-            let what = if k == cols { "the intercept".to_string() } else { format!("input column {}", k + 1) };
+            let what = if k == cols {
+                "the intercept".to_string()
+            } else {
+                format!("input column {}", k + 1)
+            };
             return Err(ModelError::LeastSquares(format!(
                 "{what} is a linear combination of the columns before it (collinear or constant \
                  data); drop it, or set l2 > 0"
@@ -80,7 +86,10 @@ pub fn least_squares(x: &[f32], cols: usize, y: &[f32], l2: f64) -> Result<Linea
         beta[k] = (b[k] - s) / a[k * m + k];
     }
     let intercept = beta.pop().unwrap_or(0.0);
-    Ok(LinearFit { weights: beta, intercept })
+    Ok(LinearFit {
+        weights: beta,
+        intercept,
+    })
 }
 
 #[cfg(test)]
@@ -94,8 +103,12 @@ mod tests {
     #[test]
     fn the_seed_line_is_y_equals_two_x() {
         // x = 1..5, y = 2x: slope 2, intercept 0 exactly.
-        let fit = least_squares(&[1., 2., 3., 4., 5.], 1, &[2., 4., 6., 8., 10.], 0.0).expect("fits");
-        assert!(close(fit.weights[0], 2.0) && close(fit.intercept, 0.0), "{fit:?}");
+        let fit =
+            least_squares(&[1., 2., 3., 4., 5.], 1, &[2., 4., 6., 8., 10.], 0.0).expect("fits");
+        assert!(
+            close(fit.weights[0], 2.0) && close(fit.intercept, 0.0),
+            "{fit:?}"
+        );
     }
 
     #[test]
@@ -103,7 +116,10 @@ mod tests {
         // The source document prints intercept 1 and slope 1 for x = 1..4, y = 2x; the exact
         // answer is 0 and 2 (every point lies on y = 2x, so the residuals are all zero).
         let fit = least_squares(&[1., 2., 3., 4.], 1, &[2., 4., 6., 8.], 0.0).expect("fits");
-        assert!(close(fit.weights[0], 2.0) && close(fit.intercept, 0.0), "{fit:?}");
+        assert!(
+            close(fit.weights[0], 2.0) && close(fit.intercept, 0.0),
+            "{fit:?}"
+        );
     }
 
     #[test]
@@ -114,7 +130,11 @@ mod tests {
         let y = [-1.9, 3.1, 2.0, -8.1, 3.2];
         let fit = least_squares(&x, 2, &y, 0.0).expect("fits");
         let residual = |w: &[f64], b: f64| -> f64 {
-            (0..5).map(|i| (x[2 * i] as f64 * w[0] + x[2 * i + 1] as f64 * w[1] + b - y[i] as f64).powi(2)).sum()
+            (0..5)
+                .map(|i| {
+                    (x[2 * i] as f64 * w[0] + x[2 * i + 1] as f64 * w[1] + b - y[i] as f64).powi(2)
+                })
+                .sum()
         };
         let best = residual(&fit.weights, fit.intercept);
         // Least squares: any nudge of any coefficient raises the residual.
@@ -123,7 +143,10 @@ mod tests {
             assert!(residual(&[fit.weights[0], fit.weights[1] + d], fit.intercept) > best);
             assert!(residual(&fit.weights, fit.intercept + d) > best);
         }
-        assert!((fit.weights[0] - 2.0).abs() < 0.2 && (fit.weights[1] + 3.0).abs() < 0.2, "{fit:?}");
+        assert!(
+            (fit.weights[0] - 2.0).abs() < 0.2 && (fit.weights[1] + 3.0).abs() < 0.2,
+            "{fit:?}"
+        );
     }
 
     #[test]
@@ -138,6 +161,9 @@ mod tests {
     fn ridge_shrinks_the_weight_by_the_closed_form_amount() {
         // Centred x = [-1, 0, 1], y = 2x: ridge slope = Σxy / (Σx² + l2) = 4 / (2 + 2) = 1.
         let fit = least_squares(&[-1., 0., 1.], 1, &[-2., 0., 2.], 2.0).expect("fits");
-        assert!(close(fit.weights[0], 1.0) && close(fit.intercept, 0.0), "{fit:?}");
+        assert!(
+            close(fit.weights[0], 1.0) && close(fit.intercept, 0.0),
+            "{fit:?}"
+        );
     }
 }

@@ -3,7 +3,10 @@
 //! predicting work the same for all of them, including kinds users add.
 
 use burn::module::Param;
-use burn::nn::{Dropout, DropoutConfig, Gelu, LeakyRelu, LeakyReluConfig, Linear, LinearConfig, Relu, Sigmoid, Tanh};
+use burn::nn::{
+    Dropout, DropoutConfig, Gelu, LeakyRelu, LeakyReluConfig, Linear, LinearConfig, Relu, Sigmoid,
+    Tanh,
+};
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 use serde::{Deserialize, Serialize};
@@ -104,10 +107,18 @@ impl Network {
         let w: Vec<f32> = weights.iter().flatten().map(|&v| v as f32).collect();
         let b: Vec<f32> = bias.iter().map(|&v| v as f32).collect();
         let linear = Linear {
-            weight: Param::from_tensor(Tensor::from_data(TensorData::new(w, [d_in, d_out]), device)),
-            bias: Some(Param::from_tensor(Tensor::from_data(TensorData::new(b, [d_out]), device))),
+            weight: Param::from_tensor(Tensor::from_data(
+                TensorData::new(w, [d_in, d_out]),
+                device,
+            )),
+            bias: Some(Param::from_tensor(Tensor::from_data(
+                TensorData::new(b, [d_out]),
+                device,
+            ))),
         };
-        Self { layers: vec![Layer::Linear(linear)] }
+        Self {
+            layers: vec![Layer::Linear(linear)],
+        }
     }
 
     /// The raw scores (regression value, logit or class logits).
@@ -138,17 +149,27 @@ impl Network {
 
     /// The weights as burnpack bytes.
     pub fn to_bytes(&self) -> Result<Vec<u8>, ModelError> {
-        let bytes = self.clone().into_record().into_bytes().map_err(|e| ModelError::Weights(e.to_string()))?;
+        let bytes = self
+            .clone()
+            .into_record()
+            .into_bytes()
+            .map_err(|e| ModelError::Weights(e.to_string()))?;
         Ok(bytes.to_vec())
     }
 
     /// Builds `specs` on `device` and loads burnpack `bytes` into it; a file that is not
     /// burnpack, or whose tensors do not fit `specs`, is an error.
-    pub fn from_bytes(specs: &[LayerSpec], bytes: Vec<u8>, device: &Device) -> Result<Self, ModelError> {
+    pub fn from_bytes(
+        specs: &[LayerSpec],
+        bytes: Vec<u8>,
+        device: &Device,
+    ) -> Result<Self, ModelError> {
         let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
             .map_err(|e| ModelError::Weights(format!("not a readable weights file ({e})")))?;
         Self::init(specs, device)
             .try_load_record(record)
-            .map_err(|e| ModelError::Weights(format!("the weights do not fit the architecture ({e})")))
+            .map_err(|e| {
+                ModelError::Weights(format!("the weights do not fit the architecture ({e})"))
+            })
     }
 }

@@ -51,14 +51,19 @@ impl Bundle {
     /// Writes `dir/bundle.json` and `dir/weights.bpk`.
     pub fn save(&self, dir: &Path) -> Result<(), TrainError> {
         std::fs::create_dir_all(dir).map_err(|e| TrainError::io(dir, e))?;
-        let info = serde_json::to_vec_pretty(&self.info).map_err(|e| TrainError::io(dir.join(INFO_FILE), e))?;
+        let info = serde_json::to_vec_pretty(&self.info)
+            .map_err(|e| TrainError::io(dir.join(INFO_FILE), e))?;
         files::write_atomic(&dir.join(INFO_FILE), &info)?;
         files::write_atomic(&dir.join(WEIGHTS_FILE), &self.network.to_bytes()?)
     }
 
     /// Loads a bundle from a run directory (or its `model/` directory) onto `device`.
     pub fn load(run_dir: &Path, device: &Device) -> Result<Self, TrainError> {
-        let dir = if run_dir.join(INFO_FILE).exists() { run_dir.to_path_buf() } else { run_dir.join("model") };
+        let dir = if run_dir.join(INFO_FILE).exists() {
+            run_dir.to_path_buf()
+        } else {
+            run_dir.join("model")
+        };
         let info_path = dir.join(INFO_FILE);
         let text = std::fs::read_to_string(&info_path).map_err(|e| TrainError::Files {
             path: info_path.clone(),
@@ -66,11 +71,16 @@ impl Bundle {
         })?;
         let version: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| TrainError::io(&info_path, format!("not a kiln model bundle ({e})")))?;
-        let format = version.get("format").and_then(serde_json::Value::as_u64).unwrap_or(0);
+        let format = version
+            .get("format")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0);
         if format > u64::from(BUNDLE_FORMAT) {
             return Err(TrainError::io(
                 &info_path,
-                format!("bundle format {format} is newer than this kiln reads ({BUNDLE_FORMAT}); upgrade kiln"),
+                format!(
+                    "bundle format {format} is newer than this kiln reads ({BUNDLE_FORMAT}); upgrade kiln"
+                ),
             ));
         }
         let info: BundleInfo = serde_json::from_value(version)

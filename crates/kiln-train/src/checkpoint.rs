@@ -14,7 +14,9 @@ use crate::{TrainError, files};
 
 const MODEL: &str = "model.bpk";
 const OPTIMIZER: &str = "optimizer.bpk";
-const STATE: &str = "state.json";
+/// TOML, not JSON: the toml crate reads floats back exactly (serde_json's default parser can be
+/// off in the last digit), and a resumed run must repeat the straight one bit for bit.
+const STATE: &str = "state.toml";
 const KEEP: usize = 2;
 
 /// Writes one checkpoint under `run_dir/checkpoints/`.
@@ -35,17 +37,23 @@ pub fn save(
     let dir = staging.path();
     files::write_atomic(&dir.join(MODEL), &model.to_bytes()?)?;
     if kind == CheckpointKind::Every {
-        let bytes = optimizer.into_bytes().map_err(|e| TrainError::io(dir.join(OPTIMIZER), e))?;
+        let bytes = optimizer
+            .into_bytes()
+            .map_err(|e| TrainError::io(dir.join(OPTIMIZER), e))?;
         files::write_atomic(&dir.join(OPTIMIZER), &bytes)?;
-        let json = serde_json::to_vec_pretty(state).map_err(|e| TrainError::io(dir.join(STATE), e))?;
-        files::write_atomic(&dir.join(STATE), &json)?;
+        let text = toml::to_string(state).map_err(|e| TrainError::io(dir.join(STATE), e))?;
+        files::write_atomic(&dir.join(STATE), text.as_bytes())?;
     }
     let target = root.join(&name);
     if target.exists() {
         std::fs::remove_dir_all(&target).map_err(|e| TrainError::io(&target, e))?;
     }
     staging.commit(&root, &name)?;
-    let keep = if kind == CheckpointKind::Every { KEEP } else { 1 };
+    let keep = if kind == CheckpointKind::Every {
+        KEEP
+    } else {
+        1
+    };
     for old in epochs(&root, prefix).into_iter().rev().skip(keep) {
         let _ = std::fs::remove_dir_all(root.join(format!("{prefix}-{old}")));
     }
@@ -57,14 +65,25 @@ fn epochs(root: &Path, prefix: &str) -> Vec<usize> {
     let mut found: Vec<usize> = std::fs::read_dir(root)
         .into_iter()
         .flatten()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.strip_prefix(&format!("{prefix}-"))?.parse().ok())
+        .filter_map(|e| {
+            e.ok()?
+                .file_name()
+                .to_str()?
+                .strip_prefix(&format!("{prefix}-"))?
+                .parse()
+                .ok()
+        })
         .collect();
     found.sort_unstable();
     found
 }
 
 /// Loads the newest resumable checkpoint of `run_dir` onto `device`.
-pub fn load_latest(run_dir: &Path, layers: &[LayerSpec], device: &Device) -> Result<Resume, TrainError> {
+pub fn load_latest(
+    run_dir: &Path,
+    layers: &[LayerSpec],
+    device: &Device,
+) -> Result<Resume, TrainError> {
     let root = run_dir.join("checkpoints");
     let available = epochs(&root, "epoch");
     let Some(&epoch) = available.last() else {
@@ -81,19 +100,35 @@ pub fn load_latest(run_dir: &Path, layers: &[LayerSpec], device: &Device) -> Res
             reason: format!("{e}; the checkpoint is incomplete (available epochs: {available:?})"),
         })
     };
-    let state: LoopState = serde_json::from_slice(&read(STATE)?)
-        .map_err(|e| TrainError::io(dir.join(STATE), format!("not a kiln checkpoint state ({e})")))?;
-    let network = Network::from_bytes(layers, read(MODEL)?, device).map_err(|e| TrainError::io(dir.join(MODEL), e))?;
+    let state: LoopState = std::str::from_utf8(&read(STATE)?)
+        .map_err(|e| e.to_string())
+        .and_then(|text| toml::from_str(text).map_err(|e| e.to_string()))
+        .map_err(|e| {
+            TrainError::io(
+                dir.join(STATE),
+                format!("not a kiln checkpoint state ({e})"),
+            )
+        })?;
+    let network = Network::from_bytes(layers, read(MODEL)?, device)
+        .map_err(|e| TrainError::io(dir.join(MODEL), e))?;
     let optimizer = read(OPTIMIZER)?;
     let best = match state.best {
         Some((_, best_epoch)) => {
             let path: PathBuf = root.join(format!("best-{best_epoch}")).join(MODEL);
             match std::fs::read(&path) {
-                Ok(bytes) => Some(Network::from_bytes(layers, bytes, device).map_err(|e| TrainError::io(&path, e))?),
+                Ok(bytes) => Some(
+                    Network::from_bytes(layers, bytes, device)
+                        .map_err(|e| TrainError::io(&path, e))?,
+                ),
                 Err(_) => None,
             }
         }
         None => None,
     };
-    Ok(Resume { state, network, optimizer, best })
+    Ok(Resume {
+        state,
+        network,
+        optimizer,
+        best,
+    })
 }

@@ -232,7 +232,8 @@ impl Experiment {
         let experiment = if overrides.is_empty() {
             experiment
         } else {
-            let mut document: toml::Table = toml::from_str(text).map_err(|e| parse_error(e.to_string()))?;
+            let mut document: toml::Table =
+                toml::from_str(text).map_err(|e| parse_error(e.to_string()))?;
             for assignment in overrides {
                 crate::overrides::apply(&mut document, assignment)?;
             }
@@ -247,25 +248,52 @@ impl Experiment {
 
     /// Checks ranges and cross-key rules.
     pub fn validate(&self) -> Result<(), TrainError> {
-        let invalid = |key: &str, reason: String| Err(TrainError::Invalid { key: key.into(), reason });
+        let invalid = |key: &str, reason: String| {
+            Err(TrainError::Invalid {
+                key: key.into(),
+                reason,
+            })
+        };
         if self.name.trim().is_empty() || self.name.contains(['/', '\\']) {
-            return invalid("name", format!("expected a non-empty name without slashes, found {:?}", self.name));
+            return invalid(
+                "name",
+                format!(
+                    "expected a non-empty name without slashes, found {:?}",
+                    self.name
+                ),
+            );
         }
         self.data.validate()?;
         let t = &self.train;
         let o = &t.optimizer;
-        for (key, value) in [("train.epochs", t.epochs), ("train.batch_size", t.batch_size), ("train.log_every", t.log_every)] {
+        for (key, value) in [
+            ("train.epochs", t.epochs),
+            ("train.batch_size", t.batch_size),
+            ("train.log_every", t.log_every),
+        ] {
             if value == 0 {
                 return invalid(key, "expected at least 1, found 0".into());
             }
         }
         if !(o.lr.is_finite() && o.lr > 0.0) {
-            return invalid("train.optimizer.lr", format!("expected a finite number > 0, found {}", o.lr));
+            return invalid(
+                "train.optimizer.lr",
+                format!("expected a finite number > 0, found {}", o.lr),
+            );
         }
         if !(t.divergence_factor.is_finite() && t.divergence_factor > 1.0) {
-            return invalid("train.divergence_factor", format!("expected a finite number > 1, found {}", t.divergence_factor));
+            return invalid(
+                "train.divergence_factor",
+                format!(
+                    "expected a finite number > 1, found {}",
+                    t.divergence_factor
+                ),
+            );
         }
-        for (key, value) in [("train.l2", t.l2), ("train.optimizer.weight_decay", o.weight_decay)] {
+        for (key, value) in [
+            ("train.l2", t.l2),
+            ("train.optimizer.weight_decay", o.weight_decay),
+        ] {
             if !(value.is_finite() && value >= 0.0) {
                 return invalid(key, format!("expected a finite number ≥ 0, found {value}"));
             }
@@ -280,28 +308,46 @@ impl Experiment {
             }
         }
         if !(o.epsilon.is_finite() && o.epsilon > 0.0) {
-            return invalid("train.optimizer.epsilon", format!("expected a finite number > 0, found {}", o.epsilon));
+            return invalid(
+                "train.optimizer.epsilon",
+                format!("expected a finite number > 0, found {}", o.epsilon),
+            );
         }
         if let Some(clip) = o.clip_norm
             && !(clip.is_finite() && clip > 0.0)
         {
-            return invalid("train.optimizer.clip_norm", format!("expected a finite number > 0, found {clip}"));
+            return invalid(
+                "train.optimizer.clip_norm",
+                format!("expected a finite number > 0, found {clip}"),
+            );
         }
         if o.nesterov && o.momentum == 0.0 {
-            return invalid("train.optimizer.nesterov", "needs train.optimizer.momentum > 0".into());
+            return invalid(
+                "train.optimizer.nesterov",
+                "needs train.optimizer.momentum > 0".into(),
+            );
         }
         if o.kind != OptimizerKind::Sgd && (o.momentum != 0.0 || o.nesterov) {
-            return invalid("train.optimizer.momentum", "applies to kind = \"sgd\" only (Adam has beta1)".into());
+            return invalid(
+                "train.optimizer.momentum",
+                "applies to kind = \"sgd\" only (Adam has beta1)".into(),
+            );
         }
         if let Err((key, reason)) = t.schedule.check(o.lr) {
             return invalid(&format!("train.schedule.{key}"), reason);
         }
         if let Some(stop) = &t.early_stopping {
             if stop.patience == 0 {
-                return invalid("train.early_stopping.patience", "expected at least 1, found 0".into());
+                return invalid(
+                    "train.early_stopping.patience",
+                    "expected at least 1, found 0".into(),
+                );
             }
             if !(stop.min_delta.is_finite() && stop.min_delta >= 0.0) {
-                return invalid("train.early_stopping.min_delta", format!("expected a finite number ≥ 0, found {}", stop.min_delta));
+                return invalid(
+                    "train.early_stopping.min_delta",
+                    format!("expected a finite number ≥ 0, found {}", stop.min_delta),
+                );
             }
             if stop.metric == Monitored::ValidLoss && self.data.split.valid == 0.0 {
                 return invalid(
@@ -333,16 +379,18 @@ impl Experiment {
         } else {
             Err(TrainError::Invalid {
                 key: changed.join(", "),
-                reason: "differs from the run being resumed; only train.epochs, train.log_every and \
+                reason:
+                    "differs from the run being resumed; only train.epochs, train.log_every and \
                          device may change (start a new run instead)"
-                    .into(),
+                        .into(),
             })
         }
     }
 
     /// The resolved experiment as TOML, every default written out.
     pub fn to_toml(&self) -> String {
-        toml::to_string(self).unwrap_or_else(|e| format!("# could not serialise the experiment: {e}\n"))
+        toml::to_string(self)
+            .unwrap_or_else(|e| format!("# could not serialise the experiment: {e}\n"))
     }
 }
 
@@ -352,7 +400,11 @@ fn differences(prefix: &str, a: &toml::Value, b: &toml::Value, out: &mut Vec<Str
         (toml::Value::Table(ta), toml::Value::Table(tb)) => {
             let keys: std::collections::BTreeSet<&String> = ta.keys().chain(tb.keys()).collect();
             for key in keys {
-                let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
                 match (ta.get(key), tb.get(key)) {
                     (Some(x), Some(y)) => differences(&path, x, y, out),
                     _ => out.push(path),

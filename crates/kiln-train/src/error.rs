@@ -75,6 +75,9 @@ pub enum TrainError {
 impl TrainError {
     /// `Files` from an I/O error.
     pub(crate) fn io(path: impl Into<PathBuf>, error: impl std::fmt::Display) -> Self {
-        Self::Files { path: path.into(), reason: error.to_string() }
+        Self::Files {
+            path: path.into(),
+            reason: error.to_string(),
+        }
     }
 }

@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 
 use crate::bundle::{BUNDLE_FORMAT, Bundle, BundleInfo};
 use crate::checkpoint;
-use crate::fit::{CheckpointKind, CheckpointSink, EpochRecord, FitSettings, LoopState, fit};
 use crate::files::{StagedDir, timestamp, write_atomic};
+use crate::fit::{CheckpointKind, CheckpointSink, EpochRecord, FitSettings, LoopState, fit};
 use crate::metrics::{self, Metrics};
 use crate::task::Predictions;
 use crate::{Experiment, Solver, TrainError, plot};
@@ -43,39 +43,70 @@ pub fn train(
 ) -> Result<RunReport, TrainError> {
     let kind = kinds::kind(&experiment.model.kind)?;
     if resume.is_some() && experiment.train.solver == Solver::Exact {
-        return Err(TrainError::Invalid { key: "train.solver".into(), reason: "an exact solve has nothing to resume".into() });
+        return Err(TrainError::Invalid {
+            key: "train.solver".into(),
+            reason: "an exact solve has nothing to resume".into(),
+        });
     }
     if experiment.train.solver == Solver::Exact && !kind.has_exact_solver() {
         return Err(TrainError::Invalid {
             key: "train.solver".into(),
-            reason: format!("\"exact\" fits kind = \"linear\" only, not \"{}\"", kind.name()),
+            reason: format!(
+                "\"exact\" fits kind = \"linear\" only, not \"{}\"",
+                kind.name()
+            ),
         });
     }
     let table = Table::read(&experiment.data.path)?;
     let target_index = table.index_of(&experiment.data.target, "data.target")?;
-    let target_is_text = table.cells(target_index).iter().any(|c| !c.is_empty() && c.parse::<f64>().is_err());
+    let target_is_text = table
+        .cells(target_index)
+        .iter()
+        .any(|c| !c.is_empty() && c.parse::<f64>().is_err());
     let classes = kinds::wants_classes(kind, &experiment.model, target_is_text)?;
-    let target_kind = if classes { TargetKind::Classes } else { TargetKind::Numeric };
+    let target_kind = if classes {
+        TargetKind::Classes
+    } else {
+        TargetKind::Numeric
+    };
     let data = kiln_data::prepare_table(&table, &experiment.data, target_kind, experiment.seed)?;
     let n_classes = data.target.labels().len();
     let task = kinds::resolve_task(kind, &experiment.model, n_classes)?;
-    let layers = kind.layers(&experiment.model, data.train.x.cols, task.outputs(n_classes))?;
+    let layers = kind.layers(
+        &experiment.model,
+        data.train.x.cols,
+        task.outputs(n_classes),
+    )?;
 
     // Stage the run directory before training: an unwritable output is reported up front.
     let run_name = format!("{}-{}", experiment.name, timestamp());
     let staged = StagedDir::create(out, &run_name)?;
     // Written first, so that even a partial run directory says how it was made.
-    write_atomic(&staged.path().join("config.toml"), experiment.to_toml().as_bytes())?;
+    write_atomic(
+        &staged.path().join("config.toml"),
+        experiment.to_toml().as_bytes(),
+    )?;
     if data.dropped_rows > 0 {
-        log(&format!("skipped {} rows with missing cells", data.dropped_rows));
+        log(&format!(
+            "skipped {} rows with missing cells",
+            data.dropped_rows
+        ));
     }
 
     let started = std::time::Instant::now();
     let (network, history) = match experiment.train.solver {
         Solver::Exact => {
-            let fit = kiln_models::least_squares(&data.train.x.data, data.train.x.cols, &data.train.y, experiment.train.l2)?;
+            let fit = kiln_models::least_squares(
+                &data.train.x.data,
+                data.train.x.cols,
+                &data.train.y,
+                experiment.train.l2,
+            )?;
             let weights: Vec<Vec<f64>> = fit.weights.iter().map(|&w| vec![w]).collect();
-            (Network::linear_from(&weights, &[fit.intercept], device), Vec::new())
+            (
+                Network::linear_from(&weights, &[fit.intercept], device),
+                Vec::new(),
+            )
         }
         Solver::Gradient => {
             let settings = FitSettings {
@@ -88,7 +119,11 @@ pub fn train(
             let resumed = match resume {
                 Some(dir) => {
                     let r = checkpoint::load_latest(dir, &layers, device)?;
-                    log(&format!("resuming {} after epoch {}", dir.display(), r.state.epoch));
+                    log(&format!(
+                        "resuming {} after epoch {}",
+                        dir.display(),
+                        r.state.epoch
+                    ));
                     Some(r)
                 }
                 None => None,
@@ -97,22 +132,46 @@ pub fn train(
             let last = experiment.train.epochs;
             let mut on_epoch = |r: &EpochRecord| {
                 if r.epoch % every == 0 || r.epoch == last {
-                    let valid = r.valid_loss.map(|v| format!(", valid loss = {}", loss_text(v))).unwrap_or_default();
-                    log(&format!("Epoch {}: loss = {}{valid}", r.epoch, loss_text(r.train_loss)));
+                    let valid = r
+                        .valid_loss
+                        .map(|v| format!(", valid loss = {}", loss_text(v)))
+                        .unwrap_or_default();
+                    log(&format!(
+                        "Epoch {}: loss = {}{valid}",
+                        r.epoch,
+                        loss_text(r.train_loss)
+                    ));
                 }
             };
-            // Initialise on the CPU, then move: every device starts from the same weights, which is
-            // what makes results comparable across backends.
+            // Initialise on the CPU, then copy the weights over: every device starts from the
+            // same weights, which makes results comparable across backends. (Burn initialises
+            // parameters lazily, on the device they end up on: serialising forces it here.)
             let cpu = Device::flex();
             cpu.seed(experiment.seed);
-            let network = Network::init(&layers, &cpu).to_device(device);
+            let network =
+                Network::from_bytes(&layers, Network::init(&layers, &cpu).to_bytes()?, device)?;
             let staging = staged.path().to_path_buf();
-            let mut save = |kind: CheckpointKind, state: &LoopState, model: &Network, optim: &ModuleOptimizer| {
+            let mut save = |kind: CheckpointKind,
+                            state: &LoopState,
+                            model: &Network,
+                            optim: &ModuleOptimizer| {
                 checkpoint::save(&staging, kind, state, model, optim)
             };
-            let sink: Option<&mut CheckpointSink<'_>> =
-                if experiment.train.checkpoint_every > 0 { Some(&mut save) } else { None };
-            let fitted = fit(network, &data.train, data.valid.as_ref(), &settings, device, &mut on_epoch, sink, resumed)?;
+            let sink: Option<&mut CheckpointSink<'_>> = if experiment.train.checkpoint_every > 0 {
+                Some(&mut save)
+            } else {
+                None
+            };
+            let fitted = fit(
+                network,
+                &data.train,
+                data.valid.as_ref(),
+                &settings,
+                device,
+                &mut on_epoch,
+                sink,
+                resumed,
+            )?;
             (fitted.network, fitted.history)
         }
     };
@@ -150,21 +209,35 @@ pub fn train(
         }
         None => None,
     };
-    if let Some(fit_plot) = one_feature_fit(&bundle, &data.train, &table, predicted.as_ref(), device) {
+    if let Some(fit_plot) =
+        one_feature_fit(&bundle, &data.train, &table, predicted.as_ref(), device)
+    {
         plot::fit_line(&plots.join("fit.png"), &fit_plot)?;
     }
     let run_dir = staged.commit(out, &run_name)?;
-    Ok(RunReport { run_dir, metrics, epochs: history.len(), fit_seconds })
+    Ok(RunReport {
+        run_dir,
+        metrics,
+        epochs: history.len(),
+        fit_seconds,
+    })
 }
 
 /// Metrics of every split, plus the coefficients of a linear model.
 fn evaluate_splits(bundle: &Bundle, data: &Prepared, device: &Device) -> Value {
     let mut all = serde_json::Map::new();
-    let splits = [("train", Some(&data.train)), ("valid", data.valid.as_ref()), ("test", data.test.as_ref())];
+    let splits = [
+        ("train", Some(&data.train)),
+        ("valid", data.valid.as_ref()),
+        ("test", data.test.as_ref()),
+    ];
     for (name, split) in splits {
         if let Some(split) = split {
             let predictions = bundle.predict(&split.x, device);
-            all.insert(name.into(), Value::Object(score(bundle.info.task, &split.y, &predictions)));
+            all.insert(
+                name.into(),
+                Value::Object(score(bundle.info.task, &split.y, &predictions)),
+            );
         }
     }
     if let Some(coefficients) = coefficients(bundle) {
@@ -176,7 +249,9 @@ fn evaluate_splits(bundle: &Bundle, data: &Prepared, device: &Device) -> Value {
 /// Metrics for targets `y` (values or class indices) and `predictions`.
 pub fn score(task: Task, y: &[f32], predictions: &Predictions) -> Metrics {
     match predictions {
-        Predictions::Values(p) => metrics::regression(&y.iter().map(|&v| f64::from(v)).collect::<Vec<_>>(), p),
+        Predictions::Values(p) => {
+            metrics::regression(&y.iter().map(|&v| f64::from(v)).collect::<Vec<_>>(), p)
+        }
         Predictions::Probabilities(p) => {
             let k = p.first().map_or(task.outputs(2).max(2), Vec::len);
             metrics::classification(&y.iter().map(|&v| v as usize).collect::<Vec<_>>(), p, k)
@@ -194,7 +269,11 @@ fn coefficients(bundle: &Bundle) -> Option<Value> {
     let names = &bundle.info.inputs;
     let w: Vec<f64> = weights.iter().map(|row| row[0]).collect();
     let as_json = |w: &[f64], b: f64| {
-        let map: serde_json::Map<String, Value> = names.iter().cloned().zip(w.iter().map(|v| json!(v))).collect();
+        let map: serde_json::Map<String, Value> = names
+            .iter()
+            .cloned()
+            .zip(w.iter().map(|v| json!(v)))
+            .collect();
         json!({"intercept": b, "weights": map})
     };
     let mut value = as_json(&w, bias[0]);
@@ -203,18 +282,29 @@ fn coefficients(bundle: &Bundle) -> Option<Value> {
     let mut affine = Vec::new();
     for feature in &bundle.info.preprocessor.features {
         match feature {
-            FeatureEncoding::Numeric { shift, scale, indicator, .. } => {
+            FeatureEncoding::Numeric {
+                shift,
+                scale,
+                indicator,
+                ..
+            } => {
                 affine.push((*shift, *scale));
                 if *indicator {
                     affine.push((0.0, 1.0));
                 }
             }
-            FeatureEncoding::Categorical { levels, .. } => affine.extend(levels.iter().map(|_| (0.0, 1.0))),
+            FeatureEncoding::Categorical { levels, .. } => {
+                affine.extend(levels.iter().map(|_| (0.0, 1.0)))
+            }
         }
     }
     if affine.iter().any(|&(s, c)| s != 0.0 || c != 1.0) {
         let raw: Vec<f64> = w.iter().zip(&affine).map(|(w, (_, c))| w / c).collect();
-        let b = bias[0] - w.iter().zip(&affine).map(|(w, (s, c))| w * s / c).sum::<f64>();
+        let b = bias[0]
+            - w.iter()
+                .zip(&affine)
+                .map(|(w, (s, c))| w * s / c)
+                .sum::<f64>();
         value["unscaled"] = as_json(&raw, b);
     }
     Some(value)
@@ -229,7 +319,11 @@ pub struct PredictionCsv {
 }
 
 /// Predicts every row of `input` with `bundle`.
-pub fn predictions_csv(bundle: &Bundle, input: &Table, device: &Device) -> Result<PredictionCsv, TrainError> {
+pub fn predictions_csv(
+    bundle: &Bundle,
+    input: &Table,
+    device: &Device,
+) -> Result<PredictionCsv, TrainError> {
     let x = bundle.info.preprocessor.transform_table(input)?;
     let predictions = bundle.predict(&x, device);
     let labels = bundle.info.target.labels();
@@ -240,7 +334,9 @@ pub fn predictions_csv(bundle: &Bundle, input: &Table, device: &Device) -> Resul
     let csv_err = |e: csv::Error| TrainError::io(input.path(), e);
     writer.write_record(&header).map_err(csv_err)?;
     for row in 0..input.len() {
-        let mut record: Vec<String> = (0..input.names().len()).map(|c| input.cells(c)[row].clone()).collect();
+        let mut record: Vec<String> = (0..input.names().len())
+            .map(|c| input.cells(c)[row].clone())
+            .collect();
         match &predictions {
             Predictions::Values(v) => record.push(v[row].to_string()),
             Predictions::Probabilities(p) => {
@@ -250,12 +346,18 @@ pub fn predictions_csv(bundle: &Bundle, input: &Table, device: &Device) -> Resul
         }
         writer.write_record(&record).map_err(csv_err)?;
     }
-    let bytes = writer.into_inner().map_err(|e| TrainError::io(input.path(), e.error()))?;
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| TrainError::io(input.path(), e.error()))?;
     Ok(PredictionCsv { bytes, predictions })
 }
 
 /// `kiln predict`: predictions for the raw rows of `input` from the run in `run_dir`.
-pub fn predict_file(run_dir: &Path, input: &Path, device: &Device) -> Result<PredictionCsv, TrainError> {
+pub fn predict_file(
+    run_dir: &Path,
+    input: &Path,
+    device: &Device,
+) -> Result<PredictionCsv, TrainError> {
     let bundle = Bundle::load(run_dir, device)?;
     predictions_csv(&bundle, &Table::read(input)?, device)
 }
@@ -265,7 +367,10 @@ pub fn eval_file(run_dir: &Path, data: &Path, device: &Device) -> Result<Metrics
     let bundle = Bundle::load(run_dir, device)?;
     let table = Table::read(data)?;
     let x = bundle.info.preprocessor.transform_table(&table)?;
-    let y = bundle.info.target.encode_table(&table, &bundle.info.preprocessor.na_values)?;
+    let y = bundle
+        .info
+        .target
+        .encode_table(&table, &bundle.info.preprocessor.na_values)?;
     Ok(score(bundle.info.task, &y, &bundle.predict(&x, device)))
 }
 
@@ -277,17 +382,28 @@ fn one_feature_fit<'a>(
     predicted: Option<&(Table, Predictions)>,
     device: &Device,
 ) -> Option<plot::FitPlot<'a>> {
-    let [FeatureEncoding::Numeric { column, shift, scale, indicator: false, .. }] =
-        bundle.info.preprocessor.features.as_slice()
+    let [
+        FeatureEncoding::Numeric {
+            column,
+            shift,
+            scale,
+            indicator: false,
+            ..
+        },
+    ] = bundle.info.preprocessor.features.as_slice()
     else {
         return None;
     };
     if bundle.info.task != Task::Regression {
         return None;
     }
-    let TargetEncoding::Numeric { column: target } = &bundle.info.target else { return None };
+    let TargetEncoding::Numeric { column: target } = &bundle.info.target else {
+        return None;
+    };
     let raw = |x: f32| f64::from(x) * scale + shift;
-    let data: Vec<(f64, f64)> = (0..train.x.rows).map(|r| (raw(train.x.row(r)[0]), f64::from(train.y[r]))).collect();
+    let data: Vec<(f64, f64)> = (0..train.x.rows)
+        .map(|r| (raw(train.x.row(r)[0]), f64::from(train.y[r])))
+        .collect();
     let mut predicted_points = Vec::new();
     if let Some((input, Predictions::Values(values))) = predicted {
         let index = input.index_of(column, "the fit plot").ok()?;
@@ -297,10 +413,20 @@ fn one_feature_fit<'a>(
         }
     }
     let xs = data.iter().chain(&predicted_points).map(|p| p.0);
-    let (lo, hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
-    let grid: Vec<f64> = (0..=50).map(|i| lo + (hi - lo) * f64::from(i) / 50.0).collect();
-    let encoded = Matrix { data: grid.iter().map(|x| ((x - shift) / scale) as f32).collect(), rows: grid.len(), cols: 1 };
-    let Predictions::Values(line) = bundle.predict(&encoded, device) else { return None };
+    let (lo, hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+        (a.min(x), b.max(x))
+    });
+    let grid: Vec<f64> = (0..=50)
+        .map(|i| lo + (hi - lo) * f64::from(i) / 50.0)
+        .collect();
+    let encoded = Matrix {
+        data: grid.iter().map(|x| ((x - shift) / scale) as f32).collect(),
+        rows: grid.len(),
+        cols: 1,
+    };
+    let Predictions::Values(line) = bundle.predict(&encoded, device) else {
+        return None;
+    };
     let _ = table;
     Some(plot::FitPlot {
         feature: column,
@@ -313,7 +439,11 @@ fn one_feature_fit<'a>(
 
 /// A loss for the log: six decimals, or scientific notation once those would read as zero.
 fn loss_text(loss: f64) -> String {
-    if loss == 0.0 || (loss.abs() >= 1e-3 && loss.abs() < 1e6) { format!("{loss:.6}") } else { format!("{loss:.4e}") }
+    if loss == 0.0 || (loss.abs() >= 1e-3 && loss.abs() < 1e6) {
+        format!("{loss:.6}")
+    } else {
+        format!("{loss:.4e}")
+    }
 }
 
 fn json_bytes(value: &Value) -> Vec<u8> {
@@ -324,10 +454,16 @@ fn json_bytes(value: &Value) -> Vec<u8> {
 
 fn history_csv(history: &[EpochRecord]) -> String {
     let has_valid = history.iter().any(|r| r.valid_loss.is_some());
-    let mut out = String::from(if has_valid { "epoch,train_loss,valid_loss,lr\n" } else { "epoch,train_loss,lr\n" });
+    let mut out = String::from(if has_valid {
+        "epoch,train_loss,valid_loss,lr\n"
+    } else {
+        "epoch,train_loss,lr\n"
+    });
     for r in history {
         match r.valid_loss {
-            Some(v) if has_valid => out.push_str(&format!("{},{},{},{}\n", r.epoch, r.train_loss, v, r.lr)),
+            Some(v) if has_valid => {
+                out.push_str(&format!("{},{},{},{}\n", r.epoch, r.train_loss, v, r.lr))
+            }
             _ => out.push_str(&format!("{},{},{}\n", r.epoch, r.train_loss, r.lr)),
         }
     }

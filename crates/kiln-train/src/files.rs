@@ -8,11 +8,17 @@ use crate::TrainError;
 
 /// Writes `bytes` to `path` atomically (temporary file + rename in the same directory).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| TrainError::io(dir, e))?;
     std::io::Write::write_all(&mut tmp, bytes).map_err(|e| TrainError::io(path, e))?;
-    tmp.as_file().sync_all().map_err(|e| TrainError::io(path, e))?;
-    tmp.persist(path).map_err(|e| TrainError::io(path, e.error))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| TrainError::io(path, e))?;
+    tmp.persist(path)
+        .map_err(|e| TrainError::io(path, e.error))?;
     Ok(())
 }
 
@@ -32,7 +38,10 @@ impl StagedDir {
             std::fs::remove_dir_all(&staging).map_err(|e| TrainError::io(&staging, e))?;
         }
         std::fs::create_dir(&staging).map_err(|e| TrainError::io(&staging, e))?;
-        Ok(Self { staging, committed: false })
+        Ok(Self {
+            staging,
+            committed: false,
+        })
     }
 
     /// Where files go until the commit.
@@ -43,7 +52,11 @@ impl StagedDir {
     /// Renames the staging directory to `<parent>/<name>`, or `<name>-2`, `-3`, … if taken.
     pub fn commit(mut self, parent: &Path, name: &str) -> Result<PathBuf, TrainError> {
         for attempt in 1.. {
-            let target = if attempt == 1 { parent.join(name) } else { parent.join(format!("{name}-{attempt}")) };
+            let target = if attempt == 1 {
+                parent.join(name)
+            } else {
+                parent.join(format!("{name}-{attempt}"))
+            };
             if target.exists() {
                 continue;
             }
@@ -87,7 +100,12 @@ pub fn timestamp() -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}{month:02}{day:02}-{:02}{:02}{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 #[cfg(test)]
@@ -102,8 +120,14 @@ mod tests {
             std::fs::write(staged.path().join("f"), "x").expect("write");
         }
         assert_eq!(std::fs::read_dir(root.path()).expect("ls").count(), 0);
-        let a = StagedDir::create(root.path(), "run").expect("stage").commit(root.path(), "run").expect("commit");
-        let b = StagedDir::create(root.path(), "run").expect("stage").commit(root.path(), "run").expect("commit");
+        let a = StagedDir::create(root.path(), "run")
+            .expect("stage")
+            .commit(root.path(), "run")
+            .expect("commit");
+        let b = StagedDir::create(root.path(), "run")
+            .expect("stage")
+            .commit(root.path(), "run")
+            .expect("commit");
         assert_ne!(a, b);
         assert!(b.ends_with("run-2"));
     }

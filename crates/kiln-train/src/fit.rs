@@ -57,8 +57,8 @@ pub enum CheckpointKind {
 }
 
 /// Writes a checkpoint: the loop state, the weights and the optimizer.
-pub type CheckpointSink<'a> =
-    dyn FnMut(CheckpointKind, &LoopState, &Network, &ModuleOptimizer) -> Result<(), TrainError> + 'a;
+pub type CheckpointSink<'a> = dyn FnMut(CheckpointKind, &LoopState, &Network, &ModuleOptimizer) -> Result<(), TrainError>
+    + 'a;
 
 /// Where a resumed run starts from.
 pub struct Resume {
@@ -81,8 +81,15 @@ struct DeviceSplit {
 
 impl DeviceSplit {
     fn new(split: &Split, task: Task, k: usize, device: &Device) -> Self {
-        let x = Tensor::from_data(TensorData::new(split.x.data.clone(), [split.x.rows, split.x.cols]), device);
-        Self { x, y: target_tensor(task, &split.y, k, device), rows: split.x.rows }
+        let x = Tensor::from_data(
+            TensorData::new(split.x.data.clone(), [split.x.rows, split.x.cols]),
+            device,
+        );
+        Self {
+            x,
+            y: target_tensor(task, &split.y, k, device),
+            rows: split.x.rows,
+        }
     }
 }
 
@@ -145,10 +152,17 @@ pub fn fit(
         Some(resume) => {
             optimizer = optimizer
                 .from_bytes(burn::tensor::Bytes::from_bytes_vec(resume.optimizer))
-                .map_err(|e| TrainError::Files { path: "optimizer.bpk".into(), reason: format!("cannot restore the optimizer ({e})") })?;
+                .map_err(|e| TrainError::Files {
+                    path: "optimizer.bpk".into(),
+                    reason: format!("cannot restore the optimizer ({e})"),
+                })?;
             let mut state = resume.state;
             state.schedule.extend_to(config.epochs);
-            (resume.network, state, resume.best.map(|b| b.to_device(&autodiff)))
+            (
+                resume.network,
+                state,
+                resume.best.map(|b| b.to_device(&autodiff)),
+            )
         }
     };
     model = model.to_device(&autodiff).train();
@@ -160,7 +174,12 @@ pub fn fit(
 
     for epoch in state.epoch + 1..=config.epochs {
         // Seeding per epoch makes dropout masks a function of (seed, epoch): resumed runs match.
-        autodiff.seed(settings.seed.wrapping_mul(0x9E37_79B9).wrapping_add(epoch as u64));
+        autodiff.seed(
+            settings
+                .seed
+                .wrapping_mul(0x9E37_79B9)
+                .wrapping_add(epoch as u64),
+        );
         let lr = state.schedule.lr(epoch);
         let mut total: Option<Tensor<1>> = None;
         let mut step = |model: Network, x: Tensor<2>, y: Tensor<2>, rows: usize| {
@@ -177,6 +196,9 @@ pub fn fit(
             // One full batch: the row order does not matter, so skip the gather.
             model = step(model, train_data.x.clone(), train_data.y.clone(), n);
         } else {
+            // Each epoch shuffles the identity afresh, so the order depends on the generator's
+            // state alone and a resumed run repeats it.
+            order.iter_mut().enumerate().for_each(|(i, o)| *o = i);
             rng.shuffle(&mut order);
             let ids: Vec<i64> = order.iter().map(|&i| i as i64).collect();
             let ids = Tensor::<1, Int>::from_data(TensorData::new(ids, [n]), &autodiff);
@@ -202,10 +224,19 @@ pub fn fit(
                 loss: train_loss,
                 first,
                 lr: config.optimizer.lr,
-                scale_hint: if settings.scaled { String::new() } else { ", or set data.scale = \"standard\"".into() },
+                scale_hint: if settings.scaled {
+                    String::new()
+                } else {
+                    ", or set data.scale = \"standard\"".into()
+                },
             });
         }
-        let record = EpochRecord { epoch, train_loss, valid_loss, lr };
+        let record = EpochRecord {
+            epoch,
+            train_loss,
+            valid_loss,
+            lr,
+        };
         on_epoch(&record);
         state.history.push(record);
         state.epoch = epoch;
@@ -226,7 +257,10 @@ pub fn fit(
         } else {
             state.stalled += 1;
         }
-        let stop = config.early_stopping.as_ref().is_some_and(|s| state.stalled >= s.patience);
+        let stop = config
+            .early_stopping
+            .as_ref()
+            .is_some_and(|s| state.stalled >= s.patience);
         let due = config.checkpoint_every > 0
             && (epoch % config.checkpoint_every == 0 || epoch == config.epochs || stop);
         if let Some(save) = checkpoints.as_mut().filter(|_| due) {
@@ -242,10 +276,16 @@ pub fn fit(
             break;
         }
     }
-    let restore = config.early_stopping.as_ref().is_some_and(|s| s.restore_best);
+    let restore = config
+        .early_stopping
+        .as_ref()
+        .is_some_and(|s| s.restore_best);
     let model = match best_model {
         Some(best) if restore => best,
         _ => model,
     };
-    Ok(Fitted { network: model.valid(), history: state.history })
+    Ok(Fitted {
+        network: model.valid(),
+        history: state.history,
+    })
 }

@@ -11,12 +11,23 @@ pub type Metrics = Map<String, Value>;
 /// Regression metrics of predictions `pred` against targets `y`.
 pub fn regression(y: &[f64], pred: &[f64]) -> Metrics {
     let n = y.len().max(1) as f64;
-    let mse = y.iter().zip(pred).map(|(t, p)| (t - p).powi(2)).sum::<f64>() / n;
+    let mse = y
+        .iter()
+        .zip(pred)
+        .map(|(t, p)| (t - p).powi(2))
+        .sum::<f64>()
+        / n;
     let mae = y.iter().zip(pred).map(|(t, p)| (t - p).abs()).sum::<f64>() / n;
     let mean = y.iter().sum::<f64>() / n;
     let total = y.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / n;
     // R² is undefined for a constant target; report 0 residual as a perfect 1 and otherwise 0.
-    let r2 = if total > 0.0 { 1.0 - mse / total } else if mse == 0.0 { 1.0 } else { 0.0 };
+    let r2 = if total > 0.0 {
+        1.0 - mse / total
+    } else if mse == 0.0 {
+        1.0
+    } else {
+        0.0
+    };
     let mut m = Metrics::new();
     m.insert("mse".into(), json!(mse));
     m.insert("rmse".into(), json!(mse.sqrt()));
@@ -40,15 +51,25 @@ pub fn classification(y: &[usize], probs: &[Vec<f64>], k: usize) -> Metrics {
         let predicted_c: f64 = (0..k).map(|t| confusion[t][c] as f64).sum();
         let actual_c: f64 = confusion[c].iter().map(|&v| v as f64).sum();
         // scikit-learn's convention: a ratio with a zero denominator counts as 0.
-        let precision = if predicted_c > 0.0 { tp / predicted_c } else { 0.0 };
+        let precision = if predicted_c > 0.0 {
+            tp / predicted_c
+        } else {
+            0.0
+        };
         let recall = if actual_c > 0.0 { tp / actual_c } else { 0.0 };
-        let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
+        let f1 = if precision + recall > 0.0 {
+            2.0 * precision * recall / (precision + recall)
+        } else {
+            0.0
+        };
         (precision, recall, f1)
     };
     let (precision, recall, f1) = if k == 2 {
         per_class(1)
     } else {
-        let sums = (0..k).map(per_class).fold((0.0, 0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
+        let sums = (0..k)
+            .map(per_class)
+            .fold((0.0, 0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
         (sums.0 / k as f64, sums.1 / k as f64, sums.2 / k as f64)
     };
     let score = |c: usize| probs.iter().map(|p| p[c]).collect::<Vec<f64>>();
@@ -83,7 +104,10 @@ pub fn classification(y: &[usize], probs: &[Vec<f64>], k: usize) -> Metrics {
 
 /// Index of the largest value (the first on ties).
 pub fn argmax(values: &[f64]) -> usize {
-    values.iter().enumerate().fold(0, |best, (i, v)| if *v > values[best] { i } else { best })
+    values
+        .iter()
+        .enumerate()
+        .fold(0, |best, (i, v)| if *v > values[best] { i } else { best })
 }
 
 /// Area under the ROC curve (the Mann–Whitney statistic, ties counting one half); `None` when
@@ -169,7 +193,8 @@ mod tests {
         assert!((get(&m, "f1") - 2.0 / 3.0).abs() < 1e-12);
         // Positive/negative pairs ranked right: (.9>.6 .9>.2 .4>.2 .8>.6 .8>.2) = 5 of 6.
         assert!((get(&m, "roc_auc") - 5.0 / 6.0).abs() < 1e-12);
-        let ll = -((0.9f64).ln() + (0.4f64).ln() + (0.4f64).ln() + (0.8f64).ln() + (0.8f64).ln()) / 5.0;
+        let ll =
+            -((0.9f64).ln() + (0.4f64).ln() + (0.4f64).ln() + (0.8f64).ln() + (0.8f64).ln()) / 5.0;
         assert!((get(&m, "log_loss") - ll).abs() < 1e-12);
         assert_eq!(m["confusion_matrix"], json!([[1, 1], [1, 2]]));
         // AP: thresholds .9 (P 1, R 1/3), .8 (1, 2/3), .6 (2/3, 2/3), .4 (3/4, 1), .2 → 1/3 + 1/3 + 1/4.
@@ -179,7 +204,10 @@ mod tests {
     #[test]
     fn tied_scores_count_one_half() {
         assert_eq!(auc(&[0.5, 0.5], &[true, false]), Some(0.5));
-        assert_eq!(auc(&[0.3, 0.5, 0.5, 0.9], &[false, true, false, true]), Some(0.875));
+        assert_eq!(
+            auc(&[0.3, 0.5, 0.5, 0.9], &[false, true, false, true]),
+            Some(0.875)
+        );
     }
 
     #[test]
@@ -206,6 +234,9 @@ mod tests {
         assert!((get(&m, "precision") - 5.0 / 6.0).abs() < 1e-12);
         assert!((get(&m, "recall") - 5.0 / 6.0).abs() < 1e-12);
         assert!((get(&m, "f1") - 7.0 / 9.0).abs() < 1e-12);
-        assert_eq!(m["confusion_matrix"], json!([[1, 0, 0], [0, 1, 0], [0, 1, 1]]));
+        assert_eq!(
+            m["confusion_matrix"],
+            json!([[1, 0, 0], [0, 1, 0], [0, 1, 1]])
+        );
     }
 }

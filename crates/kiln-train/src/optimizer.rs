@@ -9,8 +9,11 @@ use crate::{OptimizerConfig, OptimizerKind};
 
 /// Builds the optimizer. Values were range-checked by [`crate::Experiment::validate`].
 pub fn build(config: &OptimizerConfig) -> ModuleOptimizer {
-    let clip = config.clip_norm.map(|c| GradientClippingConfig::Norm(c as f32));
-    let decay = (config.weight_decay > 0.0).then(|| WeightDecayConfig::new(config.weight_decay as f32));
+    let clip = config
+        .clip_norm
+        .map(|c| GradientClippingConfig::Norm(c as f32));
+    let decay =
+        (config.weight_decay > 0.0).then(|| WeightDecayConfig::new(config.weight_decay as f32));
     match config.kind {
         OptimizerKind::Sgd => SgdConfig::new()
             .with_momentum((config.momentum > 0.0).then_some(MomentumConfig {

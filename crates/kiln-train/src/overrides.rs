@@ -6,16 +6,23 @@ use crate::TrainError;
 /// `[64, 32]`, `"text"`); anything that is not valid TOML is taken as a string, so
 /// `device=wgpu` works without quotes.
 pub fn apply(document: &mut toml::Table, assignment: &str) -> Result<(), TrainError> {
-    let error = |reason: String| TrainError::Override { assignment: assignment.to_string(), reason };
+    let error = |reason: String| TrainError::Override {
+        assignment: assignment.to_string(),
+        reason,
+    };
     let Some((path, raw)) = assignment.split_once('=') else {
-        return Err(error("expected KEY=VALUE, e.g. train.optimizer.lr=0.01".into()));
+        return Err(error(
+            "expected KEY=VALUE, e.g. train.optimizer.lr=0.01".into(),
+        ));
     };
     let keys: Vec<&str> = path.trim().split('.').map(str::trim).collect();
     if keys.iter().any(|k| k.is_empty()) {
         return Err(error(format!("`{path}` is not a dotted key path")));
     }
     let value = match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
-        Ok(mut t) => t.remove("v").unwrap_or_else(|| toml::Value::String(raw.to_string())),
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or_else(|| toml::Value::String(raw.to_string())),
         Err(_) => toml::Value::String(raw.trim().to_string()),
     };
     let (last, parents) = keys.split_last().ok_or_else(|| error("empty key".into()))?;
@@ -25,28 +32,38 @@ pub fn apply(document: &mut toml::Table, assignment: &str) -> Result<(), TrainEr
             .entry(key.to_string())
             .or_insert_with(|| toml::Value::Table(toml::Table::new()));
         table = entry.as_table_mut().ok_or_else(|| {
-            error(format!("`{}` is a value, not a section", keys[..=depth].join(".")))
+            error(format!(
+                "`{}` is a value, not a section",
+                keys[..=depth].join(".")
+            ))
         })?;
     }
     table.insert(last.to_string(), value);
     Ok(())
 }
 
-/// Appends "did you mean `x`?" to a serde message about an unknown field or variant.
+/// Appends "did you mean `x`?" to a serde message about an unknown field or variant, and names
+/// Rust's integer types in words.
 pub fn with_suggestion(message: &str) -> String {
+    let message = &message
+        .replace("expected usize", "expected a whole number ≥ 0")
+        .replace("expected u64", "expected a whole number ≥ 0");
     let Some(name) = between(message, "unknown field `", "`")
         .or_else(|| between(message, "unknown variant `", "`"))
     else {
-        return message.to_string();
+        return message.clone();
     };
     let expected = message.split_once("expected").map_or("", |(_, rest)| rest);
     let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
     // `learning_rate` → `lr`: a candidate spelled by the initials of the name's words.
     let initials: String = name.split('_').filter_map(|w| w.chars().next()).collect();
-    let abbreviation = candidates.iter().copied().find(|c| initials.len() > 1 && *c == initials);
+    let abbreviation = candidates
+        .iter()
+        .copied()
+        .find(|c| initials.len() > 1 && *c == initials);
     match abbreviation.or_else(|| kiln_data::closest(name, candidates.iter().copied())) {
         Some(best) => format!("{}\ndid you mean `{best}`?", message.trim_end()),
-        None => message.to_string(),
+        None => message.clone(),
     }
 }
 

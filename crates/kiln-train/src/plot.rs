@@ -22,18 +22,32 @@ fn ensure_font() {
 }
 
 fn plot_error(path: &Path) -> impl Fn(String) -> TrainError + '_ {
-    move |reason| TrainError::Files { path: path.to_path_buf(), reason: format!("cannot draw the plot: {reason}") }
+    move |reason| TrainError::Files {
+        path: path.to_path_buf(),
+        reason: format!("cannot draw the plot: {reason}"),
+    }
 }
 
 /// Training (and validation) loss per epoch, on a log scale when the loss spans a wide range.
 pub fn loss_curve(path: &Path, history: &[EpochRecord]) -> Result<(), TrainError> {
     ensure_font();
     let err = plot_error(path);
-    let train: Vec<(f64, f64)> = history.iter().map(|r| (r.epoch as f64, r.train_loss)).collect();
-    let valid: Vec<(f64, f64)> =
-        history.iter().filter_map(|r| r.valid_loss.map(|v| (r.epoch as f64, v))).collect();
-    let all = train.iter().chain(&valid).map(|p| p.1).filter(|v| v.is_finite());
-    let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let train: Vec<(f64, f64)> = history
+        .iter()
+        .map(|r| (r.epoch as f64, r.train_loss))
+        .collect();
+    let valid: Vec<(f64, f64)> = history
+        .iter()
+        .filter_map(|r| r.valid_loss.map(|v| (r.epoch as f64, v)))
+        .collect();
+    let all = train
+        .iter()
+        .chain(&valid)
+        .map(|p| p.1)
+        .filter(|v| v.is_finite());
+    let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
     let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
     let epochs = history.len().max(2) as f64;
     let root = BitMapBackend::new(path, SIZE).into_drawing_area();
@@ -56,7 +70,13 @@ pub fn loss_curve(path: &Path, history: &[EpochRecord]) -> Result<(), TrainError
                 .axis_desc_style(("sans-serif", 20))
                 .label_style(("sans-serif", 16))
                 .x_label_formatter(&|v| format!("{v:.0}"))
-                .y_label_formatter(&|v| if v.abs() >= 1e-2 && v.abs() < 1e4 { format!("{v:.3}") } else { format!("{v:.1e}") })
+                .y_label_formatter(&|v| {
+                    if v.abs() >= 1e-2 && v.abs() < 1e4 {
+                        format!("{v:.3}")
+                    } else {
+                        format!("{v:.1e}")
+                    }
+                })
                 .draw()
                 .map_err(|e| err(e.to_string()))?;
             chart
@@ -69,7 +89,9 @@ pub fn loss_curve(path: &Path, history: &[EpochRecord]) -> Result<(), TrainError
                     .draw_series(LineSeries::new(valid, RED.stroke_width(2)))
                     .map_err(|e| err(e.to_string()))?
                     .label("valid")
-                    .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(2)));
+                    .legend(|(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(2))
+                    });
             }
             chart
                 .configure_series_labels()
@@ -109,7 +131,12 @@ pub fn fit_line(path: &Path, plot: &FitPlot<'_>) -> Result<(), TrainError> {
     let err = plot_error(path);
     let points = plot.data.iter().chain(&plot.line).chain(&plot.predicted);
     let (x0, x1, y0, y1) = points.fold(
-        (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY),
+        (
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ),
         |(a, b, c, d), &(x, y)| (a.min(x), b.max(x), c.min(y), d.max(y)),
     );
     let pad = |lo: f64, hi: f64| ((hi - lo) * 0.08).max(0.5);
@@ -117,7 +144,10 @@ pub fn fit_line(path: &Path, plot: &FitPlot<'_>) -> Result<(), TrainError> {
     let root = BitMapBackend::new(path, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
     let mut chart = ChartBuilder::on(&root)
-        .caption(format!("{} against {}", plot.target, plot.feature), ("sans-serif", 26))
+        .caption(
+            format!("{} against {}", plot.target, plot.feature),
+            ("sans-serif", 26),
+        )
         .margin(20)
         .x_label_area_size(55)
         .y_label_area_size(80)
@@ -142,7 +172,11 @@ pub fn fit_line(path: &Path, plot: &FitPlot<'_>) -> Result<(), TrainError> {
         .label("training data")
         .legend(|(x, y)| Circle::new((x + 10, y), 5, BLACK.filled()));
     chart
-        .draw_series(plot.predicted.iter().map(|&p| TriangleMarker::new(p, 9, RED.filled())))
+        .draw_series(
+            plot.predicted
+                .iter()
+                .map(|&p| TriangleMarker::new(p, 9, RED.filled())),
+        )
         .map_err(|e| err(e.to_string()))?
         .label("predicted")
         .legend(|(x, y)| TriangleMarker::new((x + 10, y), 7, RED.filled()));

@@ -81,13 +81,22 @@ impl ScheduleConfig {
             return Err(("gamma", format!("expected a factor in (0, 1], found {g}")));
         }
         if !(self.factor.is_finite() && self.factor > 0.0 && self.factor < 1.0) {
-            return Err(("factor", format!("expected a factor in (0, 1), found {}", self.factor)));
+            return Err((
+                "factor",
+                format!("expected a factor in (0, 1), found {}", self.factor),
+            ));
         }
         if self.step_size == 0 || self.patience == 0 {
-            return Err(("step_size", "step_size and patience must be at least 1".into()));
+            return Err((
+                "step_size",
+                "step_size and patience must be at least 1".into(),
+            ));
         }
         if !(self.min_lr.is_finite() && self.min_lr >= 0.0 && self.min_lr < lr) {
-            return Err(("min_lr", format!("expected 0 ≤ min_lr < lr = {lr}, found {}", self.min_lr)));
+            return Err((
+                "min_lr",
+                format!("expected 0 ≤ min_lr < lr = {lr}, found {}", self.min_lr),
+            ));
         }
         Ok(())
     }
@@ -100,14 +109,22 @@ pub struct LrSchedule {
     base: f64,
     epochs: usize,
     plateau_lr: f64,
-    best: f64,
+    /// `None` until the first loss is seen (JSON has no infinity for a checkpoint to hold).
+    best: Option<f64>,
     stalled: usize,
 }
 
 impl LrSchedule {
     /// A schedule for `epochs` epochs starting from `base`.
     pub fn new(config: &ScheduleConfig, base: f64, epochs: usize) -> Self {
-        Self { config: config.clone(), base, epochs, plateau_lr: base, best: f64::INFINITY, stalled: 0 }
+        Self {
+            config: config.clone(),
+            base,
+            epochs,
+            plateau_lr: base,
+            best: None,
+            stalled: 0,
+        }
     }
 
     /// A resumed run may train for more epochs than the checkpointed one planned.
@@ -125,11 +142,17 @@ impl LrSchedule {
         let t = (epoch - 1 - warm) as f64;
         match c.kind {
             ScheduleKind::Constant => self.base,
-            ScheduleKind::Step => self.base * c.gamma.unwrap_or(0.1).powf((t / c.step_size as f64).floor()),
+            ScheduleKind::Step => {
+                self.base
+                    * c.gamma
+                        .unwrap_or(0.1)
+                        .powf((t / c.step_size as f64).floor())
+            }
             ScheduleKind::Exponential => self.base * c.gamma.unwrap_or(0.95).powf(t),
             ScheduleKind::Cosine => {
                 let span = (self.epochs.saturating_sub(warm)).max(1) as f64;
-                c.min_lr + (self.base - c.min_lr) * (1.0 + (std::f64::consts::PI * t / span).cos()) / 2.0
+                c.min_lr
+                    + (self.base - c.min_lr) * (1.0 + (std::f64::consts::PI * t / span).cos()) / 2.0
             }
             ScheduleKind::Plateau => self.plateau_lr,
         }
@@ -141,8 +164,8 @@ impl LrSchedule {
             return;
         }
         // Improvement means a relative drop of more than 1e-4, as PyTorch's default threshold.
-        if loss < self.best * (1.0 - 1e-4) {
-            self.best = loss;
+        if self.best.is_none_or(|best| loss < best * (1.0 - 1e-4)) {
+            self.best = Some(loss);
             self.stalled = 0;
         } else {
             self.stalled += 1;
@@ -192,7 +215,10 @@ mod tests {
     use super::*;
 
     fn schedule(kind: ScheduleKind, f: impl FnOnce(&mut ScheduleConfig)) -> LrSchedule {
-        let mut c = ScheduleConfig { kind, ..ScheduleConfig::default() };
+        let mut c = ScheduleConfig {
+            kind,
+            ..ScheduleConfig::default()
+        };
         f(&mut c);
         LrSchedule::new(&c, 1.0, 10)
     }

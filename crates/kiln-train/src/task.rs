@@ -19,7 +19,9 @@ pub enum Predictions {
 pub fn target_tensor(task: Task, y: &[f32], k: usize, device: &Device) -> Tensor<2> {
     let n = y.len();
     match task {
-        Task::Regression | Task::Binary => Tensor::from_data(TensorData::new(y.to_vec(), [n, 1]), device),
+        Task::Regression | Task::Binary => {
+            Tensor::from_data(TensorData::new(y.to_vec(), [n, 1]), device)
+        }
         Task::Multiclass => {
             let mut one_hot = vec![0.0f32; n * k];
             for (i, &c) in y.iter().enumerate() {
@@ -47,7 +49,12 @@ pub fn loss(task: Task, output: Tensor<2>, target: Tensor<2>) -> Tensor<1> {
 pub fn outputs_to_predictions(task: Task, output: Tensor<2>) -> Predictions {
     let [n, k] = output.dims();
     let probabilities = |t: Tensor<2>| -> Vec<f64> {
-        t.into_data().try_to_vec::<f32>().unwrap_or_default().into_iter().map(f64::from).collect()
+        t.into_data()
+            .try_to_vec::<f32>()
+            .unwrap_or_default()
+            .into_iter()
+            .map(f64::from)
+            .collect()
     };
     match task {
         Task::Regression => Predictions::Values(probabilities(output)),

@@ -16,7 +16,12 @@ impl ModelKind for LinearKind {
         fixed_task(self.name(), config, Task::Regression)
     }
 
-    fn layers(&self, config: &ModelConfig, d_in: usize, d_out: usize) -> Result<Vec<LayerSpec>, ModelError> {
+    fn layers(
+        &self,
+        config: &ModelConfig,
+        d_in: usize,
+        d_out: usize,
+    ) -> Result<Vec<LayerSpec>, ModelError> {
         reject_mlp_keys(self.name(), config)?;
         Ok(vec![LayerSpec::Linear { d_in, d_out }])
     }

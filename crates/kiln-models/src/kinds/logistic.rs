@@ -17,7 +17,12 @@ impl ModelKind for LogisticKind {
         fixed_task(self.name(), config, Task::Binary)
     }
 
-    fn layers(&self, config: &ModelConfig, d_in: usize, d_out: usize) -> Result<Vec<LayerSpec>, ModelError> {
+    fn layers(
+        &self,
+        config: &ModelConfig,
+        d_in: usize,
+        d_out: usize,
+    ) -> Result<Vec<LayerSpec>, ModelError> {
         reject_mlp_keys(self.name(), config)?;
         Ok(vec![LayerSpec::Linear { d_in, d_out }])
     }

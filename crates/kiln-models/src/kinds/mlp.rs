@@ -19,8 +19,16 @@ impl ModelKind for MlpKind {
         Ok(config.task)
     }
 
-    fn layers(&self, config: &ModelConfig, d_in: usize, d_out: usize) -> Result<Vec<LayerSpec>, ModelError> {
-        let hidden = config.hidden.clone().unwrap_or_else(|| DEFAULT_HIDDEN.to_vec());
+    fn layers(
+        &self,
+        config: &ModelConfig,
+        d_in: usize,
+        d_out: usize,
+    ) -> Result<Vec<LayerSpec>, ModelError> {
+        let hidden = config
+            .hidden
+            .clone()
+            .unwrap_or_else(|| DEFAULT_HIDDEN.to_vec());
         if hidden.is_empty() || hidden.contains(&0) {
             return Err(ModelError::InvalidConfig {
                 key: "hidden".into(),
@@ -44,7 +52,10 @@ impl ModelKind for MlpKind {
         let mut layers = Vec::new();
         let mut width = d_in;
         for &h in &hidden {
-            layers.push(LayerSpec::Linear { d_in: width, d_out: h });
+            layers.push(LayerSpec::Linear {
+                d_in: width,
+                d_out: h,
+            });
             layers.push(activation.clone());
             if dropout > 0.0 {
                 layers.push(LayerSpec::Dropout { prob: dropout });

@@ -20,7 +20,12 @@ pub trait ModelKind: Sync {
 
     /// The layer stack for `d_in` inputs and `d_out` outputs. Reject `[model]` keys this kind
     /// does not use.
-    fn layers(&self, config: &ModelConfig, d_in: usize, d_out: usize) -> Result<Vec<LayerSpec>, ModelError>;
+    fn layers(
+        &self,
+        config: &ModelConfig,
+        d_in: usize,
+        d_out: usize,
+    ) -> Result<Vec<LayerSpec>, ModelError>;
 
     /// Whether `solver = "exact"` (closed-form least squares) can fit this kind.
     fn has_exact_solver(&self) -> bool {
@@ -29,29 +34,47 @@ pub trait ModelKind: Sync {
 }
 
 /// Every kind kiln knows, by name.
-pub static REGISTRY: &[&dyn ModelKind] =
-    &[&linear::LinearKind, &logistic::LogisticKind, &softmax::SoftmaxKind, &mlp::MlpKind];
+pub static REGISTRY: &[&dyn ModelKind] = &[
+    &linear::LinearKind,
+    &logistic::LogisticKind,
+    &softmax::SoftmaxKind,
+    &mlp::MlpKind,
+];
 
 /// The kind named `name`, or an error listing the kinds and suggesting the closest.
 pub fn kind(name: &str) -> Result<&'static dyn ModelKind, ModelError> {
-    REGISTRY.iter().copied().find(|k| k.name() == name).ok_or_else(|| {
-        let names = REGISTRY.iter().map(|k| k.name());
-        ModelError::UnknownKind {
-            kind: name.to_string(),
-            suggestion: kiln_data::did_you_mean(name, names.clone()),
-            known: names.collect::<Vec<_>>().join(", "),
-        }
-    })
+    REGISTRY
+        .iter()
+        .copied()
+        .find(|k| k.name() == name)
+        .ok_or_else(|| {
+            let names = REGISTRY.iter().map(|k| k.name());
+            ModelError::UnknownKind {
+                kind: name.to_string(),
+                suggestion: kiln_data::did_you_mean(name, names.clone()),
+                known: names.collect::<Vec<_>>().join(", "),
+            }
+        })
 }
 
 /// Whether the target holds class labels: fixed by the kind or `model.task`, else inferred from
 /// the target column (text means classes).
-pub fn wants_classes(kind: &dyn ModelKind, config: &ModelConfig, target_is_text: bool) -> Result<bool, ModelError> {
-    Ok(kind.task(config)?.map_or(target_is_text, Task::is_classification))
+pub fn wants_classes(
+    kind: &dyn ModelKind,
+    config: &ModelConfig,
+    target_is_text: bool,
+) -> Result<bool, ModelError> {
+    Ok(kind
+        .task(config)?
+        .map_or(target_is_text, Task::is_classification))
 }
 
 /// The task once the number of classes is known (0 for a numeric target).
-pub fn resolve_task(kind: &dyn ModelKind, config: &ModelConfig, n_classes: usize) -> Result<Task, ModelError> {
+pub fn resolve_task(
+    kind: &dyn ModelKind,
+    config: &ModelConfig,
+    n_classes: usize,
+) -> Result<Task, ModelError> {
     match kind.task(config)? {
         Some(Task::Binary) if n_classes != 2 => Err(ModelError::TaskMismatch {
             kind: kind.name().into(),
@@ -84,7 +107,11 @@ pub(crate) fn reject_mlp_keys(kind: &str, config: &ModelConfig) -> Result<(), Mo
 }
 
 /// Rejects a `task` that contradicts a kind's fixed task.
-pub(crate) fn fixed_task(kind: &str, config: &ModelConfig, task: Task) -> Result<Option<Task>, ModelError> {
+pub(crate) fn fixed_task(
+    kind: &str,
+    config: &ModelConfig,
+    task: Task,
+) -> Result<Option<Task>, ModelError> {
     match config.task {
         Some(t) if t != task => Err(ModelError::InvalidConfig {
             key: "task".into(),
@@ -97,6 +124,12 @@ pub(crate) fn fixed_task(kind: &str, config: &ModelConfig, task: Task) -> Result
 impl ModelConfig {
     /// A `[model]` section with only `kind` set.
     pub fn of(kind: &str) -> Self {
-        Self { kind: kind.to_string(), task: None, hidden: None, activation: None, dropout: None }
+        Self {
+            kind: kind.to_string(),
+            task: None,
+            hidden: None,
+            activation: None,
+            dropout: None,
+        }
     }
 }
