@@ -275,3 +275,53 @@ fn four_epochs_straight_equal_two_plus_a_resumed_two() {
     ]);
     missing.assert_error(2, &["no complete checkpoint"]);
 }
+
+#[test]
+fn class_weights_and_huber_loss_train_and_are_checked() {
+    let out = temp();
+    let failures = root().join("configs/industrial_machine_failure_mlp.toml");
+    let plain = train(&failures, out.path(), &["--set", "train.epochs=5"]);
+    let weighted = train(
+        &failures,
+        out.path(),
+        &[
+            "--set",
+            "train.epochs=5",
+            "--set",
+            "train.class_weights=\"balanced\"",
+        ],
+    );
+    // Weighting the rare failures (3.4 %) up makes the model flag more of them.
+    assert!(
+        metric(&weighted, "test", "recall") > metric(&plain, "test", "recall"),
+        "recall: balanced {} vs plain {}",
+        metric(&weighted, "test", "recall"),
+        metric(&plain, "test", "recall")
+    );
+    train(
+        &failures,
+        out.path(),
+        &["--set", "train.class_weights=[1.0]"],
+    )
+    .assert_error(2, &["train.class_weights", "1 weights for 2 classes"]);
+    train(&failures, out.path(), &["--set", "train.loss=\"huber\""])
+        .assert_error(2, &["train.loss", "regression"]);
+    let concrete = root().join("configs/industrial_concrete_mlp.toml");
+    let huber = train(
+        &concrete,
+        out.path(),
+        &[
+            "--set",
+            "train.epochs=30",
+            "--set",
+            "train.loss=\"huber\"",
+            "--set",
+            "train.huber_delta=5.0",
+        ],
+    );
+    assert!(
+        metric(&huber, "test", "r2") > 0.5,
+        "Huber-trained R² {}",
+        metric(&huber, "test", "r2")
+    );
+}

@@ -75,6 +75,7 @@ pub fn run(
         classes: 0,
         seed: 42,
         scaled: true,
+        class_weights: None,
     };
     let layers = vec![
         LayerSpec::Linear {
@@ -102,8 +103,10 @@ pub fn run(
         None,
         &settings,
         device,
-        &mut on_epoch,
-        None,
+        kiln_train::FitHooks {
+            on_epoch: &mut on_epoch,
+            checkpoint: None,
+        },
         None,
     )?;
     let total = started.elapsed().as_secs_f64();

@@ -68,6 +68,16 @@ pub struct TrainConfig {
     /// Training stops as diverged when an epoch's loss exceeds the first epoch's loss times this.
     #[serde(default = "default_divergence_factor")]
     pub divergence_factor: f64,
+    /// The loss; `auto` is MSE for regression and cross-entropy for classification.
+    #[serde(default)]
+    pub loss: LossKind,
+    /// Huber's threshold between the squared and the linear part.
+    #[serde(default = "default_huber_delta")]
+    pub huber_delta: f64,
+    /// Per-class loss weights for imbalanced data: `"balanced"` (n / (k · n_class), as
+    /// scikit-learn) or one weight per class in label order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class_weights: Option<ClassWeights>,
     /// Save a checkpoint every this many epochs (and the last); 0 saves only the best epoch's.
     #[serde(default)]
     pub checkpoint_every: usize,
@@ -94,6 +104,75 @@ fn default_log_every() -> usize {
 fn default_divergence_factor() -> f64 {
     1e4
 }
+fn default_huber_delta() -> f64 {
+    1.0
+}
+
+/// The training loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LossKind {
+    /// MSE for regression, (binary) cross-entropy for classification.
+    #[default]
+    Auto,
+    /// Mean squared error (regression).
+    Mse,
+    /// Huber loss (regression): squared near zero, linear beyond `huber_delta`.
+    Huber,
+}
+
+/// Per-class loss weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ClassWeights {
+    /// `"balanced"`.
+    Named(String),
+    /// One weight per class, in label order.
+    List(Vec<f64>),
+}
+
+impl ClassWeights {
+    /// The weight of each class, given the training rows' class counts.
+    pub fn resolve(&self, counts: &[usize]) -> Result<Vec<f32>, TrainError> {
+        let invalid = |reason: String| TrainError::Invalid {
+            key: "train.class_weights".into(),
+            reason,
+        };
+        match self {
+            Self::Named(name) if name == "balanced" => {
+                let n: usize = counts.iter().sum();
+                let k = counts.len() as f64;
+                Ok(counts
+                    .iter()
+                    .map(|&c| {
+                        if c == 0 {
+                            0.0
+                        } else {
+                            (n as f64 / (k * c as f64)) as f32
+                        }
+                    })
+                    .collect())
+            }
+            Self::Named(other) => Err(invalid(format!(
+                "expected \"balanced\" or a list of weights, found \"{other}\""
+            ))),
+            Self::List(w) if w.len() != counts.len() => Err(invalid(format!(
+                "{} weights for {} classes; give one per class in label order",
+                w.len(),
+                counts.len()
+            ))),
+            Self::List(w)
+                if w.iter().any(|v| !(v.is_finite() && *v >= 0.0))
+                    || w.iter().all(|v| *v == 0.0) =>
+            {
+                Err(invalid(format!(
+                    "expected finite weights ≥ 0, not all 0, found {w:?}"
+                )))
+            }
+            Self::List(w) => Ok(w.iter().map(|&v| v as f32).collect()),
+        }
+    }
+}
 
 impl Default for TrainConfig {
     fn default() -> Self {
@@ -105,6 +184,9 @@ impl Default for TrainConfig {
             l2: 0.0,
             divergence_factor: default_divergence_factor(),
             checkpoint_every: 0,
+            loss: LossKind::default(),
+            huber_delta: default_huber_delta(),
+            class_weights: None,
             optimizer: OptimizerConfig::default(),
             schedule: ScheduleConfig::default(),
             early_stopping: None,
@@ -355,6 +437,12 @@ impl Experiment {
                     "\"valid_loss\" needs a validation split: set data.split.valid (e.g. 0.1), or metric = \"train_loss\"".into(),
                 );
             }
+        }
+        if !(t.huber_delta.is_finite() && t.huber_delta > 0.0) {
+            return invalid(
+                "train.huber_delta",
+                format!("expected a finite number > 0, found {}", t.huber_delta),
+            );
         }
         if t.l2 > 0.0 && t.solver != Solver::Exact {
             return invalid("train.l2", "applies to solver = \"exact\" only; for gradient training use train.optimizer.weight_decay".into());

@@ -13,7 +13,9 @@ use serde_json::{Value, json};
 use crate::bundle::{BUNDLE_FORMAT, Bundle, BundleInfo};
 use crate::checkpoint;
 use crate::files::{StagedDir, timestamp, write_atomic};
-use crate::fit::{CheckpointKind, CheckpointSink, EpochRecord, FitSettings, LoopState, fit};
+use crate::fit::{
+    CheckpointKind, CheckpointSink, EpochRecord, FitHooks, FitSettings, LoopState, fit,
+};
 use crate::metrics::{self, Metrics};
 use crate::task::Predictions;
 use crate::{Experiment, Solver, TrainError, plot};
@@ -109,12 +111,33 @@ pub fn train(
             )
         }
         Solver::Gradient => {
+            let class_weights = match &experiment.train.class_weights {
+                Some(_) if !task.is_classification() => {
+                    return Err(TrainError::Invalid {
+                        key: "train.class_weights".into(),
+                        reason: "applies to classification only".into(),
+                    });
+                }
+                Some(weights) => {
+                    let mut counts = vec![0usize; n_classes];
+                    data.train.y.iter().for_each(|&c| counts[c as usize] += 1);
+                    Some(weights.resolve(&counts)?)
+                }
+                None => None,
+            };
+            if experiment.train.loss != crate::LossKind::Auto && task.is_classification() {
+                return Err(TrainError::Invalid {
+                    key: "train.loss".into(),
+                    reason: "mse and huber are regression losses; classification uses cross-entropy (leave loss = \"auto\")".into(),
+                });
+            }
             let settings = FitSettings {
                 config: &experiment.train,
                 task,
                 classes: n_classes,
                 seed: experiment.seed,
                 scaled: experiment.data.scale != kiln_data::Scale::None,
+                class_weights,
             };
             let resumed = match resume {
                 Some(dir) => {
@@ -131,7 +154,7 @@ pub fn train(
             let every = experiment.train.log_every;
             let last = experiment.train.epochs;
             let mut on_epoch = |r: &EpochRecord| {
-                if r.epoch % every == 0 || r.epoch == last {
+                if r.epoch.is_multiple_of(every) || r.epoch == last {
                     let valid = r
                         .valid_loss
                         .map(|v| format!(", valid loss = {}", loss_text(v)))
@@ -168,8 +191,10 @@ pub fn train(
                 data.valid.as_ref(),
                 &settings,
                 device,
-                &mut on_epoch,
-                sink,
+                FitHooks {
+                    on_epoch: &mut on_epoch,
+                    checkpoint: sink,
+                },
                 resumed,
             )?;
             (fitted.network, fitted.history)

@@ -10,7 +10,7 @@ use kiln_models::{Network, Task};
 use serde::{Deserialize, Serialize};
 
 use crate::schedule::{LrSchedule, Monitored};
-use crate::task::{loss, target_tensor};
+use crate::task::{LossOptions, loss, row_weights, target_tensor};
 use crate::{TrainConfig, TrainError};
 
 /// One epoch's record, as written to `history.csv`.
@@ -76,18 +76,28 @@ pub struct Resume {
 struct DeviceSplit {
     x: Tensor<2>,
     y: Tensor<2>,
+    /// Per-row loss weights, with class weights.
+    w: Option<Tensor<2>>,
     rows: usize,
 }
 
 impl DeviceSplit {
-    fn new(split: &Split, task: Task, k: usize, device: &Device) -> Self {
+    fn new(
+        split: &Split,
+        task: Task,
+        k: usize,
+        class_weights: Option<&[f32]>,
+        device: &Device,
+    ) -> Self {
         let x = Tensor::from_data(
             TensorData::new(split.x.data.clone(), [split.x.rows, split.x.cols]),
             device,
         );
+        let w = class_weights.map(|cw| row_weights(cw, &split.y, device));
         Self {
             x,
             y: target_tensor(task, &split.y, k, device),
+            w,
             rows: split.x.rows,
         }
     }
@@ -105,6 +115,17 @@ pub struct FitSettings<'a> {
     pub seed: u64,
     /// Whether the features were scaled (for the divergence hint).
     pub scaled: bool,
+    /// Per-class loss weights (classification), in label order.
+    pub class_weights: Option<Vec<f32>>,
+}
+
+/// What the caller hears of the loop: every epoch's record (for logging) and, when given, the
+/// requests to save a checkpoint.
+pub struct FitHooks<'a> {
+    /// Sees each epoch's record as it is made.
+    pub on_epoch: &'a mut dyn FnMut(&EpochRecord),
+    /// Writes checkpoints (with `checkpoint_every > 0`).
+    pub checkpoint: Option<&'a mut CheckpointSink<'a>>,
 }
 
 /// The trained network (on the device it was trained on, without autodiff) and every epoch's
@@ -125,15 +146,28 @@ pub fn fit(
     valid: Option<&Split>,
     settings: &FitSettings<'_>,
     device: &Device,
-    on_epoch: &mut dyn FnMut(&EpochRecord),
-    mut checkpoints: Option<&mut CheckpointSink<'_>>,
+    hooks: FitHooks<'_>,
     resume: Option<Resume>,
 ) -> Result<Fitted, TrainError> {
+    let FitHooks {
+        on_epoch,
+        checkpoint: mut checkpoints,
+    } = hooks;
     let config = settings.config;
     let task = settings.task;
     let autodiff = device.clone().autodiff();
-    let train_data = DeviceSplit::new(train, task, settings.classes, &autodiff);
-    let valid_data = valid.map(|v| DeviceSplit::new(v, task, settings.classes, device));
+    let train_data = DeviceSplit::new(
+        train,
+        task,
+        settings.classes,
+        settings.class_weights.as_deref(),
+        &autodiff,
+    );
+    // Validation loss is the plain loss: comparable across weightings.
+    let valid_data = valid.map(|v| DeviceSplit::new(v, task, settings.classes, None, device));
+    let options = LossOptions {
+        huber_delta: (config.loss == crate::LossKind::Huber).then_some(config.huber_delta),
+    };
     let mut optimizer = crate::optimizer::build(&config.optimizer);
     let (mut model, mut state, mut best_model) = match resume {
         None => {
@@ -182,19 +216,26 @@ pub fn fit(
         );
         let lr = state.schedule.lr(epoch);
         let mut total: Option<Tensor<1>> = None;
-        let mut step = |model: Network, x: Tensor<2>, y: Tensor<2>, rows: usize| {
-            let l = loss(task, model.forward(x), y);
-            let weighted = l.clone().detach().mul_scalar(rows as f64);
-            total = Some(match total.take() {
-                Some(t) => t + weighted,
-                None => weighted,
-            });
-            let grads = GradientsParams::from_grads(l.backward(), &model);
-            optimizer.step(lr, model, grads)
-        };
+        let mut step =
+            |model: Network, x: Tensor<2>, y: Tensor<2>, w: Option<Tensor<2>>, rows: usize| {
+                let l = loss(task, model.forward(x), y, w, options);
+                let weighted = l.clone().detach().mul_scalar(rows as f64);
+                total = Some(match total.take() {
+                    Some(t) => t + weighted,
+                    None => weighted,
+                });
+                let grads = GradientsParams::from_grads(l.backward(), &model);
+                optimizer.step(lr, model, grads)
+            };
         if batch == n {
             // One full batch: the row order does not matter, so skip the gather.
-            model = step(model, train_data.x.clone(), train_data.y.clone(), n);
+            model = step(
+                model,
+                train_data.x.clone(),
+                train_data.y.clone(),
+                train_data.w.clone(),
+                n,
+            );
         } else {
             // Each epoch shuffles the identity afresh, so the order depends on the generator's
             // state alone and a resumed run repeats it.
@@ -206,14 +247,15 @@ pub fn fit(
                 let end = (start + batch).min(n);
                 let batch_ids = ids.clone().slice(start..end);
                 let x = train_data.x.clone().select(0, batch_ids.clone());
-                let y = train_data.y.clone().select(0, batch_ids);
-                model = step(model, x, y, end - start);
+                let y = train_data.y.clone().select(0, batch_ids.clone());
+                let w = train_data.w.clone().map(|w| w.select(0, batch_ids));
+                model = step(model, x, y, w, end - start);
             }
         }
         let train_loss = total.map_or(f64::NAN, |t| f64::from(t.into_scalar::<f32>()) / n as f64);
         let valid_loss = valid_data.as_ref().map(|v| {
             let output = model.valid().forward(v.x.clone());
-            f64::from(loss(task, output, v.y.clone()).into_scalar::<f32>())
+            f64::from(loss(task, output, v.y.clone(), None, options).into_scalar::<f32>())
         });
         let first = *state.first_loss.get_or_insert(train_loss);
         let exploded = first > 0.0 && train_loss > first * config.divergence_factor;
@@ -262,7 +304,7 @@ pub fn fit(
             .as_ref()
             .is_some_and(|s| state.stalled >= s.patience);
         let due = config.checkpoint_every > 0
-            && (epoch % config.checkpoint_every == 0 || epoch == config.epochs || stop);
+            && (epoch.is_multiple_of(config.checkpoint_every) || epoch == config.epochs || stop);
         if let Some(save) = checkpoints.as_mut().filter(|_| due) {
             save(CheckpointKind::Every, &state, &model, &optimizer)?;
             if let (Some(best), Some((_, best_epoch))) = (&best_model, state.best)

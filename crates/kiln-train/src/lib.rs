@@ -22,12 +22,15 @@ mod schedule;
 mod task;
 
 pub use bundle::{BUNDLE_FORMAT, Bundle, BundleInfo};
-pub use config::{Experiment, OptimizerConfig, OptimizerKind, PredictConfig, Solver, TrainConfig};
+pub use config::{
+    ClassWeights, Experiment, LossKind, OptimizerConfig, OptimizerKind, PredictConfig, Solver,
+    TrainConfig,
+};
 pub use error::TrainError;
 pub use experiment::{
     PredictionCsv, RunReport, eval_file, predict_file, predictions_csv, score, train,
 };
 pub use files::write_atomic;
-pub use fit::{CheckpointKind, EpochRecord, FitSettings, Fitted, LoopState, Resume, fit};
+pub use fit::{CheckpointKind, EpochRecord, FitHooks, FitSettings, Fitted, LoopState, Resume, fit};
 pub use schedule::{EarlyStoppingConfig, LrSchedule, Monitored, ScheduleConfig, ScheduleKind};
-pub use task::Predictions;
+pub use task::{LossOptions, Predictions};

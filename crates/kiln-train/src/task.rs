@@ -32,17 +32,49 @@ pub fn target_tensor(task: Task, y: &[f32], k: usize, device: &Device) -> Tensor
     }
 }
 
-/// The mean loss: squared error, binary cross-entropy on logits, or cross-entropy on logits.
-pub fn loss(task: Task, output: Tensor<2>, target: Tensor<2>) -> Tensor<1> {
-    match task {
-        Task::Regression => (output - target).square().mean(),
-        // softplus(z) − y·z = −[y log σ(z) + (1−y) log(1−σ(z))], stable for large |z|.
-        Task::Binary => (softplus(output.clone(), 1.0) - output * target).mean(),
-        Task::Multiclass => {
-            let n = output.dims()[0] as f64;
-            (log_softmax(output, 1) * target).sum().div_scalar(-n)
+/// How the loss is computed, beyond the task.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct LossOptions {
+    /// Regression: Huber with this threshold instead of squared error.
+    pub huber_delta: Option<f64>,
+}
+
+/// The mean loss: squared error (or Huber) for regression, binary cross-entropy or cross-entropy
+/// on logits for classification. With `weights` (`[n, 1]`, one per row), the weighted mean.
+pub fn loss(
+    task: Task,
+    output: Tensor<2>,
+    target: Tensor<2>,
+    weights: Option<Tensor<2>>,
+    options: LossOptions,
+) -> Tensor<1> {
+    let per_row: Tensor<2> = match task {
+        Task::Regression => {
+            let r = output - target;
+            match options.huber_delta {
+                None => r.square(),
+                Some(delta) => {
+                    // 0.5 q² + δ (|r| − q) with q = min(|r|, δ): the two Huber branches at once.
+                    let a = r.abs();
+                    let q = a.clone().clamp_max(delta);
+                    q.clone().square().mul_scalar(0.5) + (a - q).mul_scalar(delta)
+                }
+            }
         }
+        // softplus(z) − y·z = −[y log σ(z) + (1−y) log(1−σ(z))], stable for large |z|.
+        Task::Binary => softplus(output.clone(), 1.0) - output * target,
+        Task::Multiclass => (log_softmax(output, 1) * target).sum_dim(1).neg(),
+    };
+    match weights {
+        None => per_row.mean(),
+        Some(w) => (per_row * w.clone()).sum() / w.sum(),
     }
+}
+
+/// Row weights `[n, 1]` from per-class weights and class indices `y`.
+pub fn row_weights(class_weights: &[f32], y: &[f32], device: &Device) -> Tensor<2> {
+    let w: Vec<f32> = y.iter().map(|&c| class_weights[c as usize]).collect();
+    Tensor::from_data(TensorData::new(w, [y.len(), 1]), device)
 }
 
 /// Turns network outputs into host predictions.
@@ -66,5 +98,74 @@ pub fn outputs_to_predictions(task: Task, output: Tensor<2>) -> Predictions {
             let p = probabilities(burn::tensor::activation::softmax(output, 1));
             Predictions::Probabilities((0..n).map(|i| p[i * k..(i + 1) * k].to_vec()).collect())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(t: Tensor<1>) -> f64 {
+        f64::from(t.into_scalar::<f32>())
+    }
+
+    fn column(values: &[f32]) -> Tensor<2> {
+        Tensor::from_data(
+            TensorData::new(values.to_vec(), [values.len(), 1]),
+            &Device::flex(),
+        )
+    }
+
+    #[test]
+    fn huber_is_squared_near_zero_and_linear_beyond_delta() {
+        // Residuals 0.5 and 3 with δ = 1: 0.5·0.25 = 0.125 and 1·(3 − 0.5) = 2.5; mean 1.3125.
+        let options = LossOptions {
+            huber_delta: Some(1.0),
+        };
+        let l = loss(
+            Task::Regression,
+            column(&[0.5, 3.0]),
+            column(&[0.0, 0.0]),
+            None,
+            options,
+        );
+        assert!((value(l) - 1.3125).abs() < 1e-6);
+    }
+
+    #[test]
+    fn binary_cross_entropy_and_its_weighted_mean_by_hand() {
+        // Logits 0 and 2, targets 1 and 0: ln 2 and ln(1 + e²).
+        let (a, b) = (2f64.ln(), (1.0 + 2f64.exp()).ln());
+        let plain = loss(
+            Task::Binary,
+            column(&[0.0, 2.0]),
+            column(&[1.0, 0.0]),
+            None,
+            LossOptions::default(),
+        );
+        assert!((value(plain) - (a + b) / 2.0).abs() < 1e-6);
+        let weighted = loss(
+            Task::Binary,
+            column(&[0.0, 2.0]),
+            column(&[1.0, 0.0]),
+            Some(column(&[3.0, 1.0])),
+            LossOptions::default(),
+        );
+        assert!((value(weighted) - (3.0 * a + b) / 4.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn cross_entropy_of_uniform_logits_is_ln_k() {
+        let device = Device::flex();
+        let logits = Tensor::<2>::zeros([2, 3], &device);
+        let target = target_tensor(Task::Multiclass, &[0.0, 2.0], 3, &device);
+        let l = loss(
+            Task::Multiclass,
+            logits,
+            target,
+            None,
+            LossOptions::default(),
+        );
+        assert!((value(l) - 3f64.ln()).abs() < 1e-6);
     }
 }
