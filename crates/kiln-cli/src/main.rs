@@ -6,6 +6,7 @@
 mod bench;
 mod device;
 mod devices;
+mod progress;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -149,22 +150,15 @@ fn run(cli: Cli) -> Result<()> {
             }
             let chosen = device::open(&experiment.device)?;
             writeln!(stdout, "device: {}", chosen.description)?;
-            let mut write_error = None;
-            let mut log = |line: &str| {
-                if write_error.is_none()
-                    && let Err(e) = writeln!(stdout, "{line}")
-                {
-                    write_error = Some(e);
-                }
-            };
+            let mut terminal = progress::Terminal::new(&mut stdout);
             let report = kiln_train::train(
                 &experiment,
                 &chosen.device,
                 &out,
-                &mut log,
+                &mut terminal,
                 resume.as_deref(),
             )?;
-            if let Some(e) = write_error {
+            if let Some(e) = terminal.error {
                 return Err(e.into());
             }
             print_summary(&mut stdout, &report)?;

@@ -33,6 +33,14 @@ pub struct RunReport {
     pub fit_seconds: f64,
 }
 
+/// What a running experiment tells its user: log lines, and every epoch for a progress display.
+pub trait Reporter {
+    /// A line of the log (`Epoch N: loss = …`).
+    fn line(&mut self, text: &str);
+    /// An epoch finished, of `total`.
+    fn epoch(&mut self, _record: &EpochRecord, _total: usize) {}
+}
+
 /// Trains `experiment` on `device` and writes its run directory under `out`. `log` receives the
 /// progress lines (`Epoch N: loss = …`). With `resume`, training continues from the newest
 /// checkpoint of that run directory (whose config must match `experiment` but for the epochs).
@@ -40,7 +48,7 @@ pub fn train(
     experiment: &Experiment,
     device: &Device,
     out: &Path,
-    log: &mut dyn FnMut(&str),
+    log: &mut dyn Reporter,
     resume: Option<&Path>,
 ) -> Result<RunReport, TrainError> {
     let kind = kinds::kind(&experiment.model.kind)?;
@@ -89,7 +97,7 @@ pub fn train(
         experiment.to_toml().as_bytes(),
     )?;
     if data.dropped_rows > 0 {
-        log(&format!(
+        log.line(&format!(
             "skipped {} rows with missing cells",
             data.dropped_rows
         ));
@@ -142,7 +150,7 @@ pub fn train(
             let resumed = match resume {
                 Some(dir) => {
                     let r = checkpoint::load_latest(dir, &layers, device)?;
-                    log(&format!(
+                    log.line(&format!(
                         "resuming {} after epoch {}",
                         dir.display(),
                         r.state.epoch
@@ -154,12 +162,13 @@ pub fn train(
             let every = experiment.train.log_every;
             let last = experiment.train.epochs;
             let mut on_epoch = |r: &EpochRecord| {
+                log.epoch(r, last);
                 if r.epoch.is_multiple_of(every) || r.epoch == last {
                     let valid = r
                         .valid_loss
                         .map(|v| format!(", valid loss = {}", loss_text(v)))
                         .unwrap_or_default();
-                    log(&format!(
+                    log.line(&format!(
                         "Epoch {}: loss = {}{valid}",
                         r.epoch,
                         loss_text(r.train_loss)

@@ -28,7 +28,7 @@ pub use config::{
 };
 pub use error::TrainError;
 pub use experiment::{
-    PredictionCsv, RunReport, eval_file, predict_file, predictions_csv, score, train,
+    PredictionCsv, Reporter, RunReport, eval_file, predict_file, predictions_csv, score, train,
 };
 pub use files::write_atomic;
 pub use fit::{CheckpointKind, EpochRecord, FitHooks, FitSettings, Fitted, LoopState, Resume, fit};
