@@ -17,6 +17,8 @@ pub struct BenchOptions {
     pub steps: usize,
     /// Rows of synthetic data.
     pub rows: usize,
+    /// Shuffle every epoch (batches gathered by index) or take contiguous slices.
+    pub shuffle: bool,
 }
 
 const D_IN: usize = 64;
@@ -61,6 +63,7 @@ pub fn run(
     let config = TrainConfig {
         epochs: timed_epochs + 1,
         batch_size: options.batch,
+        shuffle: options.shuffle,
         log_every: usize::MAX,
         optimizer: OptimizerConfig {
             kind: OptimizerKind::Adam,
@@ -121,6 +124,7 @@ pub fn run(
         "framework": "kiln",
         "device": device_name,
         "batch": options.batch,
+        "shuffle": options.shuffle,
         "rows": rows,
         "timed_steps": timed_epochs * steps_per_epoch,
         "samples_per_sec": samples / timed,

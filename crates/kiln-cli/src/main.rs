@@ -84,6 +84,9 @@ enum Command {
         /// Rows of synthetic data.
         #[arg(long, default_value_t = 65536)]
         rows: usize,
+        /// Take batches as contiguous slices instead of a shuffled gather.
+        #[arg(long)]
+        no_shuffle: bool,
         /// Compute device.
         #[arg(long, env = "KILN_DEVICE", default_value = "cpu")]
         device: String,
@@ -192,6 +195,7 @@ fn run(cli: Cli) -> Result<()> {
             batch,
             steps,
             rows,
+            no_shuffle,
             device,
         } => {
             anyhow::ensure!(
@@ -199,7 +203,12 @@ fn run(cli: Cli) -> Result<()> {
                 "--batch, --steps and --rows must be at least 1"
             );
             let chosen = device::open(&device)?;
-            let options = bench::BenchOptions { batch, steps, rows };
+            let options = bench::BenchOptions {
+                batch,
+                steps,
+                rows,
+                shuffle: !no_shuffle,
+            };
             writeln!(
                 stdout,
                 "{}",

@@ -59,6 +59,10 @@ pub struct TrainConfig {
     /// Rows per gradient step; a batch larger than the data is the whole data.
     #[serde(default = "default_batch_size")]
     pub batch_size: usize,
+    /// Shuffle the training rows every epoch (seeded); `false` keeps file order, e.g. for
+    /// time-ordered data.
+    #[serde(default = "default_true")]
+    pub shuffle: bool,
     /// Print `Epoch N: loss = …` every this many epochs.
     #[serde(default = "default_log_every")]
     pub log_every: usize,
@@ -92,6 +96,9 @@ pub struct TrainConfig {
     pub early_stopping: Option<EarlyStoppingConfig>,
 }
 
+fn default_true() -> bool {
+    true
+}
 fn default_epochs() -> usize {
     100
 }
@@ -181,6 +188,7 @@ impl Default for TrainConfig {
             epochs: default_epochs(),
             batch_size: default_batch_size(),
             log_every: default_log_every(),
+            shuffle: true,
             l2: 0.0,
             divergence_factor: default_divergence_factor(),
             checkpoint_every: 0,

@@ -236,6 +236,15 @@ pub fn fit(
                 train_data.w.clone(),
                 n,
             );
+        } else if !config.shuffle {
+            // Rows in file order: batches are contiguous slices, no gather at all.
+            for start in (0..n).step_by(batch) {
+                let end = (start + batch).min(n);
+                let x = train_data.x.clone().slice(start..end);
+                let y = train_data.y.clone().slice(start..end);
+                let w = train_data.w.clone().map(|w| w.slice(start..end));
+                model = step(model, x, y, w, end - start);
+            }
         } else {
             // Each epoch shuffles the identity afresh, so the order depends on the generator's
             // state alone and a resumed run repeats it.
