@@ -2,10 +2,8 @@
 //! everything else (training, saving, predicting) is shared. To add a kind, write one file with
 //! a type that implements [`ModelKind`] and add one line to [`REGISTRY`].
 
-mod linear;
-mod logistic;
 mod mlp;
-mod softmax;
+mod one_layer;
 
 use crate::{LayerSpec, ModelConfig, ModelError, Task};
 
@@ -35,9 +33,9 @@ pub trait ModelKind: Sync {
 
 /// Every kind kiln knows, by name.
 pub static REGISTRY: &[&dyn ModelKind] = &[
-    &linear::LinearKind,
-    &logistic::LogisticKind,
-    &softmax::SoftmaxKind,
+    &one_layer::LINEAR,
+    &one_layer::LOGISTIC,
+    &one_layer::SOFTMAX,
     &mlp::MlpKind,
 ];
 
