@@ -28,11 +28,7 @@ fn the_seed_predicts_12_14_16_logs_the_loss_and_writes_the_whole_run() {
     assert!(
         dir.starts_with(out.path().canonicalize().expect("out")) || dir.starts_with(out.path())
     );
-    let predicted = predictions(&dir.join("predictions.csv"));
-    for (p, expected) in predicted.iter().zip([12.0, 14.0, 16.0]) {
-        assert!((p - expected).abs() < 1e-2, "predicted {predicted:?}");
-    }
-    assert_eq!(predicted.len(), 3);
+    assert_predicts_12_14_16(&dir, 1e-2);
 
     let metrics = json(&dir.join("metrics.json"));
     for key in ["mse", "rmse", "mae", "r2"] {
@@ -115,23 +111,8 @@ fn the_exact_solver_finds_intercept_0_and_slope_2() {
         &[],
     );
     assert_eq!(run.status, 0, "{}", run.stderr);
-    let c = &json(&run.run_dir().join("metrics.json"))["coefficients"];
-    assert!(
-        c["intercept"].as_f64().expect("intercept").abs() < 1e-5,
-        "{c}"
-    );
-    assert!(
-        (c["weights"]["x"].as_f64().expect("slope") - 2.0).abs() < 1e-5,
-        "{c}"
-    );
-    let predicted = predictions(&run.run_dir().join("predictions.csv"));
-    assert!(
-        predicted
-            .iter()
-            .zip([12.0, 14.0, 16.0])
-            .all(|(p, e)| (p - e).abs() < 1e-4),
-        "{predicted:?}"
-    );
+    assert_line_is_2x(&run.run_dir());
+    assert_predicts_12_14_16(&run.run_dir(), 1e-4);
 }
 
 #[test]
@@ -143,15 +124,7 @@ fn the_documents_worked_example_is_slope_2_intercept_0_not_1_and_1() {
     let config = experiment(dir.path(), &data, "[train]\nsolver = \"exact\"\n");
     let run = train(&config, &dir.path().join("runs"), &[]);
     assert_eq!(run.status, 0, "{}", run.stderr);
-    let c = &json(&run.run_dir().join("metrics.json"))["coefficients"];
-    assert!(
-        c["intercept"].as_f64().expect("intercept").abs() < 1e-5,
-        "{c}"
-    );
-    assert!(
-        (c["weights"]["x"].as_f64().expect("slope") - 2.0).abs() < 1e-5,
-        "{c}"
-    );
+    assert_line_is_2x(&run.run_dir());
 }
 
 #[test]
@@ -194,14 +167,7 @@ fn standard_scaling_makes_the_same_learning_rate_converge() {
         ],
     );
     assert_eq!(run.status, 0, "{}", run.stderr);
-    let predicted = predictions(&run.run_dir().join("predictions.csv"));
-    assert!(
-        predicted
-            .iter()
-            .zip([12.0, 14.0, 16.0])
-            .all(|(p, e)| (p - e).abs() < 1e-2),
-        "{predicted:?}"
-    );
+    assert_predicts_12_14_16(&run.run_dir(), 1e-2);
 }
 
 #[test]
@@ -225,5 +191,27 @@ fn the_same_config_and_seed_give_identical_results() {
         std::fs::read(a.run_dir().join("history.csv")).expect("a"),
         std::fs::read(c.run_dir().join("history.csv")).expect("c"),
         "another seed starts from other weights"
+    );
+}
+
+/// The run's predictions for x = 6, 7, 8 are 12, 14, 16 within `tolerance`.
+fn assert_predicts_12_14_16(run_dir: &std::path::Path, tolerance: f64) {
+    let predicted = predictions(&run_dir.join("predictions.csv"));
+    assert_eq!(predicted.len(), 3, "{predicted:?}");
+    for (p, expected) in predicted.iter().zip([12.0, 14.0, 16.0]) {
+        assert!((p - expected).abs() < tolerance, "predicted {predicted:?}");
+    }
+}
+
+/// The run's linear coefficients are intercept 0 and slope 2 (to 1e-5).
+fn assert_line_is_2x(run_dir: &std::path::Path) {
+    let c = &json(&run_dir.join("metrics.json"))["coefficients"];
+    assert!(
+        c["intercept"].as_f64().expect("intercept").abs() < 1e-5,
+        "{c}"
+    );
+    assert!(
+        (c["weights"]["x"].as_f64().expect("slope") - 2.0).abs() < 1e-5,
+        "{c}"
     );
 }
