@@ -325,3 +325,34 @@ fn class_weights_and_huber_loss_train_and_are_checked() {
         metric(&huber, "test", "r2")
     );
 }
+
+#[test]
+fn kfold_reports_the_mean_and_spread_of_every_metric() {
+    let out = temp();
+    let iris = root().join("configs/multiclass_iris_softmax.toml");
+    let run = train(
+        &iris,
+        out.path(),
+        &["--set", "data.kfold=5", "--set", "train.epochs=50"],
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("5-fold cross-validation: accuracy"),
+        "{}",
+        run.stdout
+    );
+    let cv = &json(&run.run_dir().join("metrics.json"))["cv"];
+    assert_eq!(cv["folds"], 5);
+    let (mean, std) = (
+        cv["mean"]["accuracy"].as_f64().expect("mean"),
+        cv["std"]["accuracy"].as_f64().expect("std"),
+    );
+    assert!(
+        mean > 0.8 && mean <= 1.0 && (0.0..0.5).contains(&std),
+        "{cv}"
+    );
+    let concrete = root().join("configs/industrial_concrete_mlp.toml");
+    train(&concrete, out.path(), &["--set", "data.kfold=3"])
+        .assert_error(2, &["data.kfold", "split.valid = 0"]);
+    train(&iris, out.path(), &["--set", "data.kfold=1"]).assert_error(2, &["data.kfold"]);
+}

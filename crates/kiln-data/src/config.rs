@@ -47,6 +47,10 @@ pub struct DataConfig {
     /// How rows are split into train, valid and test.
     #[serde(default)]
     pub split: SplitConfig,
+    /// k-fold cross-validation over the training rows (0: off); the mean and standard deviation
+    /// of every metric go to `metrics.json` under `cv`, then the model trains on all of them.
+    #[serde(default)]
+    pub kfold: usize,
 }
 
 /// Feature scaling.
@@ -149,6 +153,18 @@ impl DataConfig {
                     "valid + test = {} leaves no training rows; keep the sum below 1",
                     self.split.valid + self.split.test
                 ),
+            );
+        }
+        if self.kfold == 1 {
+            return bad(
+                "kfold",
+                "1 fold is no cross-validation; use 2 or more, or 0 for none".into(),
+            );
+        }
+        if self.kfold >= 2 && self.split.valid > 0.0 {
+            return bad(
+                "kfold",
+                "k-fold cross-validation replaces the validation split; set split.valid = 0".into(),
             );
         }
         if self.max_categories == Some(0) {

@@ -118,6 +118,19 @@ pub struct Prepared {
     pub test: Option<Split>,
     /// Rows skipped for missing cells (`missing = "drop"`, or a missing target).
     pub dropped_rows: usize,
+    /// With `kfold = k`: the k folds of the training rows.
+    pub folds: Vec<Fold>,
+}
+
+/// One fold of k-fold cross-validation.
+#[derive(Debug, Clone)]
+pub struct Fold {
+    /// Preprocessing fitted on this fold's training rows.
+    pub preprocessor: Preprocessor,
+    /// The other folds' rows.
+    pub train: Split,
+    /// This fold's rows, scored by the model trained on `train`.
+    pub held_out: Split,
 }
 
 /// Reads `config.path` and prepares it; `seed` is the experiment's seed, used for the split
@@ -242,7 +255,42 @@ pub fn prepare_table(
         rows,
     };
     let nonempty = |rows: Vec<usize>| (!rows.is_empty()).then(|| make(rows));
+    // k-fold cross-validation over the training rows: each fold fits its own preprocessing on
+    // its own training rows, so no fold sees statistics of the rows it is scored on.
+    let folds = if config.kfold >= 2 {
+        let stratify = classes.as_deref().filter(|_| config.split.stratify);
+        let parts = crate::split::kfold_rows(
+            &train,
+            config.kfold,
+            stratify,
+            config.split.seed.unwrap_or(seed),
+        )?;
+        parts
+            .iter()
+            .map(|held_out| {
+                let fold_train: Vec<usize> = train
+                    .iter()
+                    .copied()
+                    .filter(|r| !held_out.contains(r))
+                    .collect();
+                let fold_preprocessor = Preprocessor::fit(&columns, &fold_train, &options);
+                let split = |rows: &[usize]| Split {
+                    x: fold_preprocessor.transform(&columns, rows),
+                    y: rows.iter().map(|&r| y_all[r]).collect(),
+                    rows: rows.to_vec(),
+                };
+                Fold {
+                    train: split(&fold_train),
+                    held_out: split(held_out),
+                    preprocessor: fold_preprocessor.clone(),
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(Prepared {
+        folds,
         train: make(train),
         valid: nonempty(valid),
         test: nonempty(test),

@@ -98,6 +98,38 @@ pub fn split_rows(
     Ok(out)
 }
 
+/// Deals `rows` into `k` folds of near-equal size, each class spread evenly over the folds when
+/// `classes` is given. Every fold must end up with at least one row.
+pub fn kfold_rows(
+    rows: &[usize],
+    k: usize,
+    classes: Option<&[u32]>,
+    seed: u64,
+) -> Result<Vec<Vec<usize>>, DataError> {
+    if rows.len() < k {
+        return Err(DataError::InvalidConfig {
+            key: "kfold".into(),
+            reason: format!(
+                "{k} folds need at least {k} training rows, found {}",
+                rows.len()
+            ),
+        });
+    }
+    let mut rng = SeededRng::new(seed ^ 0x006B_666F_6C64);
+    let mut ordered: Vec<usize> = rows.to_vec();
+    rng.shuffle(&mut ordered);
+    if let Some(classes) = classes {
+        // Grouped by class, shuffled within: dealing round-robin spreads each class evenly.
+        ordered.sort_by_key(|&r| classes[r]);
+    }
+    let mut folds = vec![Vec::new(); k];
+    for (i, row) in ordered.into_iter().enumerate() {
+        folds[i % k].push(row);
+    }
+    folds.iter_mut().for_each(|f| f.sort_unstable());
+    Ok(folds)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,6 +145,22 @@ mod tests {
         let mut all: Vec<usize> = [s.train, s.valid, s.test].concat();
         all.sort_unstable();
         assert_eq!(all, rows);
+    }
+
+    #[test]
+    fn kfold_partitions_rows_and_spreads_each_class() {
+        let classes: Vec<u32> = (0..50).map(|i| u32::from(i < 10)).collect();
+        let rows: Vec<usize> = (0..50).collect();
+        let folds = kfold_rows(&rows, 5, Some(&classes), 3).expect("folds");
+        assert!(
+            folds
+                .iter()
+                .all(|f| f.len() == 10 && f.iter().filter(|&&r| classes[r] == 1).count() == 2)
+        );
+        let mut all: Vec<usize> = folds.concat();
+        all.sort_unstable();
+        assert_eq!(all, rows);
+        assert!(kfold_rows(&rows[..3], 5, None, 3).is_err());
     }
 
     #[test]

@@ -104,6 +104,7 @@ pub fn train(
     }
 
     let started = std::time::Instant::now();
+    let mut cross_validation = None;
     let (network, history) = match experiment.train.solver {
         Solver::Exact => {
             let fit = kiln_models::least_squares(
@@ -147,6 +148,15 @@ pub fn train(
                 scaled: experiment.data.scale != kiln_data::Scale::None,
                 class_weights,
             };
+            if !data.folds.is_empty() {
+                let cv = cross_validate(&data.folds, &layers, &settings, experiment.seed, device)?;
+                log.line(&format!(
+                    "{}-fold cross-validation: {}",
+                    data.folds.len(),
+                    summary(&cv["mean"])
+                ));
+                cross_validation = Some(cv);
+            }
             let resumed = match resume {
                 Some(dir) => {
                     let r = checkpoint::load_latest(dir, &layers, device)?;
@@ -175,13 +185,7 @@ pub fn train(
                     ));
                 }
             };
-            // Initialise on the CPU, then copy the weights over: every device starts from the
-            // same weights, which makes results comparable across backends. (Burn initialises
-            // parameters lazily, on the device they end up on: serialising forces it here.)
-            let cpu = Device::flex();
-            cpu.seed(experiment.seed);
-            let network =
-                Network::from_bytes(&layers, Network::init(&layers, &cpu).to_bytes()?, device)?;
+            let network = fresh_network(&layers, experiment.seed, device)?;
             let staging = staged.path().to_path_buf();
             let mut save = |kind: CheckpointKind,
                             state: &LoopState,
@@ -224,7 +228,10 @@ pub fn train(
         },
         network,
     };
-    let metrics = evaluate_splits(&bundle, &data, device);
+    let mut metrics = evaluate_splits(&bundle, &data, device);
+    if let Some(cv) = cross_validation {
+        metrics["cv"] = cv;
+    }
     let dir = staged.path();
     write_atomic(&dir.join("metrics.json"), json_bytes(&metrics).as_slice())?;
     write_atomic(&dir.join("history.csv"), history_csv(&history).as_bytes())?;
@@ -255,6 +262,78 @@ pub fn train(
         epochs: history.len(),
         fit_seconds,
     })
+}
+
+/// Fresh weights for `layers`, initialised on the CPU and copied to `device`: every device starts
+/// from the same weights, which makes results comparable across backends. (Burn initialises
+/// parameters lazily, on the device they end up on: serialising forces it here.)
+fn fresh_network(
+    layers: &[kiln_models::LayerSpec],
+    seed: u64,
+    device: &Device,
+) -> Result<Network, TrainError> {
+    let cpu = Device::flex();
+    cpu.seed(seed);
+    Ok(Network::from_bytes(
+        layers,
+        Network::init(layers, &cpu).to_bytes()?,
+        device,
+    )?)
+}
+
+/// Trains one model per fold and scores it on its held-out rows: `{"folds": k, "mean": {...},
+/// "std": {...}}` over every numeric metric (population standard deviation).
+fn cross_validate(
+    folds: &[kiln_data::Fold],
+    layers: &[kiln_models::LayerSpec],
+    settings: &FitSettings<'_>,
+    seed: u64,
+    device: &Device,
+) -> Result<Value, TrainError> {
+    let mut scores: Vec<Metrics> = Vec::new();
+    for fold in folds {
+        let network = fresh_network(layers, seed, device)?;
+        let hooks = FitHooks {
+            on_epoch: &mut |_| {},
+            checkpoint: None,
+        };
+        let fitted = fit(network, &fold.train, None, settings, device, hooks, None)?;
+        let x = &fold.held_out.x;
+        let input = Tensor::from_data(TensorData::new(x.data.clone(), [x.rows, x.cols]), device);
+        let predictions =
+            crate::task::outputs_to_predictions(settings.task, fitted.network.forward(input));
+        scores.push(score(settings.task, &fold.held_out.y, &predictions));
+    }
+    let keys: Vec<String> = scores[0]
+        .iter()
+        .filter(|(_, v)| v.is_f64())
+        .map(|(k, _)| k.clone())
+        .collect();
+    let (mut mean, mut std) = (serde_json::Map::new(), serde_json::Map::new());
+    for key in keys {
+        let values: Vec<f64> = scores
+            .iter()
+            .filter_map(|m| m.get(&key).and_then(Value::as_f64))
+            .collect();
+        let m = values.iter().sum::<f64>() / values.len() as f64;
+        let sd = (values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / values.len() as f64).sqrt();
+        mean.insert(key.clone(), json!(m));
+        std.insert(key, json!(sd));
+    }
+    Ok(json!({"folds": folds.len(), "mean": mean, "std": std}))
+}
+
+/// `key value, …` for a log line.
+fn summary(metrics: &Value) -> String {
+    metrics
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_f64().map(|v| format!("{k} {v:.4}")))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
 }
 
 /// Metrics of every split, plus the coefficients of a linear model.
