@@ -356,3 +356,60 @@ fn kfold_reports_the_mean_and_spread_of_every_metric() {
         .assert_error(2, &["data.kfold", "split.valid = 0"]);
     train(&iris, out.path(), &["--set", "data.kfold=1"]).assert_error(2, &["data.kfold"]);
 }
+
+#[test]
+fn validation_and_test_rows_can_come_from_their_own_files() {
+    let dir = temp();
+    let all = std::fs::read_to_string(root().join("datasets/multiclass_iris.csv")).expect("iris");
+    let mut lines = all.lines();
+    let header = lines.next().expect("header");
+    let rows: Vec<&str> = lines.collect();
+    let part = |pick: &dyn Fn(usize) -> bool| {
+        let chosen: Vec<&str> = rows
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| pick(*i))
+            .map(|(_, r)| *r)
+            .collect();
+        format!("{header}\n{}\n", chosen.join("\n"))
+    };
+    let train_csv = write(dir.path(), "train.csv", &part(&|i| i % 5 >= 2));
+    let valid_csv = write(dir.path(), "valid.csv", &part(&|i| i % 5 == 0));
+    let test_csv = write(dir.path(), "test.csv", &part(&|i| i % 5 == 1));
+    let config = write(
+        dir.path(),
+        "iris.toml",
+        &format!(
+            "name = \"files\"\n[data]\npath = \"{}\"\ntarget = \"species\"\nscale = \"standard\"\nvalid_path = \"{}\"\ntest_path = \"{}\"\n[model]\nkind = \"softmax\"\n[train]\nepochs = 100\nbatch_size = 16\n[train.optimizer]\nkind = \"adam\"\nlr = 0.05\n",
+            train_csv.display(),
+            valid_csv.display(),
+            test_csv.display()
+        ),
+    );
+    let run = train(&config, &dir.path().join("runs"), &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let metrics = json(&run.run_dir().join("metrics.json"));
+    let count = |split: &str| -> i64 {
+        metrics[split]["confusion_matrix"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|r| r.as_array().cloned().unwrap_or_default())
+            .filter_map(|v| v.as_i64())
+            .sum()
+    };
+    assert_eq!(
+        (count("train"), count("valid"), count("test")),
+        (90, 30, 30)
+    );
+    assert!(
+        metrics["test"]["accuracy"].as_f64().expect("accuracy") > 0.85,
+        "{metrics}"
+    );
+    train(
+        &config,
+        &dir.path().join("runs"),
+        &["--set", "data.split.valid=0.2"],
+    )
+    .assert_error(2, &["data.valid_path", "not both"]);
+}

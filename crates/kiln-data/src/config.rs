@@ -47,6 +47,12 @@ pub struct DataConfig {
     /// How rows are split into train, valid and test.
     #[serde(default)]
     pub split: SplitConfig,
+    /// A CSV file of validation rows (same columns), instead of `split.valid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_path: Option<PathBuf>,
+    /// A CSV file of test rows (same columns), instead of `split.test` or `split.test_rows`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_path: Option<PathBuf>,
     /// k-fold cross-validation over the training rows (0: off); the mean and standard deviation
     /// of every metric go to `metrics.json` under `cv`, then the model trains on all of them.
     #[serde(default)]
@@ -153,6 +159,19 @@ impl DataConfig {
                     "valid + test = {} leaves no training rows; keep the sum below 1",
                     self.split.valid + self.split.test
                 ),
+            );
+        }
+        if self.valid_path.is_some() && self.split.valid > 0.0 {
+            return bad(
+                "valid_path",
+                "give validation rows either as a file or as split.valid, not both".into(),
+            );
+        }
+        if self.test_path.is_some() && (self.split.test > 0.0 || self.split.test_rows.is_some()) {
+            return bad(
+                "test_path",
+                "give test rows either as a file or as split.test / split.test_rows, not both"
+                    .into(),
             );
         }
         if self.kfold == 1 {

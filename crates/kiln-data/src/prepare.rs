@@ -289,11 +289,25 @@ pub fn prepare_table(
     } else {
         Vec::new()
     };
+    // Rows from separate files go through the preprocessing fitted on the training rows.
+    let from_file = |path: &Option<std::path::PathBuf>| -> Result<Option<Split>, DataError> {
+        let Some(path) = path else { return Ok(None) };
+        let file = Table::read(path)?;
+        let x = preprocessor.transform_table(&file)?;
+        let y = target.encode_table(&file, na)?;
+        Ok(Some(Split {
+            x,
+            y,
+            rows: (0..file.len()).collect(),
+        }))
+    };
+    let valid_file = from_file(&config.valid_path)?;
+    let test_file = from_file(&config.test_path)?;
     Ok(Prepared {
         folds,
         train: make(train),
-        valid: nonempty(valid),
-        test: nonempty(test),
+        valid: valid_file.or_else(|| nonempty(valid)),
+        test: test_file.or_else(|| nonempty(test)),
         preprocessor,
         target,
         dropped_rows,
