@@ -271,7 +271,7 @@ pub fn prepare_table(
                 let fold_train: Vec<usize> = train
                     .iter()
                     .copied()
-                    .filter(|r| !held_out.contains(r))
+                    .filter(|r| held_out.binary_search(r).is_err())
                     .collect();
                 let fold_preprocessor = Preprocessor::fit(&columns, &fold_train, &options);
                 let split = |rows: &[usize]| Split {

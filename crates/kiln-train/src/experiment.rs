@@ -250,9 +250,7 @@ pub fn train(
         }
         None => None,
     };
-    if let Some(fit_plot) =
-        one_feature_fit(&bundle, &data.train, &table, predicted.as_ref(), device)
-    {
+    if let Some(fit_plot) = one_feature_fit(&bundle, &data.train, predicted.as_ref(), device) {
         plot::fit_line(&plots.join("fit.png"), &fit_plot)?;
     }
     let run_dir = staged.commit(out, &run_name)?;
@@ -491,7 +489,6 @@ pub fn eval_file(run_dir: &Path, data: &Path, device: &Device) -> Result<Metrics
 fn one_feature_fit<'a>(
     bundle: &'a Bundle,
     train: &Split,
-    table: &Table,
     predicted: Option<&(Table, Predictions)>,
     device: &Device,
 ) -> Option<plot::FitPlot<'a>> {
@@ -540,7 +537,6 @@ fn one_feature_fit<'a>(
     let Predictions::Values(line) = bundle.predict(&encoded, device) else {
         return None;
     };
-    let _ = table;
     Some(plot::FitPlot {
         feature: column,
         target,
