@@ -16,6 +16,13 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use kiln_train::{Experiment, TrainError};
 
+/// mimalloc instead of the system allocator: a training step frees and reallocates the same
+/// tensor buffers hundreds of times a second, and glibc's malloc hands them back to the kernel
+/// and faults them in again each time (measured: 78k → 125k samples/s on `kiln bench`, batch
+/// 1024, two cores).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Train, evaluate and use tabular models from a TOML experiment file.
 #[derive(Parser)]
 #[command(name = "kiln", version, about)]
