@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs numpy and PyTorch for the reference scripts in bench/ (seed_torch.py,
-# mlp_torch.py), from PyPI only. Idempotent: does nothing when both already import.
+# mlp_torch.py), and pandas + scikit-learn for the CSV-loading peer (load_pandas.py),
+# from PyPI only. Idempotent: does nothing when all of them already import.
 #
 # Why not a plain `pip install torch`: on Linux x86_64 the PyPI torch wheel is the
 # CUDA build and pulls ~2.9 GB of wheels (cuDNN, cuBLAS, NCCL, triton, ...).
@@ -26,6 +27,12 @@ pip_install() { "$PY" -m pip install --no-cache-dir --progress-bar off "$@"; }
 if ! "$PY" -c 'import numpy' 2>/dev/null; then
     pip_install numpy
 fi
+
+# Before the torch check below, which exits early when torch is already there.
+if ! "$PY" -c 'import pandas, sklearn' 2>/dev/null; then
+    pip_install pandas scikit-learn
+fi
+"$PY" -c 'import pandas, sklearn; print("pandas", pandas.__version__, "scikit-learn", sklearn.__version__)'
 
 if version=$("$PY" -c 'import torch; print(torch.__version__)' 2>/dev/null); then
     echo "torch already importable: $version"

@@ -133,3 +133,62 @@ pub fn run(
     })
     .to_string())
 }
+
+/// `kiln bench-load`: reads the CSV file of `experiment`, prepares it (types, missing cells,
+/// split, scaling and one-hot encoding fitted on the training rows) and moves every split into
+/// tensors on `device` — everything `kiln train` does before its first step. Prints one JSON
+/// line with rows per second and the peak resident memory against the file's size, to compare
+/// with `bench/load_pandas.py` on the same file.
+pub fn load(
+    experiment: &kiln_train::Experiment,
+    device: &burn::prelude::Device,
+    device_name: &str,
+) -> Result<String> {
+    use burn::prelude::{Tensor, TensorData};
+
+    let csv_bytes = std::fs::metadata(&experiment.data.path)
+        .map(|m| m.len())
+        .unwrap_or(0);
+    let started = Instant::now();
+    let prepared = kiln_train::prepare_data(experiment)?;
+    let prepare_seconds = started.elapsed().as_secs_f64();
+    let inputs = prepared.train.x.cols;
+    let splits = [Some(prepared.train), prepared.valid, prepared.test];
+    let mut rows = 0;
+    let mut tensors = Vec::new();
+    for split in splits.into_iter().flatten() {
+        rows += split.x.rows;
+        // The matrix moves into the tensor: no second copy of the data.
+        let shape = [split.x.rows, split.x.cols];
+        let x = Tensor::<2>::from_data(TensorData::new(split.x.data, shape), device);
+        let y = Tensor::<1>::from_data(TensorData::new(split.y, [split.x.rows]), device);
+        tensors.push((x, y));
+    }
+    // Wait for the device (a GPU upload is asynchronous) by reading one value back.
+    if let Some((x, _)) = tensors.first() {
+        let _ = x.clone().slice([0..1, 0..1]).into_data();
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let peak = peak_rss_bytes();
+    Ok(serde_json::json!({
+        "framework": "kiln",
+        "device": device_name,
+        "csv_bytes": csv_bytes,
+        "rows": rows,
+        "inputs": inputs,
+        "seconds": seconds,
+        "prepare_seconds": prepare_seconds,
+        "rows_per_sec": rows as f64 / seconds,
+        "peak_rss_bytes": peak,
+        "peak_rss_over_csv": peak.map(|p| p as f64 / csv_bytes.max(1) as f64),
+    })
+    .to_string())
+}
+
+/// The process's peak resident memory (Linux's `VmHWM`); `None` where the system does not say.
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}

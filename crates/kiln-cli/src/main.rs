@@ -80,6 +80,14 @@ enum Command {
     },
     /// List the compute backends compiled in and the devices they can reach.
     Devices,
+    /// Loading speed and peak memory: read an experiment's CSV into training-ready tensors.
+    BenchLoad {
+        /// The experiment file (TOML) whose `[data]` is read.
+        config: PathBuf,
+        /// Compute device the tensors go to.
+        #[arg(long, env = "KILN_DEVICE", default_value = "cpu")]
+        device: String,
+    },
     /// Training throughput of an MLP 64 → 256 → 256 → 1 (ReLU, Adam, MSE) on synthetic data.
     Bench {
         /// Rows per step.
@@ -198,6 +206,15 @@ fn run(cli: Cli) -> Result<()> {
             writeln!(stdout, "{}", serde_json::to_string_pretty(&metrics)?)?;
         }
         Command::Devices => write!(stdout, "{}", devices::report())?,
+        Command::BenchLoad { config, device } => {
+            let experiment = Experiment::load(&config, &[])?;
+            let chosen = device::open(&device)?;
+            writeln!(
+                stdout,
+                "{}",
+                bench::load(&experiment, &chosen.device, &chosen.description)?
+            )?;
+        }
         Command::Bench {
             batch,
             steps,

@@ -4,6 +4,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use crate::parse::{NaValues, number};
+use crate::table::{Column, FastMap};
 use crate::{DataError, Matrix, MissingPolicy, Scale, Table, UnknownPolicy};
 
 /// The category that collects the levels cut by `max_categories`.
@@ -99,24 +104,35 @@ pub(crate) struct FitOptions<'a> {
     pub na_values: &'a [String],
 }
 
-/// A raw feature column: numbers (`None` = missing) or text.
-pub(crate) enum RawColumn<'a> {
-    Numeric(Vec<Option<f64>>),
-    Text(&'a [String]),
+/// A feature column of the training table and how it is read: as numbers (every cell that is
+/// not missing already checked to be a finite number) or as categories.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawColumn {
+    /// Position in the table.
+    pub index: usize,
+    /// Numbers, or categories.
+    pub numeric: bool,
 }
 
 impl Preprocessor {
-    /// Fits on the training rows `train` of the given columns.
+    /// Fits on the training rows `train` of the given columns of `table`.
     pub(crate) fn fit(
-        columns: &[(String, RawColumn<'_>)],
+        table: &Table,
+        columns: &[RawColumn],
         train: &[usize],
         options: &FitOptions<'_>,
     ) -> Self {
+        let na = NaValues::new(options.na_values);
         let features = columns
             .iter()
-            .map(|(name, column)| match column {
-                RawColumn::Numeric(values) => fit_numeric(name, values, train, options),
-                RawColumn::Text(cells) => fit_categorical(name, cells, train, options),
+            .map(|raw| {
+                let name = &table.names()[raw.index];
+                let column = table.column(raw.index);
+                if raw.numeric {
+                    fit_numeric(name, column, &na, train, options)
+                } else {
+                    fit_categorical(name, column, &na, train, options)
+                }
             })
             .collect();
         Self {
@@ -145,11 +161,6 @@ impl Preprocessor {
         self.features.iter().map(FeatureEncoding::column).collect()
     }
 
-    /// Whether `cell` counts as missing.
-    pub fn is_missing(&self, cell: &str) -> bool {
-        is_missing(cell, &self.na_values)
-    }
-
     /// Encodes every row of `table` (raw, as a user gives it for prediction). Columns are matched
     /// by name; extra columns are ignored.
     pub fn transform_table(&self, table: &Table) -> Result<Matrix, DataError> {
@@ -159,128 +170,117 @@ impl Preprocessor {
             .map(|f| table.index_of(f.column(), "the saved model"))
             .collect::<Result<Vec<_>, _>>()?;
         let rows: Vec<usize> = (0..table.len()).collect();
+        self.transform(table, &indices, &rows, true)
+    }
+
+    /// Encodes `rows` of `table`, feature `i` read from column `indices[i]`. A missing cell is
+    /// filled under `missing = "impute"` and an error otherwise. An unseen category is an error
+    /// when `strict` and [`UnknownPolicy::Error`] (rows a user gives); otherwise it encodes as
+    /// all zeros (held-out rows of the training file, whose levels the training rows may lack).
+    pub(crate) fn transform(
+        &self,
+        table: &Table,
+        indices: &[usize],
+        rows: &[usize],
+        strict: bool,
+    ) -> Result<Matrix, DataError> {
+        let na = NaValues::new(&self.na_values);
         let mut matrix = Matrix::zeros(rows.len(), self.width());
         let mut offset = 0;
-        for (feature, &index) in self.features.iter().zip(&indices) {
-            let cells = table.cells(index);
-            for (r, &row) in rows.iter().enumerate() {
-                let cell = &cells[row];
-                let missing = self.is_missing(cell);
-                if missing && self.missing != MissingPolicy::Impute {
-                    return Err(DataError::MissingCell {
-                        path: table.path().to_path_buf(),
-                        line: table.line(row),
-                        column: feature.column().to_string(),
-                    });
-                }
-                let out = &mut matrix.row_mut(r)[offset..offset + feature.width()];
-                match feature {
-                    FeatureEncoding::Numeric { .. } => {
-                        let value = if missing {
-                            None
-                        } else {
-                            Some(crate::parse::number(table, row, index, cell)?)
+        for (feature, &index) in self.features.iter().zip(indices) {
+            let column = table.column(index);
+            let width = feature.width();
+            let missing_error = |row: usize| DataError::MissingCell {
+                path: table.path().to_path_buf(),
+                line: table.line(row),
+                column: feature.column().to_string(),
+            };
+            match feature {
+                FeatureEncoding::Numeric {
+                    fill,
+                    indicator,
+                    shift,
+                    scale,
+                    ..
+                } => {
+                    for (r, &row) in rows.iter().enumerate() {
+                        let value = match na.present(column.number(row)) {
+                            Some(v) => Some(v),
+                            // Not a number: missing (filled or an error), or a bad cell.
+                            None if na.is_missing(column.get(row)) => {
+                                if self.missing != MissingPolicy::Impute {
+                                    return Err(missing_error(row));
+                                }
+                                None
+                            }
+                            None => Some(number(table, row, index)?),
                         };
-                        encode_numeric(feature, value, out);
+                        let out = &mut matrix.row_mut(r)[offset..offset + width];
+                        out[0] = ((value.unwrap_or(*fill) - shift) / scale) as f32;
+                        if *indicator {
+                            out[1] = if value.is_none() { 1.0 } else { 0.0 };
+                        }
                     }
-                    FeatureEncoding::Categorical { levels, .. } => {
-                        if !encode_categorical(feature, (!missing).then_some(cell.as_str()), out)
-                            && self.unknown == UnknownPolicy::Error
-                        {
-                            return Err(DataError::UnknownCategory {
-                                path: table.path().to_path_buf(),
-                                line: table.line(row),
-                                column: feature.column().to_string(),
-                                value: cell.clone(),
-                                known: levels.join(", "),
-                            });
+                }
+                FeatureEncoding::Categorical {
+                    levels,
+                    has_other,
+                    fill,
+                    ..
+                } => {
+                    let position: FastMap<&str, usize> = levels
+                        .iter()
+                        .enumerate()
+                        .map(|(i, l)| (l.as_str(), i))
+                        .collect();
+                    // Levels cut by `max_categories` were seen in training: they go to `other`.
+                    let other = has_other.then(|| levels.len() - 1);
+                    for (r, &row) in rows.iter().enumerate() {
+                        let cell = column.get(row);
+                        let text = if na.is_missing(cell) {
+                            if self.missing != MissingPolicy::Impute {
+                                return Err(missing_error(row));
+                            }
+                            Cow::Borrowed(fill.as_str())
+                        } else {
+                            cell.text()
+                        };
+                        match position.get(text.as_ref()).copied().or(other) {
+                            Some(p) => matrix.row_mut(r)[offset + p] = 1.0,
+                            None if strict && self.unknown == UnknownPolicy::Error => {
+                                return Err(DataError::UnknownCategory {
+                                    path: table.path().to_path_buf(),
+                                    line: table.line(row),
+                                    column: feature.column().to_string(),
+                                    value: text.into_owned(),
+                                    known: levels.join(", "),
+                                });
+                            }
+                            None => {}
                         }
                     }
                 }
             }
-            offset += feature.width();
+            offset += width;
         }
         Ok(matrix)
-    }
-
-    /// Encodes the given rows of already-parsed columns (the training file).
-    pub(crate) fn transform(&self, columns: &[(String, RawColumn<'_>)], rows: &[usize]) -> Matrix {
-        let mut matrix = Matrix::zeros(rows.len(), self.width());
-        let mut offset = 0;
-        for (feature, (_, column)) in self.features.iter().zip(columns) {
-            for (r, &row) in rows.iter().enumerate() {
-                let out = &mut matrix.row_mut(r)[offset..offset + feature.width()];
-                match column {
-                    RawColumn::Numeric(values) => encode_numeric(feature, values[row], out),
-                    RawColumn::Text(cells) => {
-                        let cell = &cells[row];
-                        let value = (!is_missing(cell, &self.na_values)).then_some(cell.as_str());
-                        // Training rows only hold levels seen in training, or `other`.
-                        encode_categorical(feature, value, out);
-                    }
-                }
-            }
-            offset += feature.width();
-        }
-        matrix
-    }
-}
-
-pub(crate) fn is_missing(cell: &str, na_values: &[String]) -> bool {
-    cell.is_empty() || na_values.iter().any(|na| na == cell)
-}
-
-fn encode_numeric(feature: &FeatureEncoding, value: Option<f64>, out: &mut [f32]) {
-    if let FeatureEncoding::Numeric {
-        fill,
-        indicator,
-        shift,
-        scale,
-        ..
-    } = feature
-    {
-        out[0] = ((value.unwrap_or(*fill) - shift) / scale) as f32;
-        if *indicator {
-            out[1] = if value.is_none() { 1.0 } else { 0.0 };
-        }
-    }
-}
-
-/// Writes the one-hot code of `value` (the fill level when `None`); false if the level is unknown.
-fn encode_categorical(feature: &FeatureEncoding, value: Option<&str>, out: &mut [f32]) -> bool {
-    let FeatureEncoding::Categorical {
-        levels,
-        has_other,
-        fill,
-        ..
-    } = feature
-    else {
-        return true;
-    };
-    let value = value.unwrap_or(fill);
-    let position = levels.iter().position(|l| l == value).or_else(|| {
-        // Levels cut by `max_categories` were seen in training: they go to `other`.
-        has_other.then(|| levels.len() - 1)
-    });
-    match position {
-        Some(p) => {
-            out[p] = 1.0;
-            true
-        }
-        None => false,
     }
 }
 
 fn fit_numeric(
     name: &str,
-    values: &[Option<f64>],
+    column: &Column,
+    na: &NaValues,
     train: &[usize],
     options: &FitOptions<'_>,
 ) -> FeatureEncoding {
-    let mut present: Vec<f64> = train.iter().filter_map(|&r| values[r]).collect();
+    // The column was checked: a cell that is not a number is missing.
+    let value = |row: usize| na.present(column.number(row));
+    let mut present: Vec<f64> = train.iter().filter_map(|&r| value(r)).collect();
+    let had_missing = present.len() < train.len();
     let fill = median(&mut present);
-    let had_missing = train.iter().any(|&r| values[r].is_none());
-    let filled = train.iter().map(|&r| values[r].unwrap_or(fill));
+    drop(present);
+    let filled = train.iter().map(|&r| value(r).unwrap_or(fill));
     let (shift, scale) = match options.scale {
         Scale::None => (0.0, 1.0),
         Scale::Standard => {
@@ -314,35 +314,40 @@ fn nonzero(spread: f64) -> f64 {
     }
 }
 
+/// The median, by selection rather than a full sort (linear time on a million rows).
 fn median(values: &mut [f64]) -> f64 {
     if values.is_empty() {
         return 0.0;
     }
-    values.sort_by(f64::total_cmp);
+    let odd = values.len() % 2 == 1;
     let mid = values.len() / 2;
-    if values.len() % 2 == 1 {
-        values[mid]
+    let (below, &mut upper, _) = values.select_nth_unstable_by(mid, f64::total_cmp);
+    if odd {
+        upper
     } else {
-        (values[mid - 1] + values[mid]) / 2.0
+        // The largest of the lower half is the other middle value.
+        let lower = below.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (lower + upper) / 2.0
     }
 }
 
 fn fit_categorical(
     name: &str,
-    cells: &[String],
+    column: &Column,
+    na: &NaValues,
     train: &[usize],
     options: &FitOptions<'_>,
 ) -> FeatureEncoding {
-    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    let mut counts: BTreeMap<Cow<'_, str>, usize> = BTreeMap::new();
     for &r in train {
-        let cell = cells[r].as_str();
-        if !is_missing(cell, options.na_values) {
-            *counts.entry(cell).or_default() += 1;
+        let cell = column.get(r);
+        if !na.is_missing(cell) {
+            *counts.entry(cell.text()).or_default() += 1;
         }
     }
     // Most frequent first; ties by name, so the order never depends on the row order.
-    let mut by_count: Vec<(&str, usize)> = counts.into_iter().collect();
-    by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let mut by_count: Vec<(Cow<'_, str>, usize)> = counts.into_iter().collect();
+    by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let fill = by_count
         .first()
         .map(|(l, _)| l.to_string())
@@ -374,6 +379,8 @@ fn fit_categorical(
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     fn options(scale: Scale) -> FitOptions<'static> {
@@ -387,56 +394,76 @@ mod tests {
         }
     }
 
+    /// A one-column table and its column read as numbers or as categories.
+    fn one_column(cells: &[&str], numeric: bool) -> (Table, Vec<RawColumn>) {
+        // A second column: in a one-column file an empty cell would be a blank line.
+        let text = format!("x,z\n{},0\n", cells.join(",0\n"));
+        let table = Table::parse(Path::new("t.csv"), text.as_bytes()).expect("table");
+        (table, vec![RawColumn { index: 0, numeric }])
+    }
+
+    fn encode(p: &Preprocessor, table: &Table, rows: &[usize]) -> Vec<f32> {
+        p.transform(table, &[0], rows, false).expect("encodes").data
+    }
+
     #[test]
     fn standard_scaling_uses_training_rows_only() {
         // Rows 0..4 train: 1, 2, 3, 4 (mean 2.5, population std sqrt(1.25)); row 4 is held out.
-        let column = RawColumn::Numeric(vec![
-            Some(1.0),
-            Some(2.0),
-            Some(3.0),
-            Some(4.0),
-            Some(100.0),
-        ]);
-        let columns = vec![("x".to_string(), column)];
-        let p = Preprocessor::fit(&columns, &[0, 1, 2, 3], &options(Scale::Standard));
-        let m = p.transform(&columns, &[0, 4]);
+        let (table, columns) = one_column(&["1", "2", "3", "4", "100"], true);
+        let p = Preprocessor::fit(&table, &columns, &[0, 1, 2, 3], &options(Scale::Standard));
+        let m = encode(&p, &table, &[0, 4]);
         let std = 1.25f64.sqrt();
-        assert!((m.data[0] as f64 - (1.0 - 2.5) / std).abs() < 1e-6);
-        assert!((m.data[1] as f64 - (100.0 - 2.5) / std).abs() < 1e-4);
+        assert!((m[0] as f64 - (1.0 - 2.5) / std).abs() < 1e-6);
+        assert!((m[1] as f64 - (100.0 - 2.5) / std).abs() < 1e-4);
     }
 
     #[test]
     fn constant_column_does_not_divide_by_zero() {
-        let columns = vec![("c".to_string(), RawColumn::Numeric(vec![Some(5.0); 3]))];
+        let (table, columns) = one_column(&["5", "5", "5"], true);
         for scale in [Scale::Standard, Scale::Minmax] {
-            let p = Preprocessor::fit(&columns, &[0, 1, 2], &options(scale));
-            let m = p.transform(&columns, &[0, 1, 2]);
-            assert!(m.data.iter().all(|v| *v == 0.0), "{scale:?}: {:?}", m.data);
+            let p = Preprocessor::fit(&table, &columns, &[0, 1, 2], &options(scale));
+            let m = encode(&p, &table, &[0, 1, 2]);
+            assert!(m.iter().all(|v| *v == 0.0), "{scale:?}: {m:?}");
         }
     }
 
     #[test]
     fn impute_fills_with_training_median_and_flags_missing() {
-        let values = vec![Some(1.0), None, Some(3.0), Some(10.0)];
-        let columns = vec![("x".to_string(), RawColumn::Numeric(values))];
-        let p = Preprocessor::fit(&columns, &[0, 1, 2, 3], &options(Scale::None));
+        let (table, columns) = one_column(&["1", "", "3", "10"], true);
+        let p = Preprocessor::fit(&table, &columns, &[0, 1, 2, 3], &options(Scale::None));
         assert_eq!(p.input_names(), ["x", "x_missing"]);
-        let m = p.transform(&columns, &[1, 3]);
-        assert_eq!(m.data, [3.0, 1.0, 10.0, 0.0]);
+        assert_eq!(encode(&p, &table, &[1, 3]), [3.0, 1.0, 10.0, 0.0]);
+    }
+
+    #[test]
+    fn a_numeric_na_value_matches_the_number_however_written() {
+        let (table, columns) = one_column(&["1", "-999", "3", "-999.0"], true);
+        let na = ["-999".to_string()];
+        let opts = FitOptions {
+            na_values: &na,
+            ..options(Scale::None)
+        };
+        let p = Preprocessor::fit(&table, &columns, &[0, 1, 2, 3], &opts);
+        // Median of 1 and 3 fills both spellings of -999.
+        assert_eq!(encode(&p, &table, &[1, 3]), [2.0, 1.0, 2.0, 1.0]);
     }
 
     #[test]
     fn one_hot_keeps_most_frequent_levels_and_pools_the_rest() {
-        let cells: Vec<String> = ["a", "a", "a", "b", "b", "c", "d"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let columns = vec![("job".to_string(), RawColumn::Text(&cells))];
+        let (table, columns) = one_column(&["a", "a", "a", "b", "b", "c", "d"], false);
         let mut opts = options(Scale::None);
         opts.max_categories = Some(3);
-        let p = Preprocessor::fit(&columns, &[0, 1, 2, 3, 4, 5, 6], &opts);
-        assert_eq!(p.input_names(), ["job=a", "job=b", "job=other"]);
-        let m = p.transform(&columns, &[0, 3, 6]);
-        assert_eq!(m.data, [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]);
+        let p = Preprocessor::fit(&table, &columns, &[0, 1, 2, 3, 4, 5, 6], &opts);
+        assert_eq!(p.input_names(), ["x=a", "x=b", "x=other"]);
+        let m = encode(&p, &table, &[0, 3, 6]);
+        assert_eq!(m, [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]);
+    }
+
+    #[test]
+    fn numeric_codes_as_categories_match_by_value() {
+        let (table, columns) = one_column(&["1", "2", "1.0", "02"], false);
+        let p = Preprocessor::fit(&table, &columns, &[0, 1], &options(Scale::None));
+        assert_eq!(p.input_names(), ["x=1", "x=2"]);
+        assert_eq!(encode(&p, &table, &[2, 3]), [1.0, 0.0, 0.0, 1.0]);
     }
 }

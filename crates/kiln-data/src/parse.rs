@@ -1,44 +1,87 @@
-//! Cell parsing with errors that name the file, line, column and value.
+//! Cell reading with errors that name the file, line, column and value, and the missing-cell
+//! test every stage shares.
 
+use crate::table::{Cell, Column};
 use crate::{DataError, Table};
 
-/// Parses the non-missing cell `cell` of `row`, column `index`, as a finite number.
-pub(crate) fn number(
-    table: &Table,
-    row: usize,
-    index: usize,
-    cell: &str,
-) -> Result<f64, DataError> {
-    let error = |finite: bool| {
-        let path = table.path().to_path_buf();
-        let line = table.line(row);
-        let column = table.names()[index].clone();
-        let value = cell.to_string();
-        if finite {
-            DataError::NotANumber {
-                path,
-                line,
-                column,
-                value,
-            }
-        } else {
-            DataError::NotFinite {
-                path,
-                line,
-                column,
-                value,
-            }
+/// Reads cell `row` of column `index`, known not to be missing, as a finite number.
+pub(crate) fn number(table: &Table, row: usize, index: usize) -> Result<f64, DataError> {
+    match table.column(index).get(row) {
+        Cell::Number(v) => Ok(v),
+        Cell::Text(text) => {
+            let path = table.path().to_path_buf();
+            let line = table.line(row);
+            let column = table.names()[index].clone();
+            let value = text.to_string();
+            Err(if text.parse::<f64>().is_ok() {
+                DataError::NotFinite {
+                    path,
+                    line,
+                    column,
+                    value,
+                }
+            } else {
+                DataError::NotANumber {
+                    path,
+                    line,
+                    column,
+                    value,
+                }
+            })
         }
-    };
-    match cell.parse::<f64>() {
-        Ok(v) if v.is_finite() => Ok(v),
-        Ok(_) => Err(error(false)),
-        Err(_) => Err(error(true)),
     }
 }
 
-/// Whether a cell reads as a number of any kind (finite or not): used to tell a numeric column
-/// with a bad cell from a text column.
-pub(crate) fn looks_numeric(cell: &str) -> bool {
-    cell.parse::<f64>().is_ok()
+/// Which cells count as missing: empty ones and those listed in `na_values`. A listed value that
+/// is a number (`-999`) matches that number however it is written (`-999.0`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NaValues {
+    texts: Vec<String>,
+    numbers: Vec<f64>,
+}
+
+impl NaValues {
+    pub(crate) fn new(na_values: &[String]) -> Self {
+        Self {
+            texts: na_values.to_vec(),
+            numbers: na_values
+                .iter()
+                .filter_map(|v| v.trim().parse::<f64>().ok())
+                .filter(|v| v.is_finite())
+                .collect(),
+        }
+    }
+
+    /// The value of a cell already known to be a finite number, or `None` if it counts as
+    /// missing (`na_values = ["-999"]`).
+    pub(crate) fn present(&self, value: f64) -> Option<f64> {
+        (!value.is_nan() && !self.numbers.contains(&value)).then_some(value)
+    }
+
+    /// Whether some listed value is a number, so that number cells can be missing too.
+    pub(crate) fn has_numbers(&self) -> bool {
+        !self.numbers.is_empty()
+    }
+
+    /// The rows of `column` whose cell is missing, in order.
+    pub(crate) fn missing_rows(&self, column: &Column) -> Vec<usize> {
+        if self.has_numbers() {
+            (0..column.len())
+                .filter(|&row| self.is_missing(column.get(row)))
+                .collect()
+        } else {
+            column
+                .non_numbers()
+                .filter(|&(_, cell)| self.is_missing(cell))
+                .map(|(row, _)| row)
+                .collect()
+        }
+    }
+
+    pub(crate) fn is_missing(&self, cell: Cell<'_>) -> bool {
+        match cell {
+            Cell::Number(v) => self.numbers.contains(&v),
+            Cell::Text(text) => text.is_empty() || self.texts.iter().any(|na| na == text),
+        }
+    }
 }

@@ -6,8 +6,9 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::encode::{FitOptions, RawColumn, is_missing};
-use crate::parse::{looks_numeric, number};
+use crate::encode::{FitOptions, RawColumn};
+use crate::parse::{NaValues, number};
+use crate::table::Cell;
 use crate::{DataConfig, DataError, Matrix, MissingPolicy, Preprocessor, SplitRows, Table};
 
 /// What the model predicts, as the data pipeline needs to know it.
@@ -56,11 +57,12 @@ impl TargetEncoding {
     /// Encodes the target cells of `table` (for `eval`): values, or label indices.
     pub fn encode_table(&self, table: &Table, na_values: &[String]) -> Result<Vec<f32>, DataError> {
         let index = table.index_of(self.column(), "the saved model's target")?;
-        let cells = table.cells(index);
+        let column = table.column(index);
+        let na = NaValues::new(na_values);
         (0..table.len())
             .map(|row| {
-                let cell = &cells[row];
-                if is_missing(cell, na_values) {
+                let cell = column.get(row);
+                if na.is_missing(cell) {
                     return Err(DataError::MissingCell {
                         path: table.path().to_path_buf(),
                         line: table.line(row),
@@ -68,18 +70,18 @@ impl TargetEncoding {
                     });
                 }
                 match self {
-                    Self::Numeric { .. } => number(table, row, index, cell).map(|v| v as f32),
+                    Self::Numeric { .. } => number(table, row, index).map(|v| v as f32),
                     Self::Classes { labels, .. } => {
-                        let canonical = canonical_label(cell);
+                        let label = cell.text();
                         labels
                             .iter()
-                            .position(|l| *l == canonical)
+                            .position(|l| *l == label)
                             .map(|i| i as f32)
                             .ok_or_else(|| DataError::Classes {
                                 path: table.path().to_path_buf(),
                                 column: self.column().to_string(),
                                 reason: format!(
-                                    "holds `{cell}` on line {}, a label the model never saw \
+                                    "holds `{label}` on line {}, a label the model never saw \
                                      (labels: {})",
                                     table.line(row),
                                     labels.join(", ")
@@ -153,7 +155,7 @@ pub fn prepare_table(
     seed: u64,
 ) -> Result<Prepared, DataError> {
     config.validate()?;
-    let na = &config.na_values;
+    let na = &NaValues::new(&config.na_values);
     let target_index = table.index_of(&config.target, "data.target")?;
     for (key, names) in [
         ("data.drop", &config.drop),
@@ -180,33 +182,41 @@ pub fn prepare_table(
     }
 
     // Which rows are usable: missing cells are an error, a reason to skip the row, or filled.
-    let mut usable = Vec::with_capacity(table.len());
-    for row in 0..table.len() {
-        let target_missing = is_missing(&table.cells(target_index)[row], na);
-        let missing_feature = feature_indices
-            .iter()
-            .copied()
-            .find(|&i| is_missing(&table.cells(i)[row], na));
-        let first_missing = if target_missing {
-            Some(target_index)
-        } else {
-            missing_feature
-        };
-        match (first_missing, config.missing) {
-            (None, _) => usable.push(row),
-            (Some(column), MissingPolicy::Error) => {
+    // Column by column: a numeric column lists its non-number cells without a scan.
+    let missing: Vec<(usize, Vec<usize>)> = std::iter::once(target_index)
+        .chain(feature_indices.iter().copied())
+        .map(|i| (i, na.missing_rows(table.column(i))))
+        .collect();
+    let mut skip = vec![false; table.len()];
+    match config.missing {
+        MissingPolicy::Error => {
+            // The first row with a missing cell, and in it the first column (target first).
+            let first = missing
+                .iter()
+                .filter_map(|(i, rows)| rows.first().map(|&row| (row, *i)))
+                .min_by_key(|&(row, _)| row);
+            if let Some((row, _)) = first {
+                let column = missing
+                    .iter()
+                    .find(|(_, rows)| rows.first() == Some(&row))
+                    .map_or(target_index, |(i, _)| *i);
                 return Err(DataError::MissingCell {
                     path: table.path().to_path_buf(),
                     line: table.line(row),
                     column: table.names()[column].clone(),
                 });
             }
-            (Some(_), MissingPolicy::Drop) => {}
-            // A missing target cannot be imputed: the row has nothing to learn from.
-            (Some(_), MissingPolicy::Impute) if target_missing => {}
-            (Some(_), MissingPolicy::Impute) => usable.push(row),
         }
+        MissingPolicy::Drop => missing
+            .iter()
+            .flat_map(|(_, rows)| rows)
+            .for_each(|&row| skip[row] = true),
+        // A missing target cannot be imputed: the row has nothing to learn from.
+        MissingPolicy::Impute => missing[0].1.iter().for_each(|&row| skip[row] = true),
     }
+    drop(missing);
+    let usable: Vec<usize> = (0..table.len()).filter(|&row| !skip[row]).collect();
+    drop(skip);
     let dropped_rows = table.len() - usable.len();
     if usable.is_empty() {
         return Err(DataError::EmptySplit {
@@ -219,9 +229,8 @@ pub fn prepare_table(
     let columns = feature_indices
         .iter()
         .map(|&i| {
-            let name = table.names()[i].clone();
-            let forced = config.categorical.contains(&name);
-            raw_column(table, i, forced, na).map(|c| (name, c))
+            let forced = config.categorical.contains(&table.names()[i]);
+            raw_column(table, i, forced, na)
         })
         .collect::<Result<Vec<_>, _>>()?;
 
@@ -239,6 +248,21 @@ pub fn prepare_table(
         fixed_test.as_deref(),
         config.split.seed.unwrap_or(seed),
     )?;
+    // k-fold cross-validation over the training rows (below) needs its parts now, while the
+    // class of every row is at hand.
+    let fold_parts = if config.kfold >= 2 {
+        let stratify = classes.as_deref().filter(|_| config.split.stratify);
+        Some(crate::split::kfold_rows(
+            &train,
+            config.kfold,
+            stratify,
+            config.split.seed.unwrap_or(seed),
+        )?)
+    } else {
+        None
+    };
+    // What only the split needed goes before the matrices are made: memory peaks then.
+    drop((usable, classes, fixed_test));
 
     let options = FitOptions {
         scale: config.scale,
@@ -246,25 +270,26 @@ pub fn prepare_table(
         indicator: config.missing_indicator,
         max_categories: config.max_categories,
         unknown: config.unknown,
-        na_values: na,
+        na_values: &config.na_values,
     };
-    let preprocessor = Preprocessor::fit(&columns, &train, &options);
-    let make = |rows: Vec<usize>| Split {
-        x: preprocessor.transform(&columns, &rows),
-        y: rows.iter().map(|&r| y_all[r]).collect(),
-        rows,
+    let preprocessor = Preprocessor::fit(table, &columns, &train, &options);
+    let make = |preprocessor: &Preprocessor, rows: Vec<usize>| -> Result<Split, DataError> {
+        Ok(Split {
+            x: preprocessor.transform(table, &feature_indices, &rows, false)?,
+            y: rows.iter().map(|&r| y_all[r]).collect(),
+            rows,
+        })
     };
-    let nonempty = |rows: Vec<usize>| (!rows.is_empty()).then(|| make(rows));
+    let nonempty = |rows: Vec<usize>| -> Result<Option<Split>, DataError> {
+        if rows.is_empty() {
+            Ok(None)
+        } else {
+            make(&preprocessor, rows).map(Some)
+        }
+    };
     // k-fold cross-validation over the training rows: each fold fits its own preprocessing on
     // its own training rows, so no fold sees statistics of the rows it is scored on.
-    let folds = if config.kfold >= 2 {
-        let stratify = classes.as_deref().filter(|_| config.split.stratify);
-        let parts = crate::split::kfold_rows(
-            &train,
-            config.kfold,
-            stratify,
-            config.split.seed.unwrap_or(seed),
-        )?;
+    let folds = if let Some(parts) = fold_parts {
         parts
             .iter()
             .map(|held_out| {
@@ -273,19 +298,14 @@ pub fn prepare_table(
                     .copied()
                     .filter(|r| held_out.binary_search(r).is_err())
                     .collect();
-                let fold_preprocessor = Preprocessor::fit(&columns, &fold_train, &options);
-                let split = |rows: &[usize]| Split {
-                    x: fold_preprocessor.transform(&columns, rows),
-                    y: rows.iter().map(|&r| y_all[r]).collect(),
-                    rows: rows.to_vec(),
-                };
-                Fold {
-                    train: split(&fold_train),
-                    held_out: split(held_out),
-                    preprocessor: fold_preprocessor.clone(),
-                }
+                let fold_preprocessor = Preprocessor::fit(table, &columns, &fold_train, &options);
+                Ok(Fold {
+                    train: make(&fold_preprocessor, fold_train)?,
+                    held_out: make(&fold_preprocessor, held_out.clone())?,
+                    preprocessor: fold_preprocessor,
+                })
             })
-            .collect()
+            .collect::<Result<_, DataError>>()?
     } else {
         Vec::new()
     };
@@ -294,66 +314,80 @@ pub fn prepare_table(
         let Some(path) = path else { return Ok(None) };
         let file = Table::read(path)?;
         let x = preprocessor.transform_table(&file)?;
-        let y = target.encode_table(&file, na)?;
+        let y = target.encode_table(&file, &config.na_values)?;
         Ok(Some(Split {
             x,
             y,
             rows: (0..file.len()).collect(),
         }))
     };
-    let valid_file = from_file(&config.valid_path)?;
-    let test_file = from_file(&config.test_path)?;
+    let valid = match from_file(&config.valid_path)? {
+        Some(split) => Some(split),
+        None => nonempty(valid)?,
+    };
+    let test = match from_file(&config.test_path)? {
+        Some(split) => Some(split),
+        None => nonempty(test)?,
+    };
     Ok(Prepared {
         folds,
-        train: make(train),
-        valid: valid_file.or_else(|| nonempty(valid)),
-        test: test_file.or_else(|| nonempty(test)),
+        train: make(&preprocessor, train)?,
+        valid,
+        test,
         preprocessor,
         target,
         dropped_rows,
     })
 }
 
-/// Parses a feature column: numbers unless forced categorical or mostly text. A column whose
-/// cells are mostly numbers but with a stray word is a numeric column with a bad cell.
-fn raw_column<'a>(
-    table: &'a Table,
+/// Decides how a feature column is read: numbers unless forced categorical or mostly text. A
+/// column whose cells are mostly numbers but with a stray word is a numeric column with a bad
+/// cell, reported here.
+fn raw_column(
+    table: &Table,
     index: usize,
     forced_categorical: bool,
-    na: &[String],
-) -> Result<RawColumn<'a>, DataError> {
-    let cells = table.cells(index);
+    na: &NaValues,
+) -> Result<RawColumn, DataError> {
+    let text = RawColumn {
+        index,
+        numeric: false,
+    };
     if forced_categorical {
-        return Ok(RawColumn::Text(cells));
+        return Ok(text);
     }
-    let present = cells.iter().filter(|c| !is_missing(c, na));
-    let (numeric, total) = present.fold((0usize, 0usize), |(n, t), c| {
-        (n + usize::from(looks_numeric(c)), t + 1)
-    });
+    let column = table.column(index);
+    let rows = table.len();
+    // Number cells that a numeric `na_values` entry makes missing.
+    let missing_numbers = if na.has_numbers() {
+        (0..rows)
+            .filter(|&row| matches!(column.get(row), Cell::Number(v) if na.present(v).is_none()))
+            .count()
+    } else {
+        0
+    };
+    let (mut non_numbers, mut missing, mut numeric_text, mut first_bad) = (0, 0, 0, None);
+    for (row, cell) in column.non_numbers() {
+        non_numbers += 1;
+        if na.is_missing(cell) {
+            missing += 1;
+        } else {
+            numeric_text += usize::from(cell.looks_numeric());
+            first_bad.get_or_insert(row);
+        }
+    }
+    let numeric = rows - non_numbers - missing_numbers + numeric_text;
+    let total = rows - missing - missing_numbers;
     if numeric * 2 < total || numeric == 0 {
-        return Ok(RawColumn::Text(cells));
+        return Ok(text);
     }
-    cells
-        .iter()
-        .enumerate()
-        .map(|(row, cell)| {
-            if is_missing(cell, na) {
-                Ok(None)
-            } else {
-                number(table, row, index, cell).map(Some)
-            }
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map(RawColumn::Numeric)
-}
-
-/// A label as kept in the model: numeric labels in a canonical form, so that `1` and `1.0` are
-/// the same class.
-fn canonical_label(cell: &str) -> String {
-    match cell.parse::<f64>() {
-        Ok(v) if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15 => format!("{}", v as i64),
-        _ => cell.to_string(),
+    if let Some(row) = first_bad {
+        number(table, row, index)?;
     }
+    Ok(RawColumn {
+        index,
+        numeric: true,
+    })
 }
 
 /// Encodes the target of every data row (unusable rows get 0 and are never read).
@@ -362,16 +396,15 @@ fn encode_target(
     index: usize,
     kind: TargetKind,
     usable: &[usize],
-    na: &[String],
+    na: &NaValues,
 ) -> Result<(TargetEncoding, Vec<f32>), DataError> {
-    let cells = table.cells(index);
+    let cells = table.column(index);
     let column = table.names()[index].clone();
     let mut y = vec![0.0f32; table.len()];
     match kind {
         TargetKind::Numeric => {
             for &row in usable {
-                let cell = &cells[row];
-                y[row] = number(table, row, index, cell).map_err(|e| match e {
+                y[row] = number(table, row, index).map_err(|e| match e {
                     DataError::NotANumber { line, value, .. } => DataError::TextTarget {
                         path: table.path().to_path_buf(),
                         column: column.clone(),
@@ -387,11 +420,12 @@ fn encode_target(
         TargetKind::Classes => {
             let seen: HashSet<String> = usable
                 .iter()
-                .map(|&r| canonical_label(&cells[r]))
-                .filter(|c| !is_missing(c, na))
+                .map(|&r| cells.get(r))
+                .filter(|&cell| !na.is_missing(cell))
+                .map(|cell| cell.text().into_owned())
                 .collect();
             let mut labels: Vec<String> = seen.into_iter().collect();
-            if labels.iter().all(|l| looks_numeric(l)) {
+            if labels.iter().all(|l| l.parse::<f64>().is_ok()) {
                 labels.sort_by(|a, b| {
                     let (a, b) = (
                         a.parse::<f64>().unwrap_or(0.0),
@@ -412,9 +446,14 @@ fn encode_target(
                     ),
                 });
             }
+            let position: std::collections::HashMap<&str, usize> = labels
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (l.as_str(), i))
+                .collect();
             for &row in usable {
-                let label = canonical_label(&cells[row]);
-                y[row] = labels.iter().position(|l| *l == label).unwrap_or(0) as f32;
+                let label = cells.get(row).text();
+                y[row] = position.get(label.as_ref()).copied().unwrap_or(0) as f32;
             }
             Ok((TargetEncoding::Classes { column, labels }, y))
         }
@@ -425,16 +464,17 @@ fn encode_target(
 fn read_row_indices(path: &std::path::Path, n_rows: usize) -> Result<Vec<usize>, DataError> {
     let table = Table::read(path)?;
     let index = table.index_of("row_index", "data.split.test_rows")?;
-    table
-        .cells(index)
-        .iter()
-        .enumerate()
-        .map(|(row, cell)| match cell.parse::<usize>() {
-            Ok(i) if i < n_rows => Ok(i),
-            _ => Err(DataError::Malformed {
+    let column = table.column(index);
+    (0..table.len())
+        .map(|row| match column.get(row) {
+            Cell::Number(v) if v >= 0.0 && v.fract() == 0.0 && v < n_rows as f64 => Ok(v as usize),
+            cell => Err(DataError::Malformed {
                 path: path.to_path_buf(),
                 line: table.line(row),
-                reason: format!("`{cell}` is not a data-row position below {n_rows}"),
+                reason: format!(
+                    "`{}` is not a data-row position below {n_rows}",
+                    cell.text()
+                ),
             }),
         })
         .collect()

@@ -3,12 +3,48 @@
 
 use std::path::Path;
 
-use kiln_data::{DataConfig, Table, TargetKind, prepare_table};
+use std::io::Read;
+
+use kiln_data::{Cell, DataConfig, ReadOptions, Table, TargetKind, prepare_table};
 use proptest::prelude::*;
 
 fn config() -> DataConfig {
     toml::from_str("path = \"t.csv\"\ntarget = \"y\"\nmissing = \"impute\"\nscale = \"standard\"\nsplit = { valid = 0.2, test = 0.2 }")
         .expect("config")
+}
+
+/// A source that hands out one byte per read: the streaming reader must not care.
+struct Trickle<'a>(&'a [u8]);
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match (self.0.split_first(), buf.first_mut()) {
+            (Some((&b, rest)), Some(slot)) => {
+                *slot = b;
+                self.0 = rest;
+                Ok(1)
+            }
+            _ => Ok(0),
+        }
+    }
+}
+
+/// Everything a table says about its file, as text.
+fn describe(table: &Result<Table, kiln_data::DataError>) -> String {
+    match table {
+        Err(e) => format!("error: {e}"),
+        Ok(t) => {
+            let mut out = format!("{:?}\n", t.names());
+            for row in 0..t.len() {
+                out.push_str(&format!("line {}:", t.line(row)));
+                for c in 0..t.names().len() {
+                    out.push_str(&format!(" {:?}", t.column(c).get(row)));
+                }
+                out.push('\n');
+            }
+            out
+        }
+    }
 }
 
 proptest! {
@@ -27,6 +63,28 @@ proptest! {
             for kind in [TargetKind::Numeric, TargetKind::Classes] {
                 let _ = prepare_table(&table, &config(), kind, 1);
             }
+        }
+    }
+
+    #[test]
+    fn reading_byte_by_byte_gives_the_same_table(
+        body in "(\u{feff})?(y,x\r?\n)([0-9a-z.,\"\r\n -]{0,10}\r?\n){0,10}"
+    ) {
+        let whole = Table::parse(Path::new("t.csv"), body.as_bytes());
+        let trickled =
+            Table::from_reader(Path::new("t.csv"), Trickle(body.as_bytes()), ReadOptions::default());
+        prop_assert_eq!(describe(&whole), describe(&trickled));
+    }
+
+    #[test]
+    fn a_decimal_reads_back_as_the_number_its_text_parses_to(
+        cells in proptest::collection::vec("-?[0-9]{1,12}(\\.[0-9]{0,12})?", 1..40)
+    ) {
+        let text = format!("x,z\n{},0\n", cells.join(",0\n"));
+        let table = Table::parse(Path::new("t.csv"), text.as_bytes()).expect("numbers parse");
+        for (row, cell) in cells.iter().enumerate() {
+            let expected: f64 = cell.parse().expect("a number");
+            prop_assert_eq!(table.column(0).get(row), Cell::Number(expected), "{}", cell);
         }
     }
 }

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
-use kiln_data::{FeatureEncoding, Matrix, Prepared, Split, Table, TargetEncoding, TargetKind};
+use kiln_data::{
+    Cell, FeatureEncoding, Matrix, Prepared, ReadOptions, Split, Table, TargetEncoding, TargetKind,
+};
 use kiln_models::{Network, Task, kinds};
 use serde_json::{Value, json};
 
@@ -41,6 +43,31 @@ pub trait Reporter {
     fn epoch(&mut self, _record: &EpochRecord, _total: usize) {}
 }
 
+/// Reads and prepares the experiment's data: the table is read, the target kind decided from
+/// the model and the target column, every split encoded, and the table dropped before the
+/// matrices are returned (so that it never sits in memory next to the tensors).
+pub fn prepare_data(experiment: &Experiment) -> Result<Prepared, TrainError> {
+    let kind = kinds::kind(&experiment.model.kind)?;
+    let table = Table::read(&experiment.data.path)?;
+    let target_index = table.index_of(&experiment.data.target, "data.target")?;
+    let target_column = table.column(target_index);
+    let target_is_text = (0..table.len()).any(|row| {
+        matches!(target_column.get(row), Cell::Text(t) if !t.is_empty() && t.parse::<f64>().is_err())
+    });
+    let classes = kinds::wants_classes(kind, &experiment.model, target_is_text)?;
+    let target_kind = if classes {
+        TargetKind::Classes
+    } else {
+        TargetKind::Numeric
+    };
+    Ok(kiln_data::prepare_table(
+        &table,
+        &experiment.data,
+        target_kind,
+        experiment.seed,
+    )?)
+}
+
 /// Trains `experiment` on `device` and writes its run directory under `out`. `log` receives the
 /// progress lines (`Epoch N: loss = …`). With `resume`, training continues from the newest
 /// checkpoint of that run directory (whose config must match `experiment` but for the epochs).
@@ -67,19 +94,7 @@ pub fn train(
             ),
         });
     }
-    let table = Table::read(&experiment.data.path)?;
-    let target_index = table.index_of(&experiment.data.target, "data.target")?;
-    let target_is_text = table
-        .cells(target_index)
-        .iter()
-        .any(|c| !c.is_empty() && c.parse::<f64>().is_err());
-    let classes = kinds::wants_classes(kind, &experiment.model, target_is_text)?;
-    let target_kind = if classes {
-        TargetKind::Classes
-    } else {
-        TargetKind::Numeric
-    };
-    let data = kiln_data::prepare_table(&table, &experiment.data, target_kind, experiment.seed)?;
+    let data = prepare_data(experiment)?;
     let n_classes = data.target.labels().len();
     let task = kinds::resolve_task(kind, &experiment.model, n_classes)?;
     let layers = kind.layers(
@@ -243,7 +258,7 @@ pub fn train(
     }
     let predicted = match &experiment.predict {
         Some(p) => {
-            let input = Table::read(&p.input)?;
+            let input = read_for_echo(&p.input)?;
             let csv = predictions_csv(&bundle, &input, device)?;
             write_atomic(&dir.join("predictions.csv"), &csv.bytes)?;
             Some((input, csv.predictions))
@@ -446,7 +461,7 @@ pub fn predictions_csv(
     writer.write_record(&header).map_err(csv_err)?;
     for row in 0..input.len() {
         let mut record: Vec<String> = (0..input.names().len())
-            .map(|c| input.cells(c)[row].clone())
+            .map(|c| input.column(c).text(row).into_owned())
             .collect();
         match &predictions {
             Predictions::Values(v) => record.push(v[row].to_string()),
@@ -470,7 +485,12 @@ pub fn predict_file(
     device: &Device,
 ) -> Result<PredictionCsv, TrainError> {
     let bundle = Bundle::load(run_dir, device)?;
-    predictions_csv(&bundle, &Table::read(input)?, device)
+    predictions_csv(&bundle, &read_for_echo(input)?, device)
+}
+
+/// Reads rows that are written back next to their predictions, each cell exactly as given.
+fn read_for_echo(path: &Path) -> Result<Table, TrainError> {
+    Ok(Table::read_with(path, ReadOptions { keep_text: true })?)
 }
 
 /// `kiln eval`: metrics of the run in `run_dir` on the labelled rows of `data`.
@@ -518,7 +538,9 @@ fn one_feature_fit<'a>(
     if let Some((input, Predictions::Values(values))) = predicted {
         let index = input.index_of(column, "the fit plot").ok()?;
         for (row, value) in values.iter().enumerate() {
-            let x: f64 = input.cells(index)[row].parse().ok()?;
+            let Cell::Number(x) = input.column(index).get(row) else {
+                return None;
+            };
             predicted_points.push((x, *value));
         }
     }

@@ -28,7 +28,8 @@ pub use config::{
 };
 pub use error::TrainError;
 pub use experiment::{
-    PredictionCsv, Reporter, RunReport, eval_file, predict_file, predictions_csv, score, train,
+    PredictionCsv, Reporter, RunReport, eval_file, predict_file, predictions_csv, prepare_data,
+    score, train,
 };
 pub use files::write_atomic;
 pub use fit::{CheckpointKind, EpochRecord, FitHooks, FitSettings, Fitted, LoopState, Resume, fit};
