@@ -5,5 +5,6 @@ mod common;
 
 mod bad_input;
 mod devices;
+mod loading;
 mod models;
 mod seed;

@@ -1,0 +1,104 @@
+//! Reading data at scale and as given: `kiln bench-load` reports what it read and the memory it
+//! took, and `predict` writes every input cell back exactly as the user typed it.
+
+use crate::common::*;
+
+/// `rows` rows of a number, a number with missing cells, a three-level category and a target.
+fn mixed_csv(rows: usize) -> String {
+    let mut text = String::from("amount,score,region,y\n");
+    for i in 0..rows {
+        let score = if i % 50 == 7 {
+            String::new()
+        } else {
+            format!("{:.3}", (i % 97) as f64 / 7.0)
+        };
+        let region = ["north", "south", "east"][i % 3];
+        let label = if (i * 7919) % 10 < 3 { "yes" } else { "no" };
+        text.push_str(&format!("{}.25,{score},{region},{label}\n", 1000 + i % 500));
+    }
+    text
+}
+
+#[test]
+fn bench_load_reads_every_row_into_tensors_and_reports_its_peak_memory() {
+    let dir = temp();
+    let data = write(dir.path(), "mixed.csv", &mixed_csv(5000));
+    let config = experiment(dir.path(), &data, "[data.split]\nvalid = 0.1\ntest = 0.2\n");
+    let text = std::fs::read_to_string(&config)
+        .expect("config")
+        .replace("kind = \"linear\"", "kind = \"logistic\"")
+        .replace(
+            "[data]\n",
+            "[data]\nmissing = \"impute\"\nscale = \"standard\"\n",
+        );
+    std::fs::write(&config, text).expect("config");
+    let run = kiln(&["bench-load", config.to_str().expect("utf-8")]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_str(run.stdout.trim()).expect("one JSON line");
+    assert_eq!(report["rows"], 5000, "{report}");
+    // amount, score (its missing cells imputed), and region's three levels.
+    assert_eq!(report["inputs"], 5, "{report}");
+    assert_eq!(
+        report["csv_bytes"].as_u64(),
+        Some(std::fs::metadata(&data).expect("size").len())
+    );
+    if cfg!(target_os = "linux") {
+        assert!(
+            report["peak_rss_bytes"].as_u64().is_some_and(|b| b > 0),
+            "{report}"
+        );
+    }
+    assert!(
+        report["rows_per_sec"].as_f64().is_some_and(|r| r > 0.0),
+        "{report}"
+    );
+}
+
+#[test]
+fn predict_writes_the_input_cells_back_exactly() {
+    let dir = temp();
+    let data = write(
+        dir.path(),
+        "train.csv",
+        "x,code,y\n1,01,2\n2,02,4\n3,01,6\n4,02,8\n5,01,10\n",
+    );
+    let config = experiment(
+        dir.path(),
+        &data,
+        "[data.split]\nvalid = 0.0\ntest = 0.0\n[data]\ncategorical = [\"code\"]\n",
+    );
+    // `[data]` twice is invalid TOML: fold the categorical line into the first table.
+    let text = std::fs::read_to_string(&config)
+        .expect("config")
+        .replace("[data]\ncategorical = [\"code\"]\n", "")
+        .replace("[data]\npath", "[data]\ncategorical = [\"code\"]\npath")
+        .replace("[data.split]", "[data.split]\nstratify = false");
+    std::fs::write(&config, &text).expect("config");
+    let out = dir.path().join("runs");
+    // One-hot levels always sum to one, like the intercept: a touch of ridge makes it solvable.
+    let trained = train(
+        &config,
+        &out,
+        &["--set", "train.solver=\"exact\"", "--set", "train.l2=1e-9"],
+    );
+    assert_eq!(trained.status, 0, "{}", trained.stderr);
+    let input = write(dir.path(), "new.csv", "x,code\n1.50,02\n6.0,1\n");
+    let output = dir.path().join("predicted.csv");
+    let run = kiln(&[
+        "predict",
+        trained.run_dir().to_str().expect("utf-8"),
+        "--input",
+        input.to_str().expect("utf-8"),
+        "--output",
+        output.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let written = std::fs::read_to_string(&output).expect("predictions");
+    let rows: Vec<&str> = written.lines().collect();
+    assert!(rows[1].starts_with("1.50,02,"), "{written}");
+    assert!(rows[2].starts_with("6.0,1,"), "{written}");
+    // `02` and `1` are the levels `02` and `01` of training, matched by value: y = 2x exactly.
+    let predicted = predictions(&output);
+    assert!((predicted[0] - 3.0).abs() < 1e-3, "{predicted:?}");
+    assert!((predicted[1] - 12.0).abs() < 1e-3, "{predicted:?}");
+}
