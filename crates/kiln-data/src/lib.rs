@@ -33,4 +33,4 @@ pub use prepare::{Fold, Prepared, Split, TargetEncoding, TargetKind, prepare, pr
 pub use rng::SeededRng;
 pub use split::{SplitRows, kfold_rows, split_rows};
 pub use suggest::{closest, did_you_mean};
-pub use table::{Cell, Column, ReadOptions, Table, canonical_number};
+pub use table::{Cell, Column, RawRows, Table, canonical_number};

@@ -56,15 +56,6 @@ pub fn canonical_number(v: f64) -> String {
     }
 }
 
-/// How a file is read.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ReadOptions {
-    /// Keep every cell's exact text (`1.50` stays `1.50` when written back), at the cost of
-    /// interning every distinct value: for files echoed back to the user, such as `predict`
-    /// input, not for large training files.
-    pub keep_text: bool,
-}
-
 /// Distinct texts of one column, each stored once, with its number when it reads as one.
 #[derive(Debug, Clone, Default)]
 struct Interner {
@@ -353,27 +344,21 @@ const WORDS_BEFORE_SWITCH: usize = 32;
 pub struct Column {
     store: Store,
     texts: Interner,
-    keep_text: bool,
 }
 
 impl Column {
-    fn new(keep_text: bool) -> Self {
+    fn new() -> Self {
         Self {
-            store: if keep_text {
-                Store::Codes(Codes::Narrow(Vec::new()))
-            } else {
-                Store::Numbers {
-                    values: Numbers::Decimal {
-                        mantissas: Vec::new(),
-                        decimals: 0,
-                        largest: 0,
-                    },
-                    others: Vec::new(),
-                    words: 0,
-                }
+            store: Store::Numbers {
+                values: Numbers::Decimal {
+                    mantissas: Vec::new(),
+                    decimals: 0,
+                    largest: 0,
+                },
+                others: Vec::new(),
+                words: 0,
             },
             texts: Interner::default(),
-            keep_text,
         }
     }
 
@@ -435,15 +420,9 @@ impl Column {
         }
     }
 
-    /// The text of `row`: exact when read with [`ReadOptions::keep_text`], otherwise numbers in
-    /// canonical form.
+    /// The text of `row`, numbers in canonical form ([`Table::raw_rows`] gives the file's own).
     pub fn text(&self, row: usize) -> Cow<'_, str> {
-        match &self.store {
-            Store::Codes(codes) if self.keep_text => {
-                Cow::Borrowed(&self.texts.texts[codes.get(row) as usize])
-            }
-            _ => self.get(row).text(),
-        }
+        self.get(row).text()
     }
 
     /// Room for `more` rows, so that a large file's columns are not grown by doubling: each
@@ -492,11 +471,7 @@ impl Column {
                 }
             }
             Store::Codes(codes) => {
-                let number = if self.keep_text {
-                    None
-                } else {
-                    cell.parse::<f64>().ok().filter(|v| v.is_finite())
-                };
+                let number = cell.parse::<f64>().ok().filter(|v| v.is_finite());
                 let code = match number {
                     Some(v) => self.texts.intern(&canonical_number(v)),
                     None => self.texts.intern(cell),
@@ -538,43 +513,29 @@ pub struct Table {
 impl Table {
     /// Reads `path`.
     pub fn read(path: &Path) -> Result<Self, DataError> {
-        Self::read_with(path, ReadOptions::default())
-    }
-
-    /// Reads `path` with `options`.
-    pub fn read_with(path: &Path, options: ReadOptions) -> Result<Self, DataError> {
         let file = std::fs::File::open(path).map_err(|source| DataError::Io {
             path: path.to_path_buf(),
             source,
         })?;
         let size = file.metadata().map(|m| m.len()).ok();
         let source = std::io::BufReader::with_capacity(1 << 16, file);
-        Self::from_source(path, source, options, size)
+        Self::from_source(path, source, size)
     }
 
     /// Parses CSV bytes; `path` is used in error messages only.
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<Self, DataError> {
-        Self::from_reader(path, bytes, ReadOptions::default())
+        Self::from_reader(path, bytes)
     }
 
     /// Reads CSV from `source`; `path` is used in error messages only.
-    pub fn from_reader(
-        path: &Path,
-        source: impl Read,
-        options: ReadOptions,
-    ) -> Result<Self, DataError> {
-        Self::from_source(path, source, options, None)
+    pub fn from_reader(path: &Path, source: impl Read) -> Result<Self, DataError> {
+        Self::from_source(path, source, None)
     }
 
     /// Rows read before the file's row count is estimated from its size.
     const ROWS_TO_ESTIMATE: usize = 1024;
 
-    fn from_source(
-        path: &Path,
-        source: impl Read,
-        options: ReadOptions,
-        size: Option<u64>,
-    ) -> Result<Self, DataError> {
+    fn from_source(path: &Path, source: impl Read, size: Option<u64>) -> Result<Self, DataError> {
         let path_buf = path.to_path_buf();
         let tracker = LineTracker::new(source);
         let lines_of = tracker.breaks.clone();
@@ -605,9 +566,7 @@ impl Table {
         }
         check_header(path, &names)?;
 
-        let mut columns: Vec<Column> = (0..names.len())
-            .map(|_| Column::new(options.keep_text))
-            .collect();
+        let mut columns: Vec<Column> = (0..names.len()).map(|_| Column::new()).collect();
         let mut lines: Option<Vec<u64>> = None;
         let mut rows = 0usize;
         while let Some(line) = next(&mut record)? {
@@ -714,6 +673,27 @@ impl Table {
     pub fn column(&self, index: usize) -> &Column {
         &self.columns[index]
     }
+
+    /// The data rows of the file this table was read from, every cell exactly as written (not
+    /// trimmed, numbers not canonical), row for row with the table: for writing input rows back
+    /// next to results. The file is streamed again rather than kept as text, so that echoing a
+    /// large file costs no memory.
+    pub fn raw_rows(&self) -> Result<RawRows, DataError> {
+        let file = std::fs::File::open(&self.path).map_err(|source| DataError::Io {
+            path: self.path.clone(),
+            source,
+        })?;
+        let mut records = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(std::io::BufReader::with_capacity(1 << 16, file))
+            .into_byte_records();
+        records.next(); // the header
+        Ok(RawRows {
+            path: self.path.clone(),
+            records,
+        })
+    }
 }
 
 fn check_header(path: &Path, names: &[String]) -> Result<(), DataError> {
@@ -743,6 +723,31 @@ fn utf8<'a>(path: &Path, line: u64, cell: &'a [u8]) -> Result<&'a str, DataError
         line,
         reason: "the text is not valid UTF-8; save the file as UTF-8".into(),
     })
+}
+
+/// The data rows of a file as written: see [`Table::raw_rows`].
+pub struct RawRows {
+    path: PathBuf,
+    records: csv::ByteRecordsIntoIter<std::io::BufReader<std::fs::File>>,
+}
+
+impl Iterator for RawRows {
+    type Item = Result<csv::ByteRecord, DataError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let record = self.records.next()?;
+            return Some(match record {
+                Ok(r) if r.len() == 1 && r[0].is_empty() => continue, // a blank line, as in `read`
+                Ok(r) => Ok(r),
+                Err(e) => Err(DataError::Malformed {
+                    path: self.path.clone(),
+                    line: e.position().map_or(0, |p| p.line()),
+                    reason: format!("{:?} (did the file change while it was read?)", e.kind()),
+                }),
+            });
+        }
+    }
 }
 
 /// A reader that notes where lines break as the csv crate pulls bytes through it, so that a
@@ -912,24 +917,15 @@ mod tests {
         let text = "\u{feff}x,y\r\n1,2\r\n\r\n3,\"a\nb\"\r\n4,5\r6,7\n";
         for table in [
             parse(text).expect("parses"),
-            Table::from_reader(
-                Path::new("t.csv"),
-                Trickle(text.as_bytes()),
-                ReadOptions::default(),
-            )
-            .expect("parses"),
+            Table::from_reader(Path::new("t.csv"), Trickle(text.as_bytes())).expect("parses"),
         ] {
             let lines: Vec<u64> = (0..table.len()).map(|r| table.line(r)).collect();
             assert_eq!(lines, [2, 4, 6, 7]);
             assert_eq!(table.column(1).get(1), Cell::Text("a\nb"));
         }
-        let ragged = Table::from_reader(
-            Path::new("t.csv"),
-            Trickle(b"x,y\r\n1,2\r\n\r\n3\r\n"),
-            ReadOptions::default(),
-        )
-        .unwrap_err()
-        .to_string();
+        let ragged = Table::from_reader(Path::new("t.csv"), Trickle(b"x,y\r\n1,2\r\n\r\n3\r\n"))
+            .unwrap_err()
+            .to_string();
         assert!(ragged.contains("line 4"), "{ragged}");
     }
 
@@ -975,14 +971,22 @@ mod tests {
         assert_eq!(column.text(0), "1.5");
         assert_eq!(column.get(1), Cell::Text("w0"));
         assert_eq!(column.text(101), "1");
-        let exact = Table::from_reader(
-            Path::new("t.csv"),
-            text.as_bytes(),
-            ReadOptions { keep_text: true },
-        )
-        .expect("parses");
-        assert_eq!(exact.column(0).text(0), "1.50");
-        assert_eq!(exact.column(0).get(0), Cell::Number(1.5));
+    }
+
+    #[test]
+    fn raw_rows_give_the_cells_as_written_row_for_row() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, "\u{feff}x,y\r\n1.50, 02\r\n\r\n3,\"a\nb\"\r\n").expect("write");
+        let table = Table::read(&path).expect("parses");
+        let rows: Vec<Vec<Vec<u8>>> = table
+            .raw_rows()
+            .expect("opens")
+            .map(|r| r.expect("a row").iter().map(<[u8]>::to_vec).collect())
+            .collect();
+        assert_eq!(rows.len(), table.len());
+        assert_eq!(rows[0], [b"1.50".to_vec(), b" 02".to_vec()]);
+        assert_eq!(rows[1], [b"3".to_vec(), b"a\nb".to_vec()]);
     }
 
     #[test]

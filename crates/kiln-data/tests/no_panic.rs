@@ -5,7 +5,7 @@ use std::path::Path;
 
 use std::io::Read;
 
-use kiln_data::{Cell, DataConfig, ReadOptions, Table, TargetKind, prepare_table};
+use kiln_data::{Cell, DataConfig, Table, TargetKind, prepare_table};
 use proptest::prelude::*;
 
 fn config() -> DataConfig {
@@ -72,7 +72,7 @@ proptest! {
     ) {
         let whole = Table::parse(Path::new("t.csv"), body.as_bytes());
         let trickled =
-            Table::from_reader(Path::new("t.csv"), Trickle(body.as_bytes()), ReadOptions::default());
+            Table::from_reader(Path::new("t.csv"), Trickle(body.as_bytes()));
         prop_assert_eq!(describe(&whole), describe(&trickled));
     }
 

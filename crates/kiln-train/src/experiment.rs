@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 use kiln_data::{
-    Cell, FeatureEncoding, Matrix, Prepared, ReadOptions, Split, Table, TargetEncoding, TargetKind,
+    Cell, FeatureEncoding, Matrix, Prepared, Split, Table, TargetEncoding, TargetKind,
 };
 use kiln_models::{Network, Task, kinds};
 use serde_json::{Value, json};
@@ -258,7 +258,7 @@ pub fn train(
     }
     let predicted = match &experiment.predict {
         Some(p) => {
-            let input = read_for_echo(&p.input)?;
+            let input = Table::read(&p.input)?;
             let csv = predictions_csv(&bundle, &input, device)?;
             write_atomic(&dir.join("predictions.csv"), &csv.bytes)?;
             Some((input, csv.predictions))
@@ -459,18 +459,33 @@ pub fn predictions_csv(
     header.extend(labels.iter().map(|l| format!("prob_{l}")));
     let csv_err = |e: csv::Error| TrainError::io(input.path(), e);
     writer.write_record(&header).map_err(csv_err)?;
-    for row in 0..input.len() {
-        let mut record: Vec<String> = (0..input.names().len())
-            .map(|c| input.column(c).text(row).into_owned())
-            .collect();
+    // Each input row is written back exactly as the file has it, then its prediction.
+    let changed = || {
+        TrainError::io(
+            input.path(),
+            "the file changed while it was read; run again",
+        )
+    };
+    let mut rows = 0;
+    for (row, record) in input.raw_rows()?.enumerate() {
+        let mut record = record?;
+        if row >= input.len() {
+            return Err(changed());
+        }
         match &predictions {
-            Predictions::Values(v) => record.push(v[row].to_string()),
+            Predictions::Values(v) => record.push_field(v[row].to_string().as_bytes()),
             Predictions::Probabilities(p) => {
-                record.push(labels[metrics::argmax(&p[row])].clone());
-                record.extend(p[row].iter().map(f64::to_string));
+                record.push_field(labels[metrics::argmax(&p[row])].as_bytes());
+                p[row]
+                    .iter()
+                    .for_each(|q| record.push_field(q.to_string().as_bytes()));
             }
         }
-        writer.write_record(&record).map_err(csv_err)?;
+        writer.write_byte_record(&record).map_err(csv_err)?;
+        rows += 1;
+    }
+    if rows != input.len() {
+        return Err(changed());
     }
     let bytes = writer
         .into_inner()
@@ -485,12 +500,7 @@ pub fn predict_file(
     device: &Device,
 ) -> Result<PredictionCsv, TrainError> {
     let bundle = Bundle::load(run_dir, device)?;
-    predictions_csv(&bundle, &read_for_echo(input)?, device)
-}
-
-/// Reads rows that are written back next to their predictions, each cell exactly as given.
-fn read_for_echo(path: &Path) -> Result<Table, TrainError> {
-    Ok(Table::read_with(path, ReadOptions { keep_text: true })?)
+    predictions_csv(&bundle, &Table::read(input)?, device)
 }
 
 /// `kiln eval`: metrics of the run in `run_dir` on the labelled rows of `data`.
