@@ -15,6 +15,25 @@ pub enum Predictions {
     Probabilities(Vec<Vec<f64>>),
 }
 
+impl Predictions {
+    /// No predictions yet, of the kind `task` makes.
+    pub fn empty(task: Task) -> Self {
+        match task {
+            Task::Regression => Self::Values(Vec::new()),
+            Task::Binary | Task::Multiclass => Self::Probabilities(Vec::new()),
+        }
+    }
+
+    /// Appends the predictions of later rows (of the same kind).
+    pub fn append(&mut self, more: Self) {
+        match (self, more) {
+            (Self::Values(all), Self::Values(more)) => all.extend(more),
+            (Self::Probabilities(all), Self::Probabilities(more)) => all.extend(more),
+            (all, more) => unreachable!("mixed prediction kinds: {all:?} and {more:?}"),
+        }
+    }
+}
+
 /// The target tensor: `[n, 1]` values (regression), `[n, 1]` 0/1 (binary) or `[n, k]` one-hot.
 pub fn target_tensor(task: Task, y: &[f32], k: usize, device: &Device) -> Tensor<2> {
     let n = y.len();
