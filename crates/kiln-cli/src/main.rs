@@ -111,7 +111,7 @@ enum Command {
 fn main() -> ExitCode {
     pin_default_device();
     let cli = Cli::parse();
-    match run(cli) {
+    match on_the_thread_pool(|| run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             // A closed stdout (`kiln … | head`) is not an error worth a message.
@@ -129,6 +129,18 @@ fn main() -> ExitCode {
             ExitCode::from(if failed_run { 1 } else { 2 })
         }
     }
+}
+
+/// Runs `work` on a thread of the pool that Burn's CPU backend splits its matrix products over,
+/// with the main thread asleep until it is done. Run from the main thread instead, the training
+/// loop would be one thread more than there are cores: between products the pool's threads spin
+/// waiting for work while the loop's element-wise kernels want the same cores.
+fn on_the_thread_pool<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    // As much stack as the main thread would have had.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .stack_size(8 << 20)
+        .build_global();
+    rayon::scope(|_| work())
 }
 
 /// kiln always names its device, but Burn's optimizer `load_record` (used on resume) puts state
