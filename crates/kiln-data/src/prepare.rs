@@ -215,7 +215,8 @@ pub fn prepare_table(
         MissingPolicy::Impute => missing[0].1.iter().for_each(|&row| skip[row] = true),
     }
     drop(missing);
-    let usable: Vec<usize> = (0..table.len()).filter(|&row| !skip[row]).collect();
+    let mut usable = Vec::with_capacity(skip.iter().filter(|&&s| !s).count());
+    usable.extend((0..table.len()).filter(|&row| !skip[row]));
     drop(skip);
     let dropped_rows = table.len() - usable.len();
     if usable.is_empty() {
@@ -418,13 +419,13 @@ fn encode_target(
             Ok((TargetEncoding::Numeric { column }, y))
         }
         TargetKind::Classes => {
-            let seen: HashSet<String> = usable
+            let seen: HashSet<std::borrow::Cow<'_, str>> = usable
                 .iter()
                 .map(|&r| cells.get(r))
                 .filter(|&cell| !na.is_missing(cell))
-                .map(|cell| cell.text().into_owned())
+                .map(|cell| cell.text())
                 .collect();
-            let mut labels: Vec<String> = seen.into_iter().collect();
+            let mut labels: Vec<String> = seen.into_iter().map(|l| l.into_owned()).collect();
             if labels.iter().all(|l| l.parse::<f64>().is_ok()) {
                 labels.sort_by(|a, b| {
                     let (a, b) = (

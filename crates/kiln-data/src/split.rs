@@ -57,14 +57,26 @@ pub fn split_rows(
                 .map(|&r| classes[r] as usize + 1)
                 .max()
                 .unwrap_or(0);
-            let mut groups = vec![Vec::new(); n_classes];
+            // Sized first: on a large file, vectors grown by doubling leave freed copies that
+            // the allocator keeps, and memory peaks soon after.
+            let mut sizes = vec![0usize; n_classes];
+            pool.iter().for_each(|&r| sizes[classes[r] as usize] += 1);
+            let mut groups: Vec<Vec<usize>> =
+                sizes.into_iter().map(Vec::with_capacity).collect();
             for &r in &pool {
                 groups[classes[r] as usize].push(r);
             }
+            drop(pool);
             groups
         }
         None => vec![pool],
     };
+    let sizes = |share: f64| -> usize {
+        groups.iter().map(|g| (g.len() as f64 * share).round() as usize).sum()
+    };
+    out.test.reserve_exact(sizes(test_share));
+    out.valid.reserve_exact(sizes(valid_share));
+    out.train.reserve_exact(rows.len().saturating_sub(out.test.capacity() + out.valid.capacity()));
     for mut group in groups {
         rng.shuffle(&mut group);
         let n = group.len() as f64;
