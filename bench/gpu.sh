@@ -74,7 +74,18 @@ for spec in 1024:65536:400 8192:262144:200 65536:524288:100; do
     python3 bench/mlp_torch.py --device cuda --batch "$batch" --rows "$rows" --steps "$steps" >> "$OUT/results.txt" 2>&1
     python3 bench/mlp_torch.py --device cuda --batch "$batch" --rows "$rows" --steps "$steps" --fused >> "$OUT/results.txt" 2>&1
 done
+log "experiment: split-K weight gradients (kiln bench --split-rows N), against the runs above"
+# At 65536 rows the weight gradient of a 256x256 layer is one product with K = 65536 and only a
+# few output tiles; slices of N rows make it a batched product summed afterwards.
+for spec in 8192:262144:200 65536:524288:100; do
+    IFS=: read -r batch rows steps <<< "$spec"
+    for part in 1024 4096; do
+        timeout 150 $K bench --device wgpu --batch "$batch" --rows "$rows" --steps "$steps" --split-rows "$part" >> "$OUT/results.txt" 2>&1 || echo "kiln bench $batch split $part failed/timed out" >> "$OUT/results.txt"
+    done
+done
 log "the same MLP on this machine's CPU, batch 1024 (kiln flex vs PyTorch CPU)"
-timeout 120 $K bench --device cpu --batch 1024 --steps 200 >> "$OUT/results.txt" 2>&1
-python3 bench/mlp_torch.py --device cpu --batch 1024 --steps 200 >> "$OUT/results.txt" 2>&1
+for round in 1 2 3; do
+    timeout 120 $K bench --device cpu --batch 1024 --steps 300 >> "$OUT/results.txt" 2>&1
+    python3 bench/mlp_torch.py --device cpu --batch 1024 --steps 300 >> "$OUT/results.txt" 2>&1
+done
 log "done"

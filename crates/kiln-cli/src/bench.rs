@@ -19,6 +19,8 @@ pub struct BenchOptions {
     pub rows: usize,
     /// Shuffle every epoch (batches gathered by index) or take contiguous slices.
     pub shuffle: bool,
+    /// Run batches through the network as slices of this many rows (split-K weight gradients).
+    pub split_rows: Option<usize>,
 }
 
 const D_IN: usize = 64;
@@ -79,6 +81,7 @@ pub fn run(
         seed: 42,
         scaled: true,
         class_weights: None,
+        split_rows: options.split_rows,
     };
     let layers = vec![
         LayerSpec::Linear {
@@ -125,6 +128,7 @@ pub fn run(
         "device": device_name,
         "batch": options.batch,
         "shuffle": options.shuffle,
+        "split_rows": options.split_rows,
         "rows": rows,
         "timed_steps": timed_epochs * steps_per_epoch,
         "samples_per_sec": samples / timed,

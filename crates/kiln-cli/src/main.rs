@@ -102,6 +102,10 @@ enum Command {
         /// Take batches as contiguous slices instead of a shuffled gather.
         #[arg(long)]
         no_shuffle: bool,
+        /// Experimental: run each batch as slices of N rows, so that weight gradients are
+        /// summed over N-row products (split-K) rather than one product over the whole batch.
+        #[arg(long, value_name = "N")]
+        split_rows: Option<usize>,
         /// Compute device.
         #[arg(long, env = "KILN_DEVICE", default_value = "cpu")]
         device: String,
@@ -232,6 +236,7 @@ fn run(cli: Cli) -> Result<()> {
             steps,
             rows,
             no_shuffle,
+            split_rows,
             device,
         } => {
             anyhow::ensure!(
@@ -244,6 +249,7 @@ fn run(cli: Cli) -> Result<()> {
                 steps,
                 rows,
                 shuffle: !no_shuffle,
+                split_rows,
             };
             writeln!(
                 stdout,

@@ -61,8 +61,7 @@ pub fn split_rows(
             // the allocator keeps, and memory peaks soon after.
             let mut sizes = vec![0usize; n_classes];
             pool.iter().for_each(|&r| sizes[classes[r] as usize] += 1);
-            let mut groups: Vec<Vec<usize>> =
-                sizes.into_iter().map(Vec::with_capacity).collect();
+            let mut groups: Vec<Vec<usize>> = sizes.into_iter().map(Vec::with_capacity).collect();
             for &r in &pool {
                 groups[classes[r] as usize].push(r);
             }
@@ -72,11 +71,17 @@ pub fn split_rows(
         None => vec![pool],
     };
     let sizes = |share: f64| -> usize {
-        groups.iter().map(|g| (g.len() as f64 * share).round() as usize).sum()
+        groups
+            .iter()
+            .map(|g| (g.len() as f64 * share).round() as usize)
+            .sum()
     };
     out.test.reserve_exact(sizes(test_share));
     out.valid.reserve_exact(sizes(valid_share));
-    out.train.reserve_exact(rows.len().saturating_sub(out.test.capacity() + out.valid.capacity()));
+    out.train.reserve_exact(
+        rows.len()
+            .saturating_sub(out.test.capacity() + out.valid.capacity()),
+    );
     for mut group in groups {
         rng.shuffle(&mut group);
         let n = group.len() as f64;

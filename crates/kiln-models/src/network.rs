@@ -58,7 +58,7 @@ pub enum Layer {
 }
 
 impl Layer {
-    fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+    fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
         match self {
             Self::Linear(l) => l.forward(x),
             Self::Relu(l) => l.forward(x),
@@ -130,6 +130,23 @@ impl Network {
         self.layers.iter().fold(x, |x, layer| layer.forward(x))
     }
 
+    /// The same outputs as [`Network::forward`], with the `rows` of `x` cut into `parts` equal
+    /// slices stacked along a new first dimension (`rows` must divide). Each linear layer then
+    /// multiplies by its weights as a broadcast batched product, so the weight gradient becomes
+    /// `parts` products over `rows / parts` rows, summed, instead of one product whose inner
+    /// dimension is the whole batch (split-K). For GPU matrix kernels that tile the output
+    /// alone: a 256 × 256 weight gradient is a handful of tiles however large the batch.
+    pub fn forward_split(&self, x: Tensor<2>, parts: usize) -> Tensor<2> {
+        let [rows, cols] = x.dims();
+        let stacked = x.reshape([parts, rows / parts, cols]);
+        let out = self
+            .layers
+            .iter()
+            .fold(stacked, |x, layer| layer.forward(x));
+        let [_, _, width] = out.dims();
+        out.reshape([rows, width])
+    }
+
     /// The weights and bias of a one-layer linear network, as `(weights[j][k], bias[k])`;
     /// `None` for deeper networks.
     pub fn linear_coefficients(&self) -> Option<(Vec<Vec<f64>>, Vec<f64>)> {
@@ -171,5 +188,63 @@ impl Network {
             .map_err(|e| {
                 ModelError::Weights(format!("the weights do not fit the architecture ({e})"))
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::module::Param;
+    use burn::optim::GradientsParams;
+    use burn::tensor::Distribution;
+
+    use super::*;
+
+    /// Every parameter's gradient of `sum(forward(x))`, flattened in layer order.
+    fn gradients(network: &Network, output: Tensor<2>) -> Vec<f32> {
+        let grads = GradientsParams::from_grads(output.sum().backward(), network);
+        let mut all = Vec::new();
+        for layer in &network.layers {
+            if let Layer::Linear(linear) = layer {
+                let mut take = |param: &Param<Tensor<2>>| {
+                    let g: Tensor<2> = grads.get(param.id).expect("a gradient");
+                    all.extend(g.into_data().try_to_vec::<f32>().expect("f32"));
+                };
+                take(&linear.weight);
+                if let Some(bias) = &linear.bias {
+                    let g: Tensor<1> = grads.get(bias.id).expect("a gradient");
+                    all.extend(g.into_data().try_to_vec::<f32>().expect("f32"));
+                }
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn a_split_forward_gives_the_same_outputs_and_gradients() {
+        let device = Device::flex().autodiff();
+        let specs = [
+            LayerSpec::Linear { d_in: 3, d_out: 5 },
+            LayerSpec::Relu,
+            LayerSpec::Linear { d_in: 5, d_out: 2 },
+        ];
+        let network = Network::init(&specs, &device);
+        let x = Tensor::<2>::random([12, 3], Distribution::Normal(0.0, 1.0), &device);
+        let whole = network.forward(x.clone());
+        let split = network.forward_split(x, 4);
+        let (a, b): (Vec<f32>, Vec<f32>) = (
+            whole.clone().into_data().try_to_vec().expect("f32"),
+            split.clone().into_data().try_to_vec().expect("f32"),
+        );
+        assert_eq!(a.len(), 24);
+        assert!(
+            a.iter().zip(&b).all(|(p, q)| (p - q).abs() < 1e-6),
+            "{a:?}\n{b:?}"
+        );
+        let (ga, gb) = (gradients(&network, whole), gradients(&network, split));
+        assert_eq!(ga.len(), 3 * 5 + 5 + 5 * 2 + 2);
+        assert!(
+            ga.iter().zip(&gb).all(|(p, q)| (p - q).abs() < 1e-5),
+            "{ga:?}\n{gb:?}"
+        );
     }
 }

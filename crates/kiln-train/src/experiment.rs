@@ -162,6 +162,7 @@ pub fn train(
                 seed: experiment.seed,
                 scaled: experiment.data.scale != kiln_data::Scale::None,
                 class_weights,
+                split_rows: None,
             };
             if !data.folds.is_empty() {
                 let cv = cross_validate(&data.folds, &layers, &settings, experiment.seed, device)?;

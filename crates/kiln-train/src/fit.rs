@@ -117,6 +117,10 @@ pub struct FitSettings<'a> {
     pub scaled: bool,
     /// Per-class loss weights (classification), in label order.
     pub class_weights: Option<Vec<f32>>,
+    /// Run each batch through the network as slices of this many rows
+    /// ([`Network::forward_split`]), when the batch has at least two whole slices: an
+    /// experiment for large GPU batches, set by `kiln bench --split-rows`; `None` elsewhere.
+    pub split_rows: Option<usize>,
 }
 
 /// What the caller hears of the loop: every epoch's record (for logging) and, when given, the
@@ -218,7 +222,13 @@ pub fn fit(
         let mut total: Option<Tensor<1>> = None;
         let mut step =
             |model: Network, x: Tensor<2>, y: Tensor<2>, w: Option<Tensor<2>>, rows: usize| {
-                let l = loss(task, model.forward(x), y, w, options);
+                let output = match settings.split_rows {
+                    Some(part) if part > 0 && rows.is_multiple_of(part) && rows / part >= 2 => {
+                        model.forward_split(x, rows / part)
+                    }
+                    _ => model.forward(x),
+                };
+                let l = loss(task, output, y, w, options);
                 let weighted = l.clone().detach().mul_scalar(rows as f64);
                 total = Some(match total.take() {
                     Some(t) => t + weighted,
