@@ -5,6 +5,7 @@ mod common;
 
 mod bad_input;
 mod devices;
+mod interrupt;
 mod loading;
 mod models;
 mod seed;

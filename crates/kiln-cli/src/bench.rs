@@ -112,6 +112,7 @@ pub fn run(
         kiln_train::FitHooks {
             on_epoch: &mut on_epoch,
             checkpoint: None,
+            stop: None,
         },
         None,
     )?;

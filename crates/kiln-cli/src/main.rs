@@ -6,6 +6,7 @@
 mod bench;
 mod device;
 mod devices;
+mod interrupt;
 mod progress;
 
 use std::io::Write;
@@ -126,11 +127,12 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             eprintln!("error: {error:#}");
-            let failed_run = matches!(
-                error.downcast_ref::<TrainError>(),
-                Some(TrainError::Diverged { .. })
-            );
-            ExitCode::from(if failed_run { 1 } else { 2 })
+            ExitCode::from(match error.downcast_ref::<TrainError>() {
+                Some(TrainError::Diverged { .. }) => 1,
+                // The shell's code for a process stopped by SIGINT.
+                Some(TrainError::Interrupted { .. }) => 130,
+                _ => 2,
+            })
         }
     }
 }
@@ -184,7 +186,7 @@ fn run(cli: Cli) -> Result<()> {
             }
             let chosen = device::open(&experiment.device)?;
             writeln!(stdout, "device: {}", chosen.description)?;
-            let mut terminal = progress::Terminal::new(&mut stdout);
+            let mut terminal = progress::Terminal::new(&mut stdout).stop_on(interrupt::on_ctrl_c());
             let report = kiln_train::train(
                 &experiment,
                 &chosen.device,

@@ -14,6 +14,8 @@ const WIDTH: usize = 30;
 /// The log on `out`, the bar on stderr.
 pub struct Terminal<W: Write> {
     out: W,
+    /// Set by Ctrl-C (see [`crate::interrupt`]).
+    interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
     bar: bool,
     started: Instant,
     drawn: Option<Instant>,
@@ -26,11 +28,18 @@ impl<W: Write> Terminal<W> {
     pub fn new(out: W) -> Self {
         Self {
             out,
+            interrupt: None,
             bar: std::io::stderr().is_terminal(),
             started: Instant::now(),
             drawn: None,
             error: None,
         }
+    }
+
+    /// Training stops after the epoch in which `flag` is set.
+    pub fn stop_on(mut self, flag: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Self {
+        self.interrupt = Some(flag);
+        self
     }
 
     fn clear_bar(&mut self) {
@@ -41,6 +50,12 @@ impl<W: Write> Terminal<W> {
 }
 
 impl<W: Write> Reporter for Terminal<W> {
+    fn interrupted(&self) -> bool {
+        self.interrupt
+            .as_ref()
+            .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
     fn line(&mut self, text: &str) {
         self.clear_bar();
         if self.error.is_none()

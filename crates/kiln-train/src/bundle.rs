@@ -17,6 +17,18 @@ use crate::{TrainError, files};
 /// in speed.
 pub const PREDICT_ROWS: usize = 16_384;
 
+/// Predicts encoded input rows with `network`, [`PREDICT_ROWS`] at a time.
+pub fn predict_rows(network: &Network, task: Task, x: &Matrix, device: &Device) -> Predictions {
+    let mut predictions = Predictions::empty(task);
+    for start in (0..x.rows).step_by(PREDICT_ROWS) {
+        let end = (start + PREDICT_ROWS).min(x.rows);
+        let rows = x.data[start * x.cols..end * x.cols].to_vec();
+        let input = Tensor::from_data(TensorData::new(rows, [end - start, x.cols]), device);
+        predictions.append(outputs_to_predictions(task, network.forward(input)));
+    }
+    predictions
+}
+
 /// The bundle format written by this version of kiln.
 pub const BUNDLE_FORMAT: u32 = 1;
 const INFO_FILE: &str = "bundle.json";
@@ -99,14 +111,6 @@ impl Bundle {
 
     /// Predicts encoded input rows, [`PREDICT_ROWS`] at a time.
     pub fn predict(&self, x: &Matrix, device: &Device) -> Predictions {
-        let mut predictions = Predictions::empty(self.info.task);
-        for start in (0..x.rows).step_by(PREDICT_ROWS) {
-            let end = (start + PREDICT_ROWS).min(x.rows);
-            let rows = x.data[start * x.cols..end * x.cols].to_vec();
-            let input = Tensor::from_data(TensorData::new(rows, [end - start, x.cols]), device);
-            let output = self.network.forward(input);
-            predictions.append(outputs_to_predictions(self.info.task, output));
-        }
-        predictions
+        predict_rows(&self.network, self.info.task, x, device)
     }
 }

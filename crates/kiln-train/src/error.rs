@@ -62,6 +62,21 @@ pub enum TrainError {
         /// `, or set data.scale = "standard"` when the features are unscaled.
         scale_hint: String,
     },
+    /// The user asked training to stop (Ctrl-C); it stopped after a whole epoch.
+    #[error("interrupted after epoch {epoch}{}", match resume_from {
+        Some(dir) => format!(
+            "; the checkpoints are kept in {dir}: continue with `kiln train --resume {dir}`",
+            dir = dir.display()
+        ),
+        None => "; nothing was written (with train.checkpoint_every = N an interrupted run \
+                 can be resumed)".to_string(),
+    })]
+    Interrupted {
+        /// The last whole epoch.
+        epoch: usize,
+        /// The run directory holding the checkpoints, when checkpointing was on.
+        resume_from: Option<PathBuf>,
+    },
     /// A run directory or model bundle could not be written or read.
     #[error("{path}: {reason}")]
     Files {

@@ -41,6 +41,10 @@ pub trait Reporter {
     fn line(&mut self, text: &str);
     /// An epoch finished, of `total`.
     fn epoch(&mut self, _record: &EpochRecord, _total: usize) {}
+    /// Whether the user asked training to stop (Ctrl-C): asked after every epoch.
+    fn interrupted(&self) -> bool {
+        false
+    }
 }
 
 /// Reads and prepares the experiment's data: the table is read, the target kind decided from
@@ -165,7 +169,15 @@ pub fn train(
                 split_rows: None,
             };
             if !data.folds.is_empty() {
-                let cv = cross_validate(&data.folds, &layers, &settings, experiment.seed, device)?;
+                let stop = || log.interrupted();
+                let cv = cross_validate(
+                    &data.folds,
+                    &layers,
+                    &settings,
+                    experiment.seed,
+                    device,
+                    &stop,
+                )?;
                 log.line(&format!(
                     "{}-fold cross-validation: {}",
                     data.folds.len(),
@@ -187,8 +199,11 @@ pub fn train(
             };
             let every = experiment.train.log_every;
             let last = experiment.train.epochs;
+            // Asked of the reporter after each epoch, answered to the loop.
+            let stop_asked = std::cell::Cell::new(false);
             let mut on_epoch = |r: &EpochRecord| {
                 log.epoch(r, last);
+                stop_asked.set(log.interrupted());
                 if r.epoch.is_multiple_of(every) || r.epoch == last {
                     let valid = r
                         .valid_loss
@@ -214,6 +229,7 @@ pub fn train(
             } else {
                 None
             };
+            let stop = || stop_asked.get();
             let fitted = fit(
                 network,
                 &data.train,
@@ -223,9 +239,23 @@ pub fn train(
                 FitHooks {
                     on_epoch: &mut on_epoch,
                     checkpoint: sink,
+                    stop: Some(&stop),
                 },
                 resumed,
-            )?;
+            );
+            let fitted = match fitted {
+                // The checkpoints written so far are a resumable run: keep them.
+                Err(TrainError::Interrupted { epoch, .. })
+                    if experiment.train.checkpoint_every > 0 =>
+                {
+                    let dir = staged.commit(out, &run_name)?;
+                    return Err(TrainError::Interrupted {
+                        epoch,
+                        resume_from: Some(dir),
+                    });
+                }
+                other => other?,
+            };
             (fitted.network, fitted.history)
         }
     };
@@ -303,6 +333,7 @@ fn cross_validate(
     settings: &FitSettings<'_>,
     seed: u64,
     device: &Device,
+    stop: &dyn Fn() -> bool,
 ) -> Result<Value, TrainError> {
     let mut scores: Vec<Metrics> = Vec::new();
     for fold in folds {
@@ -310,12 +341,11 @@ fn cross_validate(
         let hooks = FitHooks {
             on_epoch: &mut |_| {},
             checkpoint: None,
+            stop: Some(stop),
         };
         let fitted = fit(network, &fold.train, None, settings, device, hooks, None)?;
-        let x = &fold.held_out.x;
-        let input = Tensor::from_data(TensorData::new(x.data.clone(), [x.rows, x.cols]), device);
         let predictions =
-            crate::task::outputs_to_predictions(settings.task, fitted.network.forward(input));
+            crate::bundle::predict_rows(&fitted.network, settings.task, &fold.held_out.x, device);
         scores.push(score(settings.task, &fold.held_out.y, &predictions));
     }
     let keys: Vec<String> = scores[0]

@@ -130,6 +130,9 @@ pub struct FitHooks<'a> {
     pub on_epoch: &'a mut dyn FnMut(&EpochRecord),
     /// Writes checkpoints (with `checkpoint_every > 0`).
     pub checkpoint: Option<&'a mut CheckpointSink<'a>>,
+    /// Asked after every epoch: true stops training there with [`TrainError::Interrupted`],
+    /// after a checkpoint of that epoch when checkpoints are on.
+    pub stop: Option<&'a dyn Fn() -> bool>,
 }
 
 /// The trained network (on the device it was trained on, without autodiff) and every epoch's
@@ -156,6 +159,7 @@ pub fn fit(
     let FitHooks {
         on_epoch,
         checkpoint: mut checkpoints,
+        stop: interrupted,
     } = hooks;
     let config = settings.config;
     let task = settings.task;
@@ -335,6 +339,15 @@ pub fn fit(
         }
         if stop {
             break;
+        }
+        if interrupted.is_some_and(|asked| asked()) && epoch < config.epochs {
+            if let Some(save) = checkpoints.as_mut().filter(|_| !due) {
+                save(CheckpointKind::Every, &state, &model, &optimizer)?;
+            }
+            return Err(TrainError::Interrupted {
+                epoch,
+                resume_from: None,
+            });
         }
     }
     let restore = config

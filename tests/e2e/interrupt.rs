@@ -1,0 +1,112 @@
+//! Ctrl-C during training: a clean stop after the epoch in progress, exit status 130, and with
+//! checkpoints on, a run directory that `--resume` continues.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use crate::common::*;
+
+/// Starts `kiln train` on the seed experiment for far more epochs than it will get, waits for
+/// its first log line, sends SIGINT and returns (exit status, stdout, stderr).
+fn interrupted_training(out: &std::path::Path, extra: &[&str]) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(["train", "configs/seed_linear.toml", "--out"])
+        .arg(out)
+        .args([
+            "--set",
+            "train.epochs=100000000",
+            "--set",
+            "train.log_every=1000",
+        ])
+        .args(extra)
+        .current_dir(root())
+        .env_remove("KILN_DEVICE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kiln starts");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut seen = String::new();
+    while !seen.contains("Epoch 1000:") {
+        let mut line = String::new();
+        if stdout.read_line(&mut line).expect("reads") == 0 {
+            break;
+        }
+        seen.push_str(&line);
+    }
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("`kill` runs (procps)");
+    assert!(sent.success());
+    let output = child.wait_with_output().expect("kiln ends");
+    let mut rest = String::new();
+    let _ = std::io::Read::read_to_string(&mut stdout, &mut rest);
+    (
+        output.status.code().unwrap_or(-1),
+        seen + &rest,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn ctrl_c_stops_after_the_epoch_and_the_checkpointed_run_resumes() {
+    let dir = temp();
+    let out = dir.path().join("runs");
+    let (status, stdout, stderr) =
+        interrupted_training(&out, &["--set", "train.checkpoint_every=10000000"]);
+    assert_eq!(status, 130, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stderr.contains("interrupted after epoch"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // The run directory holds the config and a checkpoint of the last whole epoch, no model.
+    let runs: Vec<_> = std::fs::read_dir(&out)
+        .expect("the run directory was kept")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    let run = &runs[0];
+    assert!(
+        stderr.contains(&format!("--resume {}", run.display())),
+        "{stderr}"
+    );
+    assert!(run.join("config.toml").is_file());
+    assert!(!run.join("model").exists());
+    let checkpoints: Vec<String> = std::fs::read_dir(run.join("checkpoints"))
+        .expect("checkpoints")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(checkpoints.len(), 1, "{checkpoints:?}");
+    let epoch: usize = checkpoints[0]
+        .strip_prefix("epoch-")
+        .and_then(|e| e.parse().ok())
+        .expect("epoch-N");
+    assert!(epoch >= 1000, "{epoch}");
+    // Resuming finishes the run: 12, 14, 16 for x = 6, 7, 8.
+    let resumed = kiln(&[
+        "train",
+        "--resume",
+        run.to_str().expect("utf-8"),
+        "--set",
+        &format!("train.epochs={}", epoch + 10),
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(resumed.status, 0, "{}", resumed.stderr);
+    let predicted = predictions(&resumed.run_dir().join("predictions.csv"));
+    for (p, want) in predicted.iter().zip([12.0, 14.0, 16.0]) {
+        assert!((p - want).abs() < 1e-2, "{predicted:?}");
+    }
+}
+
+#[test]
+fn ctrl_c_without_checkpoints_leaves_nothing() {
+    let dir = temp();
+    let out = dir.path().join("runs");
+    let (status, stdout, stderr) = interrupted_training(&out, &[]);
+    assert_eq!(status, 130, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(&out)
+        .map(|d| d.map(|e| e.expect("entry").path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+}
