@@ -93,7 +93,10 @@ fn a_missing_empty_or_broken_config_file_is_named() {
 fn a_missing_data_file_is_named() {
     let dir = temp();
     let config = experiment(dir.path(), &dir.path().join("absent.csv"), "");
-    train(&config, dir.path(), &[]).assert_error(2, &["absent.csv", "cannot read"]);
+    let run = train(&config, dir.path(), &[]);
+    run.assert_error(2, &["absent.csv", "cannot read"]);
+    // The cause is said once, not once by kiln and again by the error chain.
+    assert_eq!(run.stderr.matches("os error").count(), 1, "{}", run.stderr);
 }
 
 #[test]

@@ -126,7 +126,7 @@ fn main() -> ExitCode {
             {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", message(&error));
             ExitCode::from(match error.downcast_ref::<TrainError>() {
                 Some(TrainError::Diverged { .. }) => 1,
                 // The shell's code for a process stopped by SIGINT.
@@ -135,6 +135,19 @@ fn main() -> ExitCode {
             })
         }
     }
+}
+
+/// The error and its causes, each cause once: kiln's errors already quote their cause (`cannot
+/// read data.csv: No such file or directory`), which `{:#}` would print a second time.
+fn message(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text = format!("{text}: {cause}");
+        }
+    }
+    text
 }
 
 /// Runs `work` on a thread of the pool that Burn's CPU backend splits its matrix products over,
