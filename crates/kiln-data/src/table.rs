@@ -969,6 +969,18 @@ mod tests {
     }
 
     #[test]
+    fn a_text_column_past_256_levels_widens_its_codes_and_keeps_every_cell() {
+        let words: Vec<String> = (0..300).map(|i| format!("w{i}")).collect();
+        let text = format!("c,z\n{},0\n", words.join(",0\n"));
+        let table = parse(&text).expect("parses");
+        let column = table.column(0);
+        assert!(matches!(column.store, Store::Codes(Codes::Wide(_))));
+        for (row, word) in words.iter().enumerate() {
+            assert_eq!(column.get(row), Cell::Text(word), "row {row}");
+        }
+    }
+
+    #[test]
     fn missing_and_non_finite_cells_stay_text_in_a_numeric_column() {
         // Two columns: in a one-column file an empty cell is a blank line, which is skipped.
         let table = parse("x,z\n1,0\n,0\nNaN,0\ninf,0\n2.5,0\n").expect("parses");
