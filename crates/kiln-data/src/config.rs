@@ -136,6 +136,16 @@ impl Default for SplitConfig {
 }
 
 impl DataConfig {
+    /// Whether column `name` is read at all: the target and the features (every column not in
+    /// `drop` when `features` is not given). The rest is skipped while reading.
+    pub fn reads_column(&self, name: &str) -> bool {
+        name == self.target
+            || match &self.features {
+                Some(features) => features.iter().any(|f| f == name),
+                None => !self.drop.iter().any(|d| d == name),
+            }
+    }
+
     /// Checks every value that serde cannot: ranges and cross-key rules.
     pub fn validate(&self) -> Result<(), DataError> {
         let bad = |key: &str, reason: String| {

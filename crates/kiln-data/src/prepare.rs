@@ -143,7 +143,7 @@ pub fn prepare(
     seed: u64,
 ) -> Result<Prepared, DataError> {
     config.validate()?;
-    let table = Table::read(&config.path)?;
+    let table = Table::read_where(&config.path, |name| config.reads_column(name))?;
     prepare_table(&table, config, target_kind, seed)
 }
 
@@ -313,7 +313,7 @@ pub fn prepare_table(
     // Rows from separate files go through the preprocessing fitted on the training rows.
     let from_file = |path: &Option<std::path::PathBuf>| -> Result<Option<Split>, DataError> {
         let Some(path) = path else { return Ok(None) };
-        let file = Table::read(path)?;
+        let file = Table::read_where(path, |name| config.reads_column(name))?;
         let x = preprocessor.transform_table(&file)?;
         let y = target.encode_table(&file, &config.na_values)?;
         Ok(Some(Split {

@@ -333,6 +333,8 @@ enum Store {
     },
     /// Mostly text: a code per row.
     Codes(Codes),
+    /// Not read (see [`Table::read_where`]): every cell reads as empty, that is missing.
+    Skipped(usize),
 }
 
 /// Below this many words a column stays numeric, whatever their share: a few stray words at
@@ -362,11 +364,19 @@ impl Column {
         }
     }
 
+    fn skipped() -> Self {
+        Self {
+            store: Store::Skipped(0),
+            texts: Interner::default(),
+        }
+    }
+
     /// Number of rows.
     pub fn len(&self) -> usize {
         match &self.store {
             Store::Numbers { values, .. } => values.len(),
             Store::Codes(codes) => codes.len(),
+            Store::Skipped(rows) => *rows,
         }
     }
 
@@ -389,6 +399,7 @@ impl Column {
                 }
             }
             Store::Codes(codes) => self.texts.cell(codes.get(row)),
+            Store::Skipped(_) => Cell::Text(""),
         }
     }
 
@@ -397,7 +408,7 @@ impl Column {
     pub fn number(&self, row: usize) -> f64 {
         match &self.store {
             Store::Numbers { values, .. } => values.get(row),
-            Store::Codes(_) => match self.get(row) {
+            Store::Codes(_) | Store::Skipped(_) => match self.get(row) {
                 Cell::Number(v) => v,
                 Cell::Text(_) => f64::NAN,
             },
@@ -417,6 +428,7 @@ impl Column {
                     .filter(|&row| self.texts.numbers[codes.get(row) as usize].is_none())
                     .map(|row| (row, self.get(row))),
             ),
+            Store::Skipped(rows) => Box::new((0..*rows).map(|row| (row, Cell::Text("")))),
         }
     }
 
@@ -432,12 +444,17 @@ impl Column {
             Store::Numbers { values, .. } => values.reserve(more),
             Store::Codes(Codes::Narrow(codes)) => codes.reserve_exact(more),
             Store::Codes(Codes::Wide(codes)) => codes.reserve_exact(more),
+            Store::Skipped(_) => {}
         }
     }
 
     /// Appends a raw cell; false if it is not UTF-8. Decimals, the bulk of most files, are
     /// stored straight from the bytes.
     fn push_raw(&mut self, raw: &[u8]) -> bool {
+        if let Store::Skipped(rows) = &mut self.store {
+            *rows += 1;
+            return true;
+        }
         if let Store::Numbers { values, .. } = &mut self.store
             && values.push_decimal(raw.trim_ascii())
         {
@@ -478,6 +495,7 @@ impl Column {
                 };
                 codes.push(code);
             }
+            Store::Skipped(rows) => *rows += 1,
         }
     }
 
@@ -513,13 +531,20 @@ pub struct Table {
 impl Table {
     /// Reads `path`.
     pub fn read(path: &Path) -> Result<Self, DataError> {
+        Self::read_where(path, |_| true)
+    }
+
+    /// Reads `path`, keeping only the columns whose name `wanted` accepts: the others (an
+    /// identifier, free text a config drops) are neither parsed nor stored, and read as empty
+    /// cells. Their names stay, so that errors can still list every column of the file.
+    pub fn read_where(path: &Path, wanted: impl Fn(&str) -> bool) -> Result<Self, DataError> {
         let file = std::fs::File::open(path).map_err(|source| DataError::Io {
             path: path.to_path_buf(),
             source,
         })?;
         let size = file.metadata().map(|m| m.len()).ok();
         let source = std::io::BufReader::with_capacity(1 << 16, file);
-        Self::from_source(path, source, size)
+        Self::from_source(path, source, size, &wanted)
     }
 
     /// Parses CSV bytes; `path` is used in error messages only.
@@ -529,13 +554,18 @@ impl Table {
 
     /// Reads CSV from `source`; `path` is used in error messages only.
     pub fn from_reader(path: &Path, source: impl Read) -> Result<Self, DataError> {
-        Self::from_source(path, source, None)
+        Self::from_source(path, source, None, &|_| true)
     }
 
     /// Rows read before the file's row count is estimated from its size.
     const ROWS_TO_ESTIMATE: usize = 1024;
 
-    fn from_source(path: &Path, source: impl Read, size: Option<u64>) -> Result<Self, DataError> {
+    fn from_source(
+        path: &Path,
+        source: impl Read,
+        size: Option<u64>,
+        wanted: &dyn Fn(&str) -> bool,
+    ) -> Result<Self, DataError> {
         let path_buf = path.to_path_buf();
         let tracker = LineTracker::new(source);
         let lines_of = tracker.breaks.clone();
@@ -566,7 +596,16 @@ impl Table {
         }
         check_header(path, &names)?;
 
-        let mut columns: Vec<Column> = (0..names.len()).map(|_| Column::new()).collect();
+        let mut columns: Vec<Column> = names
+            .iter()
+            .map(|name| {
+                if wanted(name) {
+                    Column::new()
+                } else {
+                    Column::skipped()
+                }
+            })
+            .collect();
         let mut lines: Option<Vec<u64>> = None;
         let mut rows = 0usize;
         while let Some(line) = next(&mut record)? {
@@ -950,6 +989,24 @@ mod tests {
         assert_eq!(column.text(0), "1.5");
         assert_eq!(column.get(1), Cell::Text("w0"));
         assert_eq!(column.text(101), "1");
+    }
+
+    #[test]
+    fn columns_not_wanted_are_skipped_but_still_named() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, b"id,x,y\n\xff\xfe,1,2\nabc,3,4\n").expect("write");
+        // The id column is not UTF-8: skipped, it is not even looked at.
+        let table = Table::read_where(&path, |name| name != "id").expect("parses");
+        assert_eq!(table.names(), ["id", "x", "y"]);
+        assert_eq!(table.len(), 2);
+        assert_eq!(table.column(0).len(), 2);
+        assert_eq!(table.column(0).get(1), Cell::Text(""));
+        assert_eq!(table.column(1).get(1), Cell::Number(3.0));
+        assert!(
+            Table::read(&path).is_err(),
+            "read whole, the bad bytes are an error"
+        );
     }
 
     #[test]

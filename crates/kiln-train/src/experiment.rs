@@ -52,7 +52,8 @@ pub trait Reporter {
 /// matrices are returned (so that it never sits in memory next to the tensors).
 pub fn prepare_data(experiment: &Experiment) -> Result<Prepared, TrainError> {
     let kind = kinds::kind(&experiment.model.kind)?;
-    let table = Table::read(&experiment.data.path)?;
+    let config = &experiment.data;
+    let table = Table::read_where(&config.path, |name| config.reads_column(name))?;
     let target_index = table.index_of(&experiment.data.target, "data.target")?;
     let target_column = table.column(target_index);
     let target_is_text = (0..table.len()).any(|row| {
@@ -289,7 +290,7 @@ pub fn train(
     }
     let predicted = match &experiment.predict {
         Some(p) => {
-            let input = Table::read(&p.input)?;
+            let input = model_input(&bundle, &p.input, false)?;
             let csv = predictions_csv(&bundle, &input, device)?;
             write_atomic(&dir.join("predictions.csv"), &csv.bytes)?;
             Some((input, csv.predictions))
@@ -531,13 +532,23 @@ pub fn predict_file(
     device: &Device,
 ) -> Result<PredictionCsv, TrainError> {
     let bundle = Bundle::load(run_dir, device)?;
-    predictions_csv(&bundle, &Table::read(input)?, device)
+    predictions_csv(&bundle, &model_input(&bundle, input, false)?, device)
+}
+
+/// Reads the rows a model is applied to: only its input columns (and the target, for `eval`)
+/// are parsed; the rest of the file is skipped (`predict` writes it back from the file itself).
+fn model_input(bundle: &Bundle, path: &Path, with_target: bool) -> Result<Table, TrainError> {
+    let columns = bundle.info.preprocessor.columns();
+    let target = bundle.info.target.column();
+    Ok(Table::read_where(path, |name| {
+        columns.contains(&name) || (with_target && name == target)
+    })?)
 }
 
 /// `kiln eval`: metrics of the run in `run_dir` on the labelled rows of `data`.
 pub fn eval_file(run_dir: &Path, data: &Path, device: &Device) -> Result<Metrics, TrainError> {
     let bundle = Bundle::load(run_dir, device)?;
-    let table = Table::read(data)?;
+    let table = model_input(&bundle, data, true)?;
     let x = bundle.info.preprocessor.transform_table(&table)?;
     let y = bundle
         .info
