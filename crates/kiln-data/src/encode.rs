@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use crate::column::{Column, FastMap};
 use crate::parse::{NaValues, number};
-use crate::table::{Column, FastMap};
 use crate::{DataError, Matrix, MissingPolicy, Scale, Table, UnknownPolicy};
 
 /// The category that collects the levels cut by `max_categories`.

@@ -14,9 +14,11 @@
 //! # Ok::<(), kiln_data::DataError>(())
 //! ```
 
+mod column;
 mod config;
 mod encode;
 mod error;
+mod lines;
 mod matrix;
 mod parse;
 mod prepare;
@@ -25,6 +27,7 @@ mod split;
 mod suggest;
 mod table;
 
+pub use column::{Cell, Column, canonical_number};
 pub use config::{DataConfig, MissingPolicy, Scale, SplitConfig, UnknownPolicy};
 pub use encode::{FeatureEncoding, OTHER, Preprocessor};
 pub use error::DataError;
@@ -33,4 +36,4 @@ pub use prepare::{Fold, Prepared, Split, TargetEncoding, TargetKind, prepare, pr
 pub use rng::SeededRng;
 pub use split::{SplitRows, kfold_rows, split_rows};
 pub use suggest::{closest, did_you_mean};
-pub use table::{Cell, Column, RawRows, Table, canonical_number};
+pub use table::{RawRows, Table};

@@ -1,7 +1,7 @@
 //! Cell reading with errors that name the file, line, column and value, and the missing-cell
 //! test every stage shares.
 
-use crate::table::{Cell, Column};
+use crate::column::{Cell, Column};
 use crate::{DataError, Table};
 
 /// Reads cell `row` of column `index`, known not to be missing, as a finite number.

@@ -6,9 +6,9 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
+use crate::column::Cell;
 use crate::encode::{FitOptions, RawColumn};
 use crate::parse::{NaValues, number};
-use crate::table::Cell;
 use crate::{DataConfig, DataError, Matrix, MissingPolicy, Preprocessor, SplitRows, Table};
 
 /// What the model predicts, as the data pipeline needs to know it.
