@@ -13,7 +13,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Parser, Subcommand};
 use kiln_train::{Experiment, TrainError};
 
@@ -220,11 +220,18 @@ fn run(cli: Cli) -> Result<()> {
             device,
         } => {
             let chosen = device::open(&device)?;
-            let csv = kiln_train::predict_file(&run_dir, &input, &chosen.device)?;
             match output {
-                Some(path) => kiln_train::write_atomic(&path, &csv.bytes)
-                    .with_context(|| format!("writing predictions to {}", path.display()))?,
-                None => stdout.write_all(&csv.bytes)?,
+                // Streamed into a temporary file that replaces `path` once complete.
+                Some(path) => kiln_train::write_atomic_with(&path, &mut |out| {
+                    kiln_train::predict_file(&run_dir, &input, &chosen.device, out)
+                })?,
+                // Made whole before a byte is written, so that a closed pipe (`| head`) is told
+                // apart from a failed prediction.
+                None => {
+                    let mut bytes = Vec::new();
+                    kiln_train::predict_file(&run_dir, &input, &chosen.device, &mut bytes)?;
+                    stdout.write_all(&bytes)?;
+                }
             }
         }
         Command::Eval {

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::bundle::{BUNDLE_FORMAT, Bundle, BundleInfo};
 use crate::checkpoint;
-use crate::files::{StagedDir, timestamp, write_atomic};
+use crate::files::{StagedDir, timestamp, write_atomic, write_atomic_with};
 use crate::fit::{
     CheckpointKind, CheckpointSink, EpochRecord, FitHooks, FitSettings, LoopState, fit,
 };
@@ -291,9 +291,12 @@ pub fn train(
     let predicted = match &experiment.predict {
         Some(p) => {
             let input = model_input(&bundle, &p.input, false)?;
-            let csv = predictions_csv(&bundle, &input, device)?;
-            write_atomic(&dir.join("predictions.csv"), &csv.bytes)?;
-            Some((input, csv.predictions))
+            let mut predictions = None;
+            write_atomic_with(&dir.join("predictions.csv"), &mut |out| {
+                predictions = Some(predictions_csv(&bundle, &input, device, out)?);
+                Ok(())
+            })?;
+            predictions.map(|p| (input, p))
         }
         None => None,
     };
@@ -468,30 +471,25 @@ fn coefficients(bundle: &Bundle) -> Option<Value> {
     Some(value)
 }
 
-/// A CSV of predictions and the predictions themselves.
-pub struct PredictionCsv {
-    /// The CSV text: the input columns, then `prediction` (and `prob_<label>` per class).
-    pub bytes: Vec<u8>,
-    /// The predictions.
-    pub predictions: Predictions,
-}
-
-/// Predicts every row of `input` with `bundle`.
+/// Predicts every row of `input` with `bundle` and writes the CSV to `out`: each input row
+/// exactly as the file has it, then `prediction` (and `prob_<label>` per class). The rows are
+/// streamed, so a large file's predictions never sit in memory as text.
 pub fn predictions_csv(
     bundle: &Bundle,
     input: &Table,
     device: &Device,
-) -> Result<PredictionCsv, TrainError> {
+    out: &mut dyn std::io::Write,
+) -> Result<Predictions, TrainError> {
     let x = bundle.info.preprocessor.transform_table(input)?;
     let predictions = bundle.predict(&x, device);
+    drop(x);
     let labels = bundle.info.target.labels();
-    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut writer = csv::Writer::from_writer(out);
     let mut header: Vec<String> = input.names().to_vec();
     header.push("prediction".into());
     header.extend(labels.iter().map(|l| format!("prob_{l}")));
     let csv_err = |e: csv::Error| TrainError::io(input.path(), e);
     writer.write_record(&header).map_err(csv_err)?;
-    // Each input row is written back exactly as the file has it, then its prediction.
     let changed = || {
         TrainError::io(
             input.path(),
@@ -519,20 +517,23 @@ pub fn predictions_csv(
     if rows != input.len() {
         return Err(changed());
     }
-    let bytes = writer
-        .into_inner()
-        .map_err(|e| TrainError::io(input.path(), e.error()))?;
-    Ok(PredictionCsv { bytes, predictions })
+    writer
+        .flush()
+        .map_err(|e| TrainError::io(input.path(), e))?;
+    Ok(predictions)
 }
 
-/// `kiln predict`: predictions for the raw rows of `input` from the run in `run_dir`.
+/// `kiln predict`: predictions for the raw rows of `input` from the run in `run_dir`, as CSV to
+/// `out`.
 pub fn predict_file(
     run_dir: &Path,
     input: &Path,
     device: &Device,
-) -> Result<PredictionCsv, TrainError> {
+    out: &mut dyn std::io::Write,
+) -> Result<(), TrainError> {
     let bundle = Bundle::load(run_dir, device)?;
-    predictions_csv(&bundle, &model_input(&bundle, input, false)?, device)
+    let table = model_input(&bundle, input, false)?;
+    predictions_csv(&bundle, &table, device, out).map(drop)
 }
 
 /// Reads the rows a model is applied to: only its input columns (and the target, for `eval`)

@@ -2,18 +2,34 @@
 //! directory is built under a hidden staging name and renamed into place when complete, so a
 //! crash or a failed run never leaves a half-written file or run behind.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::TrainError;
 
 /// Writes `bytes` to `path` atomically (temporary file + rename in the same directory).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
+    write_atomic_with(path, &mut |out| {
+        out.write_all(bytes).map_err(|e| TrainError::io(path, e))
+    })
+}
+
+/// [`write_atomic`] for content written piece by piece: `write` fills a buffered temporary
+/// file beside `path`, which replaces `path` only once `write` has succeeded.
+pub fn write_atomic_with(
+    path: &Path,
+    write: &mut dyn FnMut(&mut dyn Write) -> Result<(), TrainError>,
+) -> Result<(), TrainError> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| TrainError::io(dir, e))?;
-    std::io::Write::write_all(&mut tmp, bytes).map_err(|e| TrainError::io(path, e))?;
+    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| TrainError::io(dir, e))?;
+    let mut out = std::io::BufWriter::new(tmp);
+    write(&mut out)?;
+    let tmp = out
+        .into_inner()
+        .map_err(|e| TrainError::io(path, e.error()))?;
     tmp.as_file()
         .sync_all()
         .map_err(|e| TrainError::io(path, e))?;

@@ -28,10 +28,9 @@ pub use config::{
 };
 pub use error::TrainError;
 pub use experiment::{
-    PredictionCsv, Reporter, RunReport, eval_file, predict_file, predictions_csv, prepare_data,
-    score, train,
+    Reporter, RunReport, eval_file, predict_file, predictions_csv, prepare_data, score, train,
 };
-pub use files::write_atomic;
+pub use files::{write_atomic, write_atomic_with};
 pub use fit::{CheckpointKind, EpochRecord, FitHooks, FitSettings, Fitted, LoopState, Resume, fit};
 pub use schedule::{EarlyStoppingConfig, LrSchedule, Monitored, ScheduleConfig, ScheduleKind};
 pub use task::{LossOptions, Predictions};
