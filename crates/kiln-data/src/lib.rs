@@ -32,7 +32,9 @@ pub use config::{DataConfig, MissingPolicy, Scale, SplitConfig, UnknownPolicy};
 pub use encode::{FeatureEncoding, OTHER, Preprocessor};
 pub use error::DataError;
 pub use matrix::Matrix;
-pub use prepare::{Fold, Prepared, Split, TargetEncoding, TargetKind, prepare, prepare_table};
+pub use prepare::{
+    CrossValidation, Fold, Prepared, Split, TargetEncoding, TargetKind, prepare, prepare_table,
+};
 pub use rng::SeededRng;
 pub use split::{SplitRows, kfold_rows, split_rows};
 pub use suggest::{closest, did_you_mean};

@@ -120,8 +120,92 @@ pub struct Prepared {
     pub test: Option<Split>,
     /// Rows skipped for missing cells (`missing = "drop"`, or a missing target).
     pub dropped_rows: usize,
-    /// With `kfold = k`: the k folds of the training rows.
-    pub folds: Vec<Fold>,
+    /// With `kfold = k`: the k folds of the training rows, made one at a time.
+    pub folds: Option<CrossValidation>,
+}
+
+/// k-fold cross-validation over the training rows. Each fold fits its own preprocessing on its
+/// own training rows (so no fold sees statistics of the rows it is scored on) and is encoded
+/// only when asked for: k folds of encoded matrices never sit in memory together.
+#[derive(Debug, Clone)]
+pub struct CrossValidation {
+    table: Table,
+    config: DataConfig,
+    columns: Vec<RawColumn>,
+    feature_indices: Vec<usize>,
+    y: Vec<f32>,
+    train: Vec<usize>,
+    held_out: Vec<Vec<usize>>,
+}
+
+impl CrossValidation {
+    /// Number of folds.
+    pub fn len(&self) -> usize {
+        self.held_out.len()
+    }
+
+    /// Whether there are no folds (never, for `kfold >= 2`).
+    pub fn is_empty(&self) -> bool {
+        self.held_out.is_empty()
+    }
+
+    /// Fold `i`: its preprocessing fitted on the other folds' rows, and both splits encoded.
+    pub fn fold(&self, i: usize) -> Result<Fold, DataError> {
+        let held_out = &self.held_out[i];
+        let train: Vec<usize> = self
+            .train
+            .iter()
+            .copied()
+            .filter(|r| held_out.binary_search(r).is_err())
+            .collect();
+        let preprocessor = Preprocessor::fit(
+            &self.table,
+            &self.columns,
+            &train,
+            &fit_options(&self.config),
+        );
+        let encode = |rows: Vec<usize>| {
+            encode_split(
+                &self.table,
+                &preprocessor,
+                &self.feature_indices,
+                &self.y,
+                rows,
+            )
+        };
+        Ok(Fold {
+            train: encode(train)?,
+            held_out: encode(held_out.clone())?,
+            preprocessor,
+        })
+    }
+}
+
+/// How the `[data]` options fit a [`Preprocessor`].
+fn fit_options(config: &DataConfig) -> FitOptions<'_> {
+    FitOptions {
+        scale: config.scale,
+        missing: config.missing,
+        indicator: config.missing_indicator,
+        max_categories: config.max_categories,
+        unknown: config.unknown,
+        na_values: &config.na_values,
+    }
+}
+
+/// Encodes `rows` of `table` with `preprocessor`, with their targets from `y` (one per data row).
+fn encode_split(
+    table: &Table,
+    preprocessor: &Preprocessor,
+    feature_indices: &[usize],
+    y: &[f32],
+    rows: Vec<usize>,
+) -> Result<Split, DataError> {
+    Ok(Split {
+        x: preprocessor.transform(table, feature_indices, &rows, false)?,
+        y: rows.iter().map(|&r| y[r]).collect(),
+        rows,
+    })
 }
 
 /// One fold of k-fold cross-validation.
@@ -265,50 +349,13 @@ pub fn prepare_table(
     // What only the split needed goes before the matrices are made: memory peaks then.
     drop((usable, classes, fixed_test));
 
-    let options = FitOptions {
-        scale: config.scale,
-        missing: config.missing,
-        indicator: config.missing_indicator,
-        max_categories: config.max_categories,
-        unknown: config.unknown,
-        na_values: &config.na_values,
-    };
-    let preprocessor = Preprocessor::fit(table, &columns, &train, &options);
-    let make = |preprocessor: &Preprocessor, rows: Vec<usize>| -> Result<Split, DataError> {
-        Ok(Split {
-            x: preprocessor.transform(table, &feature_indices, &rows, false)?,
-            y: rows.iter().map(|&r| y_all[r]).collect(),
-            rows,
-        })
-    };
+    let preprocessor = Preprocessor::fit(table, &columns, &train, &fit_options(config));
     let nonempty = |rows: Vec<usize>| -> Result<Option<Split>, DataError> {
         if rows.is_empty() {
             Ok(None)
         } else {
-            make(&preprocessor, rows).map(Some)
+            encode_split(table, &preprocessor, &feature_indices, &y_all, rows).map(Some)
         }
-    };
-    // k-fold cross-validation over the training rows: each fold fits its own preprocessing on
-    // its own training rows, so no fold sees statistics of the rows it is scored on.
-    let folds = if let Some(parts) = fold_parts {
-        parts
-            .iter()
-            .map(|held_out| {
-                let fold_train: Vec<usize> = train
-                    .iter()
-                    .copied()
-                    .filter(|r| held_out.binary_search(r).is_err())
-                    .collect();
-                let fold_preprocessor = Preprocessor::fit(table, &columns, &fold_train, &options);
-                Ok(Fold {
-                    train: make(&fold_preprocessor, fold_train)?,
-                    held_out: make(&fold_preprocessor, held_out.clone())?,
-                    preprocessor: fold_preprocessor,
-                })
-            })
-            .collect::<Result<_, DataError>>()?
-    } else {
-        Vec::new()
     };
     // Rows from separate files go through the preprocessing fitted on the training rows.
     let from_file = |path: &Option<std::path::PathBuf>| -> Result<Option<Split>, DataError> {
@@ -330,9 +377,23 @@ pub fn prepare_table(
         Some(split) => Some(split),
         None => nonempty(test)?,
     };
+    // Only cross-validation needs the training rows again (and a copy of the table).
+    let cv_train = fold_parts.as_ref().map(|_| train.clone());
+    let train_split = encode_split(table, &preprocessor, &feature_indices, &y_all, train)?;
+    let folds = fold_parts
+        .zip(cv_train)
+        .map(|(held_out, train)| CrossValidation {
+            table: table.clone(),
+            config: config.clone(),
+            columns,
+            feature_indices,
+            y: y_all,
+            train,
+            held_out,
+        });
     Ok(Prepared {
         folds,
-        train: make(&preprocessor, train)?,
+        train: train_split,
         valid,
         test,
         preprocessor,

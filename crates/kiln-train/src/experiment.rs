@@ -169,19 +169,12 @@ pub fn train(
                 class_weights,
                 split_rows: None,
             };
-            if !data.folds.is_empty() {
+            if let Some(folds) = &data.folds {
                 let stop = || log.interrupted();
-                let cv = cross_validate(
-                    &data.folds,
-                    &layers,
-                    &settings,
-                    experiment.seed,
-                    device,
-                    &stop,
-                )?;
+                let cv = cross_validate(folds, &layers, &settings, experiment.seed, device, &stop)?;
                 log.line(&format!(
                     "{}-fold cross-validation: {}",
-                    data.folds.len(),
+                    folds.len(),
                     summary(&cv["mean"])
                 ));
                 cross_validation = Some(cv);
@@ -332,7 +325,7 @@ fn fresh_network(
 /// Trains one model per fold and scores it on its held-out rows: `{"folds": k, "mean": {...},
 /// "std": {...}}` over every numeric metric (population standard deviation).
 fn cross_validate(
-    folds: &[kiln_data::Fold],
+    folds: &kiln_data::CrossValidation,
     layers: &[kiln_models::LayerSpec],
     settings: &FitSettings<'_>,
     seed: u64,
@@ -340,7 +333,9 @@ fn cross_validate(
     stop: &dyn Fn() -> bool,
 ) -> Result<Value, TrainError> {
     let mut scores: Vec<Metrics> = Vec::new();
-    for fold in folds {
+    for i in 0..folds.len() {
+        // One fold's matrices at a time.
+        let fold = folds.fold(i)?;
         let network = fresh_network(layers, seed, device)?;
         let hooks = FitHooks {
             on_epoch: &mut |_| {},
