@@ -46,7 +46,8 @@ impl<R: Read> Read for LineTracker<R> {
         if !self.started && n > 0 {
             self.started = true;
             // Read the whole byte-order mark even from a source that yields one byte at a time.
-            while n < 3 && buf[..n] == b"\xEF\xBB\xBF"[..n] {
+            // (A caller's buffer shorter than the mark only ever sees it whole or not at all.)
+            while n < 3 && buf.len() >= 3 && buf[..n] == b"\xEF\xBB\xBF"[..n] {
                 match self.source.read(&mut buf[n..3])? {
                     0 => break,
                     more => n += more,
