@@ -7,6 +7,8 @@ use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use kiln_data::{SeededRng, Split};
 use kiln_models::{Network, Task};
+
+use crate::bundle::PREDICT_ROWS;
 use serde::{Deserialize, Serialize};
 
 use crate::schedule::{LrSchedule, Monitored};
@@ -79,6 +81,39 @@ struct DeviceSplit {
     /// Per-row loss weights, with class weights.
     w: Option<Tensor<2>>,
     rows: usize,
+}
+
+/// The mean loss of `network` over `split`, at most [`PREDICT_ROWS`] rows per forward pass so
+/// that a large validation split's activations stay bounded; read back once.
+fn validation_loss(
+    network: &Network,
+    split: &DeviceSplit,
+    task: Task,
+    options: LossOptions,
+) -> f64 {
+    let n = split.rows;
+    let total = if n <= PREDICT_ROWS {
+        loss(
+            task,
+            network.forward(split.x.clone()),
+            split.y.clone(),
+            None,
+            options,
+        )
+    } else {
+        (0..n)
+            .step_by(PREDICT_ROWS)
+            .map(|start| {
+                let end = (start + PREDICT_ROWS).min(n);
+                let output = network.forward(split.x.clone().slice(start..end));
+                let target = split.y.clone().slice(start..end);
+                loss(task, output, target, None, options)
+                    .mul_scalar((end - start) as f64 / n as f64)
+            })
+            .reduce(|a, b| a + b)
+            .unwrap_or_else(|| Tensor::zeros([1], &split.x.device()))
+    };
+    f64::from(total.into_scalar::<f32>())
 }
 
 impl DeviceSplit {
@@ -276,10 +311,9 @@ pub fn fit(
             }
         }
         let train_loss = total.map_or(f64::NAN, |t| f64::from(t.into_scalar::<f32>()) / n as f64);
-        let valid_loss = valid_data.as_ref().map(|v| {
-            let output = model.valid().forward(v.x.clone());
-            f64::from(loss(task, output, v.y.clone(), None, options).into_scalar::<f32>())
-        });
+        let valid_loss = valid_data
+            .as_ref()
+            .map(|v| validation_loss(&model.valid(), v, task, options));
         let first = *state.first_loss.get_or_insert(train_loss);
         let exploded = first > 0.0 && train_loss > first * config.divergence_factor;
         if !train_loss.is_finite() || exploded {
