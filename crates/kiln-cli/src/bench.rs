@@ -105,7 +105,7 @@ pub fn run(
     let mut on_epoch = |_: &kiln_train::EpochRecord| marks.push(Instant::now());
     let fitted = kiln_train::fit(
         network,
-        &data,
+        data,
         None,
         &settings,
         device,

@@ -99,7 +99,7 @@ pub fn train(
             ),
         });
     }
-    let data = prepare_data(experiment)?;
+    let mut data = prepare_data(experiment)?;
     let n_classes = data.target.labels().len();
     let task = kinds::resolve_task(kind, &experiment.model, n_classes)?;
     let layers = kind.layers(
@@ -224,9 +224,11 @@ pub fn train(
                 None
             };
             let stop = || stop_asked.get();
+            // The training split moves into the loop (its matrix becomes the training tensor)
+            // and comes back with the fitted network.
             let fitted = fit(
                 network,
-                &data.train,
+                data.train,
                 data.valid.as_ref(),
                 &settings,
                 device,
@@ -250,6 +252,7 @@ pub fn train(
                 }
                 other => other?,
             };
+            data.train = fitted.train;
             (fitted.network, fitted.history)
         }
     };
@@ -342,7 +345,7 @@ fn cross_validate(
             checkpoint: None,
             stop: Some(stop),
         };
-        let fitted = fit(network, &fold.train, None, settings, device, hooks, None)?;
+        let fitted = fit(network, fold.train, None, settings, device, hooks, None)?;
         let predictions =
             crate::bundle::predict_rows(&fitted.network, settings.task, &fold.held_out.x, device);
         scores.push(score(settings.task, &fold.held_out.y, &predictions));

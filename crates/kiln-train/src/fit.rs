@@ -5,7 +5,7 @@
 
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
-use kiln_data::{SeededRng, Split};
+use kiln_data::{Matrix, SeededRng, Split};
 use kiln_models::{Network, Task};
 
 use crate::bundle::PREDICT_ROWS;
@@ -117,24 +117,32 @@ fn validation_loss(
 }
 
 impl DeviceSplit {
+    /// The inputs `x` (moved in: on the CPU the tensor takes the matrix's memory, no copy) and
+    /// targets `y` as tensors on `device`.
     fn new(
-        split: &Split,
+        x: Matrix,
+        y: &[f32],
         task: Task,
         k: usize,
         class_weights: Option<&[f32]>,
         device: &Device,
     ) -> Self {
-        let x = Tensor::from_data(
-            TensorData::new(split.x.data.clone(), [split.x.rows, split.x.cols]),
-            device,
-        );
-        let w = class_weights.map(|cw| row_weights(cw, &split.y, device));
+        let rows = x.rows;
+        let x = Tensor::from_data(TensorData::new(x.data, [x.rows, x.cols]), device);
+        let w = class_weights.map(|cw| row_weights(cw, y, device));
         Self {
             x,
-            y: target_tensor(task, &split.y, k, device),
+            y: target_tensor(task, y, k, device),
             w,
-            rows: split.x.rows,
+            rows,
         }
+    }
+
+    /// The inputs back as a matrix (on the CPU, the same memory when nothing else holds it).
+    fn into_matrix(self) -> Matrix {
+        let [rows, cols] = self.x.dims();
+        let data = self.x.into_data().try_into_vec::<f32>().unwrap_or_default();
+        Matrix { data, rows, cols }
     }
 }
 
@@ -178,13 +186,17 @@ pub struct Fitted {
     pub network: Network,
     /// One record per epoch, resumed epochs included.
     pub history: Vec<EpochRecord>,
+    /// The training split, handed back.
+    pub train: Split,
 }
 
 /// Trains `network` (built on `device`), or continues from `resume`. `on_epoch` sees each
-/// record as it is made (for logging); `checkpoints`, when given, is asked to save.
+/// record as it is made (for logging); `checkpoints`, when given, is asked to save. The training
+/// split is taken, not borrowed, so that its matrix becomes the training tensor rather than
+/// being copied into one, and is handed back in [`Fitted::train`].
 pub fn fit(
     network: Network,
-    train: &Split,
+    train: Split,
     valid: Option<&Split>,
     settings: &FitSettings<'_>,
     device: &Device,
@@ -199,15 +211,22 @@ pub fn fit(
     let config = settings.config;
     let task = settings.task;
     let autodiff = device.clone().autodiff();
+    let Split {
+        x: train_x,
+        y: train_y,
+        rows: train_rows,
+    } = train;
     let train_data = DeviceSplit::new(
-        train,
+        train_x,
+        &train_y,
         task,
         settings.classes,
         settings.class_weights.as_deref(),
         &autodiff,
     );
     // Validation loss is the plain loss: comparable across weightings.
-    let valid_data = valid.map(|v| DeviceSplit::new(v, task, settings.classes, None, device));
+    let valid_data =
+        valid.map(|v| DeviceSplit::new(v.x.clone(), &v.y, task, settings.classes, None, device));
     let options = LossOptions {
         huber_delta: (config.loss == crate::LossKind::Huber).then_some(config.huber_delta),
     };
@@ -395,5 +414,10 @@ pub fn fit(
     Ok(Fitted {
         network: model.valid(),
         history: state.history,
+        train: Split {
+            x: train_data.into_matrix(),
+            y: train_y,
+            rows: train_rows,
+        },
     })
 }
