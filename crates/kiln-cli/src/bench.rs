@@ -21,6 +21,8 @@ pub struct BenchOptions {
     pub shuffle: bool,
     /// Run batches through the network as slices of this many rows (split-K weight gradients).
     pub split_rows: Option<usize>,
+    /// The optimizer (Adam in the issues' benchmark; SGD shows what Adam's update costs).
+    pub optimizer: OptimizerKind,
 }
 
 const D_IN: usize = 64;
@@ -68,7 +70,7 @@ pub fn run(
         shuffle: options.shuffle,
         log_every: usize::MAX,
         optimizer: OptimizerConfig {
-            kind: OptimizerKind::Adam,
+            kind: options.optimizer,
             lr: 1e-3,
             ..OptimizerConfig::default()
         },
@@ -130,6 +132,7 @@ pub fn run(
         "batch": options.batch,
         "shuffle": options.shuffle,
         "split_rows": options.split_rows,
+        "optimizer": options.optimizer,
         "rows": rows,
         "timed_steps": timed_epochs * steps_per_epoch,
         "samples_per_sec": samples / timed,

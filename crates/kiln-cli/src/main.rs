@@ -107,6 +107,9 @@ enum Command {
         /// summed over N-row products (split-K) rather than one product over the whole batch.
         #[arg(long, value_name = "N")]
         split_rows: Option<usize>,
+        /// Optimizer: adam (the benchmark's), or sgd to see what Adam's update costs.
+        #[arg(long, default_value = "adam", value_parser = ["adam", "sgd", "adamw"])]
+        optimizer: String,
         /// Compute device.
         #[arg(long, env = "KILN_DEVICE", default_value = "cpu")]
         device: String,
@@ -259,6 +262,7 @@ fn run(cli: Cli) -> Result<()> {
             rows,
             no_shuffle,
             split_rows,
+            optimizer,
             device,
         } => {
             anyhow::ensure!(
@@ -272,6 +276,11 @@ fn run(cli: Cli) -> Result<()> {
                 rows,
                 shuffle: !no_shuffle,
                 split_rows,
+                optimizer: match optimizer.as_str() {
+                    "sgd" => kiln_train::OptimizerKind::Sgd,
+                    "adamw" => kiln_train::OptimizerKind::Adamw,
+                    _ => kiln_train::OptimizerKind::Adam,
+                },
             };
             writeln!(
                 stdout,
