@@ -179,11 +179,9 @@ impl Numbers {
         }
     }
 
-    /// Stores `cell` if it is a finite number; false otherwise.
-    fn push(&mut self, cell: &str) -> bool {
-        if self.push_decimal(cell.as_bytes()) {
-            return true;
-        }
+    /// Stores `cell` if it is a finite number in a form [`Numbers::push_decimal`] (which the
+    /// caller tries first) did not take; false otherwise.
+    fn push_float(&mut self, cell: &str) -> bool {
         match cell.parse::<f64>() {
             Ok(v) if v.is_finite() => {
                 self.as_floats().push(v);
@@ -442,7 +440,7 @@ impl Column {
     }
 
     /// Appends a raw cell; false if it is not UTF-8. Decimals, the bulk of most files, are
-    /// stored straight from the bytes.
+    /// stored straight from the bytes; only other cells are decoded and parsed.
     pub(crate) fn push_raw(&mut self, raw: &[u8]) -> bool {
         if let Store::Skipped(rows) = &mut self.store {
             *rows += 1;
@@ -469,7 +467,7 @@ impl Column {
                 others,
                 words,
             } => {
-                if values.push(cell) {
+                if values.push_float(cell) {
                     return;
                 }
                 let row = values.len() as u32;

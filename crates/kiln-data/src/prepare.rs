@@ -227,7 +227,7 @@ pub fn prepare(
     seed: u64,
 ) -> Result<Prepared, DataError> {
     config.validate()?;
-    let table = Table::read_where(&config.path, |name| config.reads_column(name))?;
+    let table = Table::read_for(&config.path, config)?;
     prepare_table(&table, config, target_kind, seed)
 }
 
@@ -360,7 +360,7 @@ pub fn prepare_table(
     // Rows from separate files go through the preprocessing fitted on the training rows.
     let from_file = |path: &Option<std::path::PathBuf>| -> Result<Option<Split>, DataError> {
         let Some(path) = path else { return Ok(None) };
-        let file = Table::read_where(path, |name| config.reads_column(name))?;
+        let file = Table::read_for(path, config)?;
         let x = preprocessor.transform_table(&file)?;
         let y = target.encode_table(&file, &config.na_values)?;
         Ok(Some(Split {

@@ -3,12 +3,13 @@
 //! byte-order mark and CRLF line endings are accepted; ragged rows, an empty file and a header
 //! without rows are errors.
 
-use std::io::Read;
+use std::fs::File;
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use crate::DataError;
 use crate::column::Column;
 use crate::lines::{Breaks, LineTracker};
+use crate::{DataConfig, DataError};
 
 /// A CSV file held as typed columns.
 #[derive(Debug, Clone)]
@@ -32,13 +33,14 @@ impl Table {
     /// identifier, free text a config drops) are neither parsed nor stored, and read as empty
     /// cells. Their names stay, so that errors can still list every column of the file.
     pub fn read_where(path: &Path, wanted: impl Fn(&str) -> bool) -> Result<Self, DataError> {
-        let file = std::fs::File::open(path).map_err(|source| DataError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let size = file.metadata().map(|m| m.len()).ok();
-        let source = std::io::BufReader::with_capacity(1 << 16, file);
+        let (source, size) = open(path)?;
         Self::from_source(path, source, size, &wanted)
+    }
+
+    /// Reads the columns of `path` that the `[data]` section `config` uses (see
+    /// [`DataConfig::reads_column`]).
+    pub fn read_for(path: &Path, config: &DataConfig) -> Result<Self, DataError> {
+        Self::read_where(path, |name| config.reads_column(name))
     }
 
     /// Parses CSV bytes; `path` is used in error messages only.
@@ -63,10 +65,7 @@ impl Table {
         let path_buf = path.to_path_buf();
         let tracker = LineTracker::new(source);
         let lines_of = tracker.breaks.clone();
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(tracker);
+        let mut reader = csv_reader(tracker);
         let mut record = csv::ByteRecord::new();
         let mut next = |record: &mut csv::ByteRecord| -> Result<Option<u64>, DataError> {
             match reader.read_byte_record(record) {
@@ -103,8 +102,8 @@ impl Table {
         let mut lines: Option<Vec<u64>> = None;
         let mut rows = 0usize;
         while let Some(line) = next(&mut record)? {
-            if record.len() == 1 && record[0].is_empty() {
-                continue; // a blank line
+            if is_blank(&record) {
+                continue;
             }
             if record.len() != names.len() {
                 return Err(DataError::Ragged {
@@ -212,21 +211,37 @@ impl Table {
     /// next to results. The file is streamed again rather than kept as text, so that echoing a
     /// large file costs no memory.
     pub fn raw_rows(&self) -> Result<RawRows, DataError> {
-        let file = std::fs::File::open(&self.path).map_err(|source| DataError::Io {
-            path: self.path.clone(),
-            source,
-        })?;
-        let mut records = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(std::io::BufReader::with_capacity(1 << 16, file))
-            .into_byte_records();
+        let mut records = csv_reader(open(&self.path)?.0).into_byte_records();
         records.next(); // the header
         Ok(RawRows {
             path: self.path.clone(),
             records,
         })
     }
+}
+
+/// Opens `path` for streaming, with its size when known.
+fn open(path: &Path) -> Result<(BufReader<File>, Option<u64>), DataError> {
+    let file = File::open(path).map_err(|source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let size = file.metadata().map(|m| m.len()).ok();
+    Ok((BufReader::with_capacity(1 << 16, file), size))
+}
+
+/// How every CSV file is parsed: no header handling (the first record is read as the header),
+/// and records of any length (a ragged row is reported with its line by the caller).
+fn csv_reader<R: Read>(source: R) -> csv::Reader<R> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(source)
+}
+
+/// A blank line: one empty field. Skipped wherever rows are read.
+fn is_blank(record: &csv::ByteRecord) -> bool {
+    record.len() == 1 && record[0].is_empty()
 }
 
 fn check_header(path: &Path, names: &[String]) -> Result<(), DataError> {
@@ -261,7 +276,7 @@ fn utf8<'a>(path: &Path, line: u64, cell: &'a [u8]) -> Result<&'a str, DataError
 /// The data rows of a file as written: see [`Table::raw_rows`].
 pub struct RawRows {
     path: PathBuf,
-    records: csv::ByteRecordsIntoIter<std::io::BufReader<std::fs::File>>,
+    records: csv::ByteRecordsIntoIter<BufReader<File>>,
 }
 
 impl Iterator for RawRows {
@@ -271,7 +286,7 @@ impl Iterator for RawRows {
         loop {
             let record = self.records.next()?;
             return Some(match record {
-                Ok(r) if r.len() == 1 && r[0].is_empty() => continue, // a blank line, as in `read`
+                Ok(r) if is_blank(&r) => continue,
                 Ok(r) => Ok(r),
                 Err(e) => Err(DataError::Malformed {
                     path: self.path.clone(),
