@@ -104,7 +104,10 @@ pub fn run(
     let network = Network::init(&layers, device);
     let mut marks = Vec::new();
     let started = Instant::now();
-    let mut on_epoch = |_: &kiln_train::EpochRecord| marks.push(Instant::now());
+    let mut on_epoch = |_: &kiln_train::EpochRecord| {
+        marks.push(Instant::now());
+        true
+    };
     let fitted = kiln_train::fit(
         network,
         data,
@@ -114,7 +117,6 @@ pub fn run(
         kiln_train::FitHooks {
             on_epoch: &mut on_epoch,
             checkpoint: None,
-            stop: None,
         },
         None,
     )?;

@@ -126,7 +126,7 @@ impl Network {
     /// # Shapes
     /// - `x`: `[batch, d_in]`
     /// - output: `[batch, d_out]`
-    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+    pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
         self.layers.iter().fold(x, |x, layer| layer.forward(x))
     }
 
@@ -138,11 +138,7 @@ impl Network {
     /// alone: a 256 × 256 weight gradient is a handful of tiles however large the batch.
     pub fn forward_split(&self, x: Tensor<2>, parts: usize) -> Tensor<2> {
         let [rows, cols] = x.dims();
-        let stacked = x.reshape([parts, rows / parts, cols]);
-        let out = self
-            .layers
-            .iter()
-            .fold(stacked, |x, layer| layer.forward(x));
+        let out = self.forward(x.reshape([parts, rows / parts, cols]));
         let [_, _, width] = out.dims();
         out.reshape([rows, width])
     }

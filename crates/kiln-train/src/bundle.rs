@@ -9,7 +9,7 @@ use kiln_data::{Matrix, Preprocessor, TargetEncoding};
 use kiln_models::{LayerSpec, Network, Task};
 use serde::{Deserialize, Serialize};
 
-use crate::task::{Predictions, outputs_to_predictions};
+use crate::task::{Predictions, outputs_to_predictions, row_chunks};
 use crate::{TrainError, files};
 
 /// Rows per forward pass when predicting: it bounds the memory of the hidden activations (one
@@ -20,10 +20,9 @@ pub const PREDICT_ROWS: usize = 16_384;
 /// Predicts encoded input rows with `network`, [`PREDICT_ROWS`] at a time.
 pub fn predict_rows(network: &Network, task: Task, x: &Matrix, device: &Device) -> Predictions {
     let mut predictions = Predictions::empty(task);
-    for start in (0..x.rows).step_by(PREDICT_ROWS) {
-        let end = (start + PREDICT_ROWS).min(x.rows);
-        let rows = x.data[start * x.cols..end * x.cols].to_vec();
-        let input = Tensor::from_data(TensorData::new(rows, [end - start, x.cols]), device);
+    for chunk in row_chunks(x.rows, PREDICT_ROWS) {
+        let rows = x.data[chunk.start * x.cols..chunk.end * x.cols].to_vec();
+        let input = Tensor::from_data(TensorData::new(rows, [chunk.len(), x.cols]), device);
         predictions.append(outputs_to_predictions(task, network.forward(input)));
     }
     predictions

@@ -53,12 +53,12 @@ pub trait Reporter {
 pub fn prepare_data(experiment: &Experiment) -> Result<Prepared, TrainError> {
     let kind = kinds::kind(&experiment.model.kind)?;
     let config = &experiment.data;
-    let table = Table::read_where(&config.path, |name| config.reads_column(name))?;
+    let table = Table::read_for(&config.path, config)?;
     let target_index = table.index_of(&experiment.data.target, "data.target")?;
-    let target_column = table.column(target_index);
-    let target_is_text = (0..table.len()).any(|row| {
-        matches!(target_column.get(row), Cell::Text(t) if !t.is_empty() && t.parse::<f64>().is_err())
-    });
+    let target_is_text = table
+        .column(target_index)
+        .non_numbers()
+        .any(|(_, cell)| matches!(cell, Cell::Text(t) if !t.is_empty()) && !cell.looks_numeric());
     let classes = kinds::wants_classes(kind, &experiment.model, target_is_text)?;
     let target_kind = if classes {
         TargetKind::Classes
@@ -170,8 +170,9 @@ pub fn train(
                 split_rows: None,
             };
             if let Some(folds) = &data.folds {
-                let stop = || log.interrupted();
-                let cv = cross_validate(folds, &layers, &settings, experiment.seed, device, &stop)?;
+                let go_on = || !log.interrupted();
+                let cv =
+                    cross_validate(folds, &layers, &settings, experiment.seed, device, &go_on)?;
                 log.line(&format!(
                     "{}-fold cross-validation: {}",
                     folds.len(),
@@ -193,11 +194,8 @@ pub fn train(
             };
             let every = experiment.train.log_every;
             let last = experiment.train.epochs;
-            // Asked of the reporter after each epoch, answered to the loop.
-            let stop_asked = std::cell::Cell::new(false);
             let mut on_epoch = |r: &EpochRecord| {
                 log.epoch(r, last);
-                stop_asked.set(log.interrupted());
                 if r.epoch.is_multiple_of(every) || r.epoch == last {
                     let valid = r
                         .valid_loss
@@ -209,6 +207,8 @@ pub fn train(
                         loss_text(r.train_loss)
                     ));
                 }
+                // Ctrl-C asks to stop after this epoch.
+                !log.interrupted()
             };
             let network = fresh_network(&layers, experiment.seed, device)?;
             let staging = staged.path().to_path_buf();
@@ -223,7 +223,6 @@ pub fn train(
             } else {
                 None
             };
-            let stop = || stop_asked.get();
             // The training split moves into the loop (its matrix becomes the training tensor)
             // and comes back with the fitted network.
             let fitted = fit(
@@ -235,7 +234,6 @@ pub fn train(
                 FitHooks {
                     on_epoch: &mut on_epoch,
                     checkpoint: sink,
-                    stop: Some(&stop),
                 },
                 resumed,
             );
@@ -333,7 +331,7 @@ fn cross_validate(
     settings: &FitSettings<'_>,
     seed: u64,
     device: &Device,
-    stop: &dyn Fn() -> bool,
+    go_on: &dyn Fn() -> bool,
 ) -> Result<Value, TrainError> {
     let mut scores: Vec<Metrics> = Vec::new();
     for i in 0..folds.len() {
@@ -341,9 +339,8 @@ fn cross_validate(
         let fold = folds.fold(i)?;
         let network = fresh_network(layers, seed, device)?;
         let hooks = FitHooks {
-            on_epoch: &mut |_| {},
+            on_epoch: &mut |_| go_on(),
             checkpoint: None,
-            stop: Some(stop),
         };
         let fitted = fit(network, fold.train, None, settings, device, hooks, None)?;
         let predictions =

@@ -7,12 +7,11 @@ use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use kiln_data::{Matrix, SeededRng, Split};
 use kiln_models::{Network, Task};
-
-use crate::bundle::PREDICT_ROWS;
 use serde::{Deserialize, Serialize};
 
+use crate::bundle::PREDICT_ROWS;
 use crate::schedule::{LrSchedule, Monitored};
-use crate::task::{LossOptions, loss, row_weights, target_tensor};
+use crate::task::{LossOptions, loss, row_chunks, row_weights, target_tensor};
 use crate::{TrainConfig, TrainError};
 
 /// One epoch's record, as written to `history.csv`.
@@ -84,7 +83,8 @@ struct DeviceSplit {
 }
 
 /// The mean loss of `network` over `split`, at most [`PREDICT_ROWS`] rows per forward pass so
-/// that a large validation split's activations stay bounded; read back once.
+/// that a large validation split's activations stay bounded; read back once. (Each chunk's mean
+/// is weighted by its share of the rows: by exactly 1 when there is one chunk.)
 fn validation_loss(
     network: &Network,
     split: &DeviceSplit,
@@ -92,27 +92,15 @@ fn validation_loss(
     options: LossOptions,
 ) -> f64 {
     let n = split.rows;
-    let total = if n <= PREDICT_ROWS {
-        loss(
-            task,
-            network.forward(split.x.clone()),
-            split.y.clone(),
-            None,
-            options,
-        )
-    } else {
-        (0..n)
-            .step_by(PREDICT_ROWS)
-            .map(|start| {
-                let end = (start + PREDICT_ROWS).min(n);
-                let output = network.forward(split.x.clone().slice(start..end));
-                let target = split.y.clone().slice(start..end);
-                loss(task, output, target, None, options)
-                    .mul_scalar((end - start) as f64 / n as f64)
-            })
-            .reduce(|a, b| a + b)
-            .unwrap_or_else(|| Tensor::zeros([1], &split.x.device()))
-    };
+    let total = row_chunks(n, PREDICT_ROWS)
+        .map(|chunk| {
+            let share = chunk.len() as f64 / n as f64;
+            let output = network.forward(split.x.clone().slice(chunk.clone()));
+            let target = split.y.clone().slice(chunk);
+            loss(task, output, target, None, options).mul_scalar(share)
+        })
+        .reduce(|a, b| a + b)
+        .unwrap_or_else(|| Tensor::zeros([1], &split.x.device()));
     f64::from(total.into_scalar::<f32>())
 }
 
@@ -169,13 +157,12 @@ pub struct FitSettings<'a> {
 /// What the caller hears of the loop: every epoch's record (for logging) and, when given, the
 /// requests to save a checkpoint.
 pub struct FitHooks<'a> {
-    /// Sees each epoch's record as it is made.
-    pub on_epoch: &'a mut dyn FnMut(&EpochRecord),
+    /// Sees each epoch's record as it is made, and answers whether to go on: `false` (Ctrl-C)
+    /// stops training after this epoch with [`TrainError::Interrupted`], after a checkpoint of
+    /// the epoch when checkpoints are on.
+    pub on_epoch: &'a mut dyn FnMut(&EpochRecord) -> bool,
     /// Writes checkpoints (with `checkpoint_every > 0`).
     pub checkpoint: Option<&'a mut CheckpointSink<'a>>,
-    /// Asked after every epoch: true stops training there with [`TrainError::Interrupted`],
-    /// after a checkpoint of that epoch when checkpoints are on.
-    pub stop: Option<&'a dyn Fn() -> bool>,
 }
 
 /// The trained network (on the device it was trained on, without autodiff) and every epoch's
@@ -206,7 +193,6 @@ pub fn fit(
     let FitHooks {
         on_epoch,
         checkpoint: mut checkpoints,
-        stop: interrupted,
     } = hooks;
     let config = settings.config;
     let task = settings.task;
@@ -306,12 +292,12 @@ pub fn fit(
             );
         } else if !config.shuffle {
             // Rows in file order: batches are contiguous slices, no gather at all.
-            for start in (0..n).step_by(batch) {
-                let end = (start + batch).min(n);
-                let x = train_data.x.clone().slice(start..end);
-                let y = train_data.y.clone().slice(start..end);
-                let w = train_data.w.clone().map(|w| w.slice(start..end));
-                model = step(model, x, y, w, end - start);
+            for chunk in row_chunks(n, batch) {
+                let rows = chunk.len();
+                let x = train_data.x.clone().slice(chunk.clone());
+                let y = train_data.y.clone().slice(chunk.clone());
+                let w = train_data.w.clone().map(|w| w.slice(chunk));
+                model = step(model, x, y, w, rows);
             }
         } else {
             // Each epoch shuffles the identity afresh, so the order depends on the generator's
@@ -320,13 +306,13 @@ pub fn fit(
             rng.shuffle(&mut order);
             let ids: Vec<i64> = order.iter().map(|&i| i as i64).collect();
             let ids = Tensor::<1, Int>::from_data(TensorData::new(ids, [n]), &autodiff);
-            for start in (0..n).step_by(batch) {
-                let end = (start + batch).min(n);
-                let batch_ids = ids.clone().slice(start..end);
+            for chunk in row_chunks(n, batch) {
+                let rows = chunk.len();
+                let batch_ids = ids.clone().slice(chunk);
                 let x = train_data.x.clone().select(0, batch_ids.clone());
                 let y = train_data.y.clone().select(0, batch_ids.clone());
                 let w = train_data.w.clone().map(|w| w.select(0, batch_ids));
-                model = step(model, x, y, w, end - start);
+                model = step(model, x, y, w, rows);
             }
         }
         let train_loss = total.map_or(f64::NAN, |t| f64::from(t.into_scalar::<f32>()) / n as f64);
@@ -355,7 +341,7 @@ pub fn fit(
             valid_loss,
             lr,
         };
-        on_epoch(&record);
+        let go_on = on_epoch(&record);
         state.history.push(record);
         state.epoch = epoch;
         state.rng = rng.state();
@@ -393,7 +379,7 @@ pub fn fit(
         if stop {
             break;
         }
-        if interrupted.is_some_and(|asked| asked()) && epoch < config.epochs {
+        if !go_on && epoch < config.epochs {
             if let Some(save) = checkpoints.as_mut().filter(|_| !due) {
                 save(CheckpointKind::Every, &state, &model, &optimizer)?;
             }

@@ -34,6 +34,13 @@ impl Predictions {
     }
 }
 
+/// The row ranges `start..end` that cut `n` rows into pieces of `size` (the last one shorter).
+pub(crate) fn row_chunks(n: usize, size: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+    (0..n)
+        .step_by(size)
+        .map(move |start| start..(start + size).min(n))
+}
+
 /// The target tensor: `[n, 1]` values (regression), `[n, 1]` 0/1 (binary) or `[n, k]` one-hot.
 pub fn target_tensor(task: Task, y: &[f32], k: usize, device: &Device) -> Tensor<2> {
     let n = y.len();
