@@ -70,18 +70,18 @@ pub fn split_rows(
         }
         None => vec![pool],
     };
-    let sizes = |share: f64| -> usize {
+    // Sized up front (the loop below takes these shares of every group).
+    let share_of_groups = |share: f64| -> usize {
         groups
             .iter()
             .map(|g| (g.len() as f64 * share).round() as usize)
             .sum()
     };
-    out.test.reserve_exact(sizes(test_share));
-    out.valid.reserve_exact(sizes(valid_share));
-    out.train.reserve_exact(
-        rows.len()
-            .saturating_sub(out.test.capacity() + out.valid.capacity()),
-    );
+    let (n_test, n_valid) = (share_of_groups(test_share), share_of_groups(valid_share));
+    out.test.reserve_exact(n_test);
+    out.valid.reserve_exact(n_valid);
+    out.train
+        .reserve_exact(rows.len().saturating_sub(out.test.len() + n_test + n_valid));
     for mut group in groups {
         rng.shuffle(&mut group);
         let n = group.len() as f64;
