@@ -69,6 +69,22 @@ impl Layer {
             Self::Dropout(l) => l.forward(x),
         }
     }
+
+    /// [`Layer::forward`] on a batch cut into slices along the first dimension. A linear layer
+    /// multiplies by its weights as an explicit broadcast product: Burn's `linear` op folds the
+    /// slices back into one product, and its weight gradient into one sum over every row.
+    fn forward_slices(&self, x: Tensor<3>) -> Tensor<3> {
+        match self {
+            Self::Linear(l) => {
+                let out = x.matmul(l.weight.val().unsqueeze::<3>());
+                match &l.bias {
+                    Some(bias) => out + bias.val().unsqueeze::<3>(),
+                    None => out,
+                }
+            }
+            other => other.forward(x),
+        }
+    }
 }
 
 /// A stack of layers: the model behind every kind.
@@ -138,7 +154,11 @@ impl Network {
     /// alone: a 256 × 256 weight gradient is a handful of tiles however large the batch.
     pub fn forward_split(&self, x: Tensor<2>, parts: usize) -> Tensor<2> {
         let [rows, cols] = x.dims();
-        let out = self.forward(x.reshape([parts, rows / parts, cols]));
+        let slices = x.reshape([parts, rows / parts, cols]);
+        let out = self
+            .layers
+            .iter()
+            .fold(slices, |x, layer| layer.forward_slices(x));
         let [_, _, width] = out.dims();
         out.reshape([rows, width])
     }

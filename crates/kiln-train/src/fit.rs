@@ -1,9 +1,12 @@
 //! The training loop, written for small tabular models: the whole training set lives in device
-//! tensors, each epoch uploads one shuffled index vector and gathers its batches from it, and
-//! the loss is read back once per epoch (not per step), so the loop costs a few tensor ops per
-//! step and one device sync per epoch.
+//! tensors, each epoch uploads one shuffled index vector, and the losses are read back once per
+//! epoch (not per step), so the loop costs a few tensor ops per step and one device sync per
+//! epoch. The next epoch's order is drawn and uploaded before that sync, so the CPU shuffles
+//! while the device is still working through the epoch.
 
 use burn::optim::{GradientsParams, ModuleOptimizer};
+use std::ops::Range;
+
 use burn::prelude::*;
 use kiln_data::{Matrix, SeededRng, Split};
 use kiln_models::{Network, Task};
@@ -82,17 +85,18 @@ struct DeviceSplit {
     rows: usize,
 }
 
-/// The mean loss of `network` over `split`, at most [`PREDICT_ROWS`] rows per forward pass so
-/// that a large validation split's activations stay bounded; read back once. (Each chunk's mean
-/// is weighted by its share of the rows: by exactly 1 when there is one chunk.)
+/// The mean loss of `network` over `split` (a one-element tensor, not yet read back), at most
+/// [`PREDICT_ROWS`] rows per forward pass so that a large validation split's activations stay
+/// bounded. (Each chunk's mean is weighted by its share of the rows: by exactly 1 when there is
+/// one chunk.)
 fn validation_loss(
     network: &Network,
     split: &DeviceSplit,
     task: Task,
     options: LossOptions,
-) -> f64 {
+) -> Tensor<1> {
     let n = split.rows;
-    let total = row_chunks(n, PREDICT_ROWS)
+    row_chunks(n, PREDICT_ROWS)
         .map(|chunk| {
             let share = chunk.len() as f64 / n as f64;
             let output = network.forward(split.x.clone().slice(chunk.clone()));
@@ -100,8 +104,98 @@ fn validation_loss(
             loss(task, output, target, None, options).mul_scalar(share)
         })
         .reduce(|a, b| a + b)
-        .unwrap_or_else(|| Tensor::zeros([1], &split.x.device()));
-    f64::from(total.into_scalar::<f32>())
+        .unwrap_or_else(|| Tensor::zeros([1], &split.x.device()))
+}
+
+/// Where one epoch's batches come from.
+#[allow(clippy::large_enum_variant, reason = "at most two exist at a time")]
+enum EpochRows {
+    /// Consecutive row slices of these tensors: the training data itself (in file order, or
+    /// one full batch, where order does not matter), or a copy of it permuted for the epoch.
+    Slices {
+        x: Tensor<2>,
+        y: Tensor<2>,
+        w: Option<Tensor<2>>,
+    },
+    /// Rows gathered from the training data batch by batch, in this order.
+    Gathered(Tensor<1, Int>),
+}
+
+impl EpochRows {
+    /// The training data as it lies.
+    fn in_order(data: &DeviceSplit) -> Self {
+        Self::Slices {
+            x: data.x.clone(),
+            y: data.y.clone(),
+            w: data.w.clone(),
+        }
+    }
+
+    /// A fresh order: the identity shuffled by `rng`, so that the order depends on the
+    /// generator's state alone and a resumed run repeats it. `permute` gathers the whole epoch
+    /// in one op (on backends that launch a kernel per op, one gather instead of one per batch
+    /// per tensor); otherwise each batch is gathered as it is taken, which holds no second copy
+    /// of the data.
+    fn shuffled(rng: &mut SeededRng, data: &DeviceSplit, permute: bool) -> Self {
+        let n = data.rows;
+        let mut order: Vec<i64> = (0..n as i64).collect();
+        rng.shuffle(&mut order);
+        let ids = Tensor::<1, Int>::from_data(TensorData::new(order, [n]), &data.x.device());
+        if permute {
+            Self::Slices {
+                x: data.x.clone().select(0, ids.clone()),
+                y: data.y.clone().select(0, ids.clone()),
+                w: data.w.clone().map(|w| w.select(0, ids)),
+            }
+        } else {
+            Self::Gathered(ids)
+        }
+    }
+
+    /// The inputs, targets and row weights of the batch of rows `chunk` of the epoch.
+    fn batch(
+        &self,
+        data: &DeviceSplit,
+        chunk: Range<usize>,
+    ) -> (Tensor<2>, Tensor<2>, Option<Tensor<2>>) {
+        match self {
+            Self::Slices { x, y, w } if chunk.len() == data.rows => {
+                (x.clone(), y.clone(), w.clone())
+            }
+            Self::Slices { x, y, w } => (
+                x.clone().slice(chunk.clone()),
+                y.clone().slice(chunk.clone()),
+                w.clone().map(|w| w.slice(chunk)),
+            ),
+            Self::Gathered(ids) => {
+                let ids = ids.clone().slice(chunk);
+                (
+                    data.x.clone().select(0, ids.clone()),
+                    data.y.clone().select(0, ids.clone()),
+                    data.w.clone().map(|w| w.select(0, ids)),
+                )
+            }
+        }
+    }
+}
+
+/// The epoch's mean training loss (from the row-weighted sum `total` over `rows` rows) and
+/// the validation loss, read back from the device in one transfer: the epoch's one sync.
+fn read_losses(
+    total: Option<Tensor<1>>,
+    valid: Option<Tensor<1>>,
+    rows: usize,
+) -> (f64, Option<f64>) {
+    let Some(total) = total else {
+        return (f64::NAN, valid.map(|v| f64::from(v.into_scalar::<f32>())));
+    };
+    let has_valid = valid.is_some();
+    // The training sum lives on the autodiff device, the validation loss beside it.
+    let parts = [Some(total), valid].into_iter().flatten();
+    let both = Tensor::cat(parts.map(Tensor::without_autodiff).collect(), 0);
+    let values: Vec<f32> = both.into_data().try_into_vec().unwrap_or_default();
+    let value = |i: usize| values.get(i).map_or(f64::NAN, |&v| f64::from(v));
+    (value(0) / rows as f64, has_valid.then(|| value(1)))
 }
 
 impl DeviceSplit {
@@ -251,7 +345,12 @@ pub fn fit(
     let mut rng = SeededRng::new(state.rng);
     let n = train_data.rows;
     let batch = config.batch_size.min(n);
-    let mut order: Vec<usize> = (0..n).collect();
+    // One full batch needs no order: its rows are summed whatever the order.
+    let shuffled = config.shuffle && batch < n;
+    // Flex runs each op in place on the CPU: gathering batch by batch costs nothing there and
+    // holds no second copy of the data. Every other backend launches a kernel per op.
+    let permute = *device != Device::flex();
+    let mut next: Option<EpochRows> = None;
     let mut saved_best = state.best.map_or(0, |(_, e)| e);
 
     for epoch in state.epoch + 1..=config.epochs {
@@ -281,44 +380,25 @@ pub fn fit(
                 let grads = GradientsParams::from_grads(l.backward(), &model);
                 optimizer.step(lr, model, grads)
             };
-        if batch == n {
-            // One full batch: the row order does not matter, so skip the gather.
-            model = step(
-                model,
-                train_data.x.clone(),
-                train_data.y.clone(),
-                train_data.w.clone(),
-                n,
-            );
-        } else if !config.shuffle {
-            // Rows in file order: batches are contiguous slices, no gather at all.
-            for chunk in row_chunks(n, batch) {
-                let rows = chunk.len();
-                let x = train_data.x.clone().slice(chunk.clone());
-                let y = train_data.y.clone().slice(chunk.clone());
-                let w = train_data.w.clone().map(|w| w.slice(chunk));
-                model = step(model, x, y, w, rows);
-            }
-        } else {
-            // Each epoch shuffles the identity afresh, so the order depends on the generator's
-            // state alone and a resumed run repeats it.
-            order.iter_mut().enumerate().for_each(|(i, o)| *o = i);
-            rng.shuffle(&mut order);
-            let ids: Vec<i64> = order.iter().map(|&i| i as i64).collect();
-            let ids = Tensor::<1, Int>::from_data(TensorData::new(ids, [n]), &autodiff);
-            for chunk in row_chunks(n, batch) {
-                let rows = chunk.len();
-                let batch_ids = ids.clone().slice(chunk);
-                let x = train_data.x.clone().select(0, batch_ids.clone());
-                let y = train_data.y.clone().select(0, batch_ids.clone());
-                let w = train_data.w.clone().map(|w| w.select(0, batch_ids));
-                model = step(model, x, y, w, rows);
-            }
+        let rows = match next.take() {
+            Some(rows) => rows,
+            None if shuffled => EpochRows::shuffled(&mut rng, &train_data, permute),
+            None => EpochRows::in_order(&train_data),
+        };
+        for chunk in row_chunks(n, batch) {
+            let (x, y, w) = rows.batch(&train_data, chunk.clone());
+            model = step(model, x, y, w, chunk.len());
         }
-        let train_loss = total.map_or(f64::NAN, |t| f64::from(t.into_scalar::<f32>()) / n as f64);
-        let valid_loss = valid_data
+        drop(rows);
+        // What a checkpoint of this epoch must hold: the state before the next epoch's draw.
+        let rng_after_epoch = rng.state();
+        if shuffled && epoch < config.epochs {
+            next = Some(EpochRows::shuffled(&mut rng, &train_data, permute));
+        }
+        let valid_total = valid_data
             .as_ref()
             .map(|v| validation_loss(&model.valid(), v, task, options));
+        let (train_loss, valid_loss) = read_losses(total, valid_total, n);
         let first = *state.first_loss.get_or_insert(train_loss);
         let exploded = first > 0.0 && train_loss > first * config.divergence_factor;
         if !train_loss.is_finite() || exploded {
@@ -344,7 +424,7 @@ pub fn fit(
         let go_on = on_epoch(&record);
         state.history.push(record);
         state.epoch = epoch;
-        state.rng = rng.state();
+        state.rng = rng_after_epoch;
         let watched = match config.early_stopping.as_ref().map(|s| s.metric) {
             Some(Monitored::TrainLoss) => train_loss,
             _ => valid_loss.unwrap_or(train_loss),
@@ -406,4 +486,44 @@ pub fn fit(
             rows: train_rows,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(t: Tensor<2>) -> Vec<f32> {
+        t.into_data().try_to_vec().expect("f32")
+    }
+
+    #[test]
+    fn a_permuted_epoch_gives_the_batches_gathered_one_by_one() {
+        let device = Device::flex();
+        let rows = 11;
+        let x = Matrix {
+            data: (0..rows * 3).map(|v| v as f32).collect(),
+            rows,
+            cols: 3,
+        };
+        let y: Vec<f32> = (0..rows).map(|v| (v % 2) as f32).collect();
+        let data = DeviceSplit::new(x, &y, Task::Binary, 0, Some(&[1.0, 2.0]), &device);
+        let (mut a, mut b) = (SeededRng::new(9), SeededRng::new(9));
+        let permuted = EpochRows::shuffled(&mut a, &data, true);
+        let gathered = EpochRows::shuffled(&mut b, &data, false);
+        assert!(matches!(permuted, EpochRows::Slices { .. }));
+        assert!(matches!(gathered, EpochRows::Gathered(_)));
+        assert_eq!(a.state(), b.state(), "both draw the same order");
+        let mut seen = Vec::new();
+        for chunk in row_chunks(rows, 4) {
+            let (px, py, pw) = permuted.batch(&data, chunk.clone());
+            let (gx, gy, gw) = gathered.batch(&data, chunk);
+            let px = values(px);
+            assert_eq!(px, values(gx));
+            assert_eq!(values(py), values(gy));
+            assert_eq!(values(pw.expect("weights")), values(gw.expect("weights")));
+            seen.extend(px.chunks(3).map(|row| row[0] as usize / 3));
+        }
+        seen.sort_unstable();
+        assert_eq!(seen, (0..rows).collect::<Vec<_>>(), "every row once");
+    }
 }
