@@ -1,38 +1,68 @@
 #!/usr/bin/env bash
-# The real-GPU check of issue 5, run on the lent NVIDIA H200 from the repository root:
-# kiln (built here with `--features wgpu`, stripped, xz'd to .device/kiln.xz) and the Vulkan
-# loader (.gl/*.deb) are carried there. It writes everything it measures under $OUT.
+# The real-GPU check of issue 5, run on the lent NVIDIA H200 from the repository root. Built here
+# and carried there (.device/, with the Vulkan loader debs in .gl/):
+#   .device/kiln.xz         `--features "kiln-cli/wgpu kiln-cli/ndarray"`: WGSL kernels (the default GPU build)
+#   .device/kiln-spirv.xz   `--features kiln-cli/vulkan` (optional): the same kernels as SPIR-V
+# each stripped and xz'd. Sections run most important first, so a run cut short still answers the
+# targets; everything lands under $OUT (results.txt, bench.jsonl, profiles.txt, devices.txt).
 set -u
 OUT=${OUT:-/tmp/gpu-out}; mkdir -p "$OUT"
-log() { echo "== $*" | tee -a "$OUT/results.txt"; }
+R=$OUT/results.txt
+log() { echo "== $*" | tee -a "$R"; }
 for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig
 export XDG_RUNTIME_DIR=/tmp/xdg; mkdir -p -m 700 $XDG_RUNTIME_DIR
+export PYTHONUNBUFFERED=1
 xz -dc .device/kiln.xz > /tmp/kiln && chmod +x /tmp/kiln
 K=/tmp/kiln
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee -a "$OUT/results.txt"
+S=
+if [ -f .device/kiln-spirv.xz ]; then
+    xz -dc .device/kiln-spirv.xz > /tmp/kiln-spirv && chmod +x /tmp/kiln-spirv && S=/tmp/kiln-spirv
+fi
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee -a "$R"
 $K devices > "$OUT/devices.txt" 2>&1
 if ! grep -q "DiscreteGpu" "$OUT/devices.txt"; then
     export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
     export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
     $K devices > "$OUT/devices.txt" 2>&1
 fi
-cat "$OUT/devices.txt" >> "$OUT/results.txt"
+cat "$OUT/devices.txt" >> "$R"
 
+# One kiln bench run: its JSON line goes to results.txt and bench.jsonl, tagged with `label`.
+bench() {
+    local label=$1 limit=$2; shift 2
+    local line
+    line=$(timeout "$limit" "$@" 2>>"$R" | tail -1)
+    if [ -n "$line" ]; then
+        echo "$label $line" | tee -a "$R" >> "$OUT/bench.jsonl"
+    else
+        echo "$label FAILED or timed out: $*" | tee -a "$R"
+    fi
+}
+torch() { python3 bench/mlp_torch.py --device cuda "$@" >> "$R" 2>&1; }
+
+log "MLP 64-256-256-1 training throughput (shuffled, Adam), kiln wgpu vs PyTorch CUDA"
+for spec in 1024:65536:400 8192:262144:200 65536:524288:100; do
+    IFS=: read -r batch rows steps <<< "$spec"
+    bench "wgsl" 240 $K bench --device wgpu --batch "$batch" --rows "$rows" --steps "$steps"
+    torch --batch "$batch" --rows "$rows" --steps "$steps"
+    torch --batch "$batch" --rows "$rows" --steps "$steps" --fused
+    [ -n "$S" ] && bench "spirv" 240 $S bench --device wgpu --batch "$batch" --rows "$rows" --steps "$steps"
+done
+
+log "seed experiment on wgpu and cpu (whole process; the first wgpu run compiles shaders)"
 TIMEFORMAT="wall %R s"
-log "seed experiment on wgpu (whole process; the first run compiles shaders)"
-{ time $K train configs/seed_linear.toml --device wgpu --out /tmp/runs; } >> "$OUT/results.txt" 2>&1
-{ time $K train configs/seed_linear.toml --device wgpu --out /tmp/runs >/dev/null; } >> "$OUT/results.txt" 2>&1
-log "seed experiment on cpu (whole process)"
-{ time $K train configs/seed_linear.toml --device cpu --out /tmp/runs; } >> "$OUT/results.txt" 2>&1
+{ time $K train configs/seed_linear.toml --device wgpu --out /tmp/runs; } >> "$R" 2>&1
+{ time $K train configs/seed_linear.toml --device wgpu --out /tmp/runs >/dev/null; } >> "$R" 2>&1
+{ time $K train configs/seed_linear.toml --device cpu --out /tmp/runs >/dev/null; } >> "$R" 2>&1
 
 log "parity: metrics.json on cpu vs wgpu"
 for spec in seed_linear.toml:1000 medical_breast_cancer_logistic.toml:200 industrial_concrete_mlp.toml:400; do
     cfg=${spec%%:*}; epochs=${spec##*:}
     for dev in cpu wgpu; do
         $K train configs/$cfg --device $dev --set train.epochs=$epochs --out /tmp/parity-$dev > /tmp/parity-$dev-$cfg.log 2>&1 \
-            || { echo "FAILED $cfg on $dev"; tail -5 /tmp/parity-$dev-$cfg.log; } >> "$OUT/results.txt"
+            || { echo "FAILED $cfg on $dev"; tail -5 /tmp/parity-$dev-$cfg.log; } >> "$R"
     done
-    python3 - "$cfg" >> "$OUT/results.txt" <<'PY'
+    python3 - "$cfg" >> "$R" <<'PY'
 import glob, json, sys
 name = sys.argv[1]
 def load(dev):
@@ -40,16 +70,15 @@ def load(dev):
     return json.load(open(runs[-1]))
 cpu, gpu = load("cpu"), load("wgpu")
 worst = 0.0
-def walk(a, b, path):
+def walk(a, b):
     global worst
     if isinstance(a, dict):
-        for k in a: walk(a[k], b[k], f"{path}.{k}")
+        for k in a: walk(a[k], b[k])
     elif isinstance(a, list):
-        for i, (x, y) in enumerate(zip(a, b)): walk(x, y, f"{path}[{i}]")
+        for x, y in zip(a, b): walk(x, y)
     elif isinstance(a, (int, float)):
-        rel = abs(a - b) / max(abs(a), abs(b), 1.0)
-        worst = max(worst, rel)
-walk(cpu, gpu, "")
+        worst = max(worst, abs(a - b) / max(abs(a), abs(b), 1.0))
+walk(cpu, gpu)
 print(f"{name}: largest relative difference cpu vs wgpu = {worst:.2e}; test cpu={cpu.get('test', cpu.get('train'))}")
 PY
     rm -rf /tmp/parity-cpu /tmp/parity-wgpu
@@ -60,32 +89,67 @@ $K train configs/industrial_concrete_mlp.toml --device wgpu --set train.epochs=2
 run=$(tail -1 /tmp/x.log | sed 's/^run: //')
 $K predict "$run" --input datasets/industrial_concrete_strength.csv --device cpu --output /tmp/p-cpu.csv
 $K predict "$run" --input datasets/industrial_concrete_strength.csv --device wgpu --output /tmp/p-gpu.csv
-python3 - >> "$OUT/results.txt" <<'PY'
+python3 - >> "$R" <<'PY'
 import csv
 a = [float(r["prediction"]) for r in csv.DictReader(open("/tmp/p-cpu.csv"))]
 b = [float(r["prediction"]) for r in csv.DictReader(open("/tmp/p-gpu.csv"))]
 print(f"{len(a)} rows; largest |cpu - wgpu| = {max(abs(x - y) for x, y in zip(a, b)):.2e}")
 PY
 
-log "MLP 64-256-256-1 training throughput, kiln wgpu vs PyTorch CUDA (same run)"
-for spec in 1024:65536:400 8192:262144:200 65536:524288:100; do
-    IFS=: read -r batch rows steps <<< "$spec"
-    timeout 240 $K bench --device wgpu --batch "$batch" --rows "$rows" --steps "$steps" >> "$OUT/results.txt" 2>&1 || echo "kiln bench $batch failed/timed out" >> "$OUT/results.txt"
-    python3 bench/mlp_torch.py --device cuda --batch "$batch" --rows "$rows" --steps "$steps" >> "$OUT/results.txt" 2>&1
-    python3 bench/mlp_torch.py --device cuda --batch "$batch" --rows "$rows" --steps "$steps" --fused >> "$OUT/results.txt" 2>&1
-done
-log "experiment: split-K weight gradients (kiln bench --split-rows N), against the runs above"
-# At 65536 rows the weight gradient of a 256x256 layer is one product with K = 65536 and only a
-# few output tiles; slices of N rows make it a batched product summed afterwards.
+log "split-K weight gradients (kiln bench --split-rows N): batched products over N-row slices"
 for spec in 8192:262144:200 65536:524288:100; do
     IFS=: read -r batch rows steps <<< "$spec"
     for part in 1024 4096; do
-        timeout 150 $K bench --device wgpu --batch "$batch" --rows "$rows" --steps "$steps" --split-rows "$part" >> "$OUT/results.txt" 2>&1 || echo "kiln bench $batch split $part failed/timed out" >> "$OUT/results.txt"
+        bench "wgsl-split$part" 150 $K bench --device wgpu --batch "$batch" --rows "$rows" --steps "$steps" --split-rows "$part"
     done
 done
+
+log "step time and per-epoch cost at 65536, file order: 1 step per epoch vs 8"
+bench "wgsl-epoch1" 120 $K bench --device wgpu --batch 65536 --rows 65536 --steps 40 --no-shuffle
+bench "wgsl-epoch8" 120 $K bench --device wgpu --batch 65536 --rows 524288 --steps 96 --no-shuffle
+python3 - "$OUT/bench.jsonl" >> "$R" <<'PY'
+import json, sys
+runs = {}
+for line in open(sys.argv[1]):
+    label, _, js = line.partition(" ")
+    runs[label] = json.loads(js)
+one, eight = runs.get("wgsl-epoch1"), runs.get("wgsl-epoch8")
+if one and eight:
+    t1 = 65536 / one["samples_per_sec"]          # seconds per epoch of 1 step: s + o
+    t8 = 8 * 65536 / eight["samples_per_sec"]    # seconds per epoch of 8 steps: 8 s + o
+    s = (t8 - t1) / 7
+    print(f"step {s * 1e3:.2f} ms, per-epoch cost beyond the steps {(t1 - s) * 1e3:.2f} ms")
+PY
+
+log "autotune at the extensive level, cache off (CUBECL_AUTOTUNE_LEVEL=extensive), 65536 and 8192"
+CUBECL_AUTOTUNE_LEVEL=extensive CUBECL_AUTOTUNE_CACHE=false bench "wgsl-extensive" 200 $K bench --device wgpu --batch 65536 --rows 524288 --steps 100
+CUBECL_AUTOTUNE_LEVEL=extensive CUBECL_AUTOTUNE_CACHE=false bench "wgsl-extensive" 200 $K bench --device wgpu --batch 8192 --rows 262144 --steps 200
+
+log "per-kernel GPU time (CUBECL_DEBUG_OPTION=profile; autotune cache warm from the runs above)"
+profile() {
+    local name=$1; shift
+    rm -f /tmp/prof.log
+    CUBECL_DEBUG_OPTION=profile CUBECL_DEBUG_LOG=/tmp/prof.log timeout 150 "$@" > /dev/null 2>&1
+    { echo "--- $name: $*"; python3 bench/profile_summary.py /tmp/prof.log --steps 6 --top 20; } >> "$OUT/profiles.txt" 2>&1
+}
+# 6 steps in all: 2 epochs of 3 (one warm-up, one timed).
+profile "65536 whole" $K bench --device wgpu --batch 65536 --rows 196608 --steps 3
+profile "65536 split 4096" $K bench --device wgpu --batch 65536 --rows 196608 --steps 3 --split-rows 4096
+profile "8192 whole" $K bench --device wgpu --batch 8192 --rows 24576 --steps 3
+[ -n "$S" ] && profile "65536 whole, SPIR-V" $S bench --device wgpu --batch 65536 --rows 196608 --steps 3
+cat "$OUT/profiles.txt" >> "$R"
+
+log "GPU memory pages over 12 full-batch epochs at 65536 (cubecl memory log)"
+mkdir -p /tmp/memlog && (
+    cd /tmp/memlog && printf '[memory.logger]\nlevel = "full"\nfile = "/tmp/memlog/mem.log"\n' > cubecl.toml
+    timeout 120 $K bench --device wgpu --batch 65536 --rows 65536 --steps 11 --no-shuffle > /dev/null 2>&1
+    echo "distinct main-memory pages: $(grep -o 'StorageId([0-9]*)' mem.log | sort -u | wc -l); reservations logged: $(grep -c 'Reserved memory' mem.log)"
+    grep "Total bytes reserved" mem.log | tail -1
+) >> "$R" 2>&1
+
 log "the same MLP on this machine's CPU, batch 1024 (kiln flex vs PyTorch CPU)"
 for round in 1 2 3; do
-    timeout 120 $K bench --device cpu --batch 1024 --steps 300 >> "$OUT/results.txt" 2>&1
-    python3 bench/mlp_torch.py --device cpu --batch 1024 --steps 300 >> "$OUT/results.txt" 2>&1
+    bench "cpu" 120 $K bench --device cpu --batch 1024 --steps 300
+    python3 bench/mlp_torch.py --device cpu --batch 1024 --steps 300 >> "$R" 2>&1
 done
 log "done"

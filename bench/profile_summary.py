@@ -7,7 +7,9 @@ the autotune cache is warm and the log holds no tuning runs), then:
 
     python3 bench/profile_summary.py <file> [--steps N] [--top K]
 
-With --steps, each kernel's total is also given per step.
+A kernel's first launch in a process also pays for building its pipeline, so it is left out;
+with --steps N (the steps the run took), each kernel's total is given per step over the N - 1
+steps that remain.
 """
 import argparse
 import re
@@ -34,19 +36,22 @@ def main() -> None:
     args = parser.parse_args()
     total = defaultdict(float)
     count = defaultdict(int)
+    first = set()
     with open(args.log, encoding="utf-8", errors="replace") as f:
         for line in f:
             m = LINE.match(line)
             if m:
                 name = short(m.group(3))
-                total[name] += float(m.group(1)) * UNITS[m.group(2)]
-                count[name] += 1
+                if name in first:
+                    total[name] += float(m.group(1)) * UNITS[m.group(2)]
+                    count[name] += 1
+                first.add(name)
     overall = sum(total.values())
-    print(f"{sum(count.values())} kernel launches, {overall:.1f} ms of kernel time in all")
+    print(f"{sum(count.values())} kernel launches after each kernel's first, {overall:.1f} ms in all")
     per_step = f"{'ms/step':>9} " if args.steps else ""
     print(f"{'total ms':>10} {per_step}{'share':>6} {'launches':>8} {'mean µs':>9}  kernel")
     for name, ms in sorted(total.items(), key=lambda kv: -kv[1])[: args.top]:
-        step = f"{ms / args.steps:9.3f} " if args.steps else ""
+        step = f"{ms / max(args.steps - 1, 1):9.3f} " if args.steps else ""
         mean = ms / count[name] * 1e3
         print(f"{ms:10.2f} {step}{ms / overall:6.1%} {count[name]:8d} {mean:9.1f}  {name}")
 

@@ -113,8 +113,18 @@ fn open_wgpu(index: Option<usize>) -> Result<Chosen> {
         .map_or_else(|| "unknown adapter".to_string(), |id| id.name);
     Ok(Chosen {
         device,
-        description: format!("wgpu (Vulkan): {name}"),
+        description: format!("wgpu ({}): {name}", kernel_language()),
     })
+}
+
+/// How this build hands kernels to Vulkan.
+#[cfg(feature = "wgpu")]
+fn kernel_language() -> &'static str {
+    if cfg!(feature = "vulkan") {
+        "Vulkan, SPIR-V kernels"
+    } else {
+        "Vulkan"
+    }
 }
 
 #[cfg(not(feature = "wgpu"))]
