@@ -16,3 +16,13 @@ ci:
 
 fmt:
     cargo fmt --all
+
+# The binaries `bench/gpu.sh` runs on a lent GPU machine, stripped and xz'd into .device/:
+# the default GPU build (WGSL kernels) and the SPIR-V trial build (its own target directory,
+# a second full Burn build).
+gpu-binaries:
+    mkdir -p .device
+    cargo build --release --features "{{features}}"
+    strip -o /tmp/kiln-wgsl target/release/kiln && xz -T2 -6 -c /tmp/kiln-wgsl > .device/kiln.xz
+    cargo build --release -p kiln-cli --features vulkan --target-dir target-vulkan
+    strip -o /tmp/kiln-spirv target-vulkan/release/kiln && xz -T2 -6 -c /tmp/kiln-spirv > .device/kiln-spirv.xz
