@@ -3,8 +3,10 @@
 # and carried there (.device/, with the Vulkan loader debs in .gl/):
 #   .device/kiln.xz         `--features "kiln-cli/wgpu kiln-cli/ndarray"`: WGSL kernels (the default GPU build)
 #   .device/kiln-spirv.xz   `--features kiln-cli/vulkan` (optional): the same kernels as SPIR-V
-# each stripped and xz'd. Sections run most important first, so a run cut short still answers the
-# targets; everything lands under $OUT (results.txt, bench.jsonl, profiles.txt, devices.txt).
+# each stripped and xz'd (`just gpu-binaries`). `bash bench/gpu.sh [SECTION...]` runs the named
+# sections (default: all, most important first, so a run cut short still answers the targets):
+#   throughput parity split epoch autotune profiles memory cpu
+# Everything lands under $OUT (results.txt, bench.jsonl, profiles.txt, devices.txt).
 set -u
 OUT=${OUT:-/tmp/gpu-out}; mkdir -p "$OUT"
 R=$OUT/results.txt
@@ -40,6 +42,7 @@ bench() {
 }
 torch() { python3 bench/mlp_torch.py --device cuda "$@" >> "$R" 2>&1; }
 
+throughput() {
 log "MLP 64-256-256-1 training throughput (shuffled, Adam), kiln wgpu vs PyTorch CUDA"
 for spec in 1024:65536:400 8192:262144:200 65536:524288:100; do
     IFS=: read -r batch rows steps <<< "$spec"
@@ -48,7 +51,9 @@ for spec in 1024:65536:400 8192:262144:200 65536:524288:100; do
     torch --batch "$batch" --rows "$rows" --steps "$steps" --fused
     [ -n "$S" ] && bench "spirv" 240 $S bench --device wgpu --batch "$batch" --rows "$rows" --steps "$steps"
 done
+}
 
+parity() {
 log "seed experiment on wgpu and cpu (whole process; the first wgpu run compiles shaders)"
 TIMEFORMAT="wall %R s"
 { time $K train configs/seed_linear.toml --device wgpu --out /tmp/runs; } >> "$R" 2>&1
@@ -95,7 +100,9 @@ a = [float(r["prediction"]) for r in csv.DictReader(open("/tmp/p-cpu.csv"))]
 b = [float(r["prediction"]) for r in csv.DictReader(open("/tmp/p-gpu.csv"))]
 print(f"{len(a)} rows; largest |cpu - wgpu| = {max(abs(x - y) for x, y in zip(a, b)):.2e}")
 PY
+}
 
+split() {
 log "split-K weight gradients (kiln bench --split-rows N): batched products over N-row slices"
 for spec in 8192:262144:200 65536:524288:100; do
     IFS=: read -r batch rows steps <<< "$spec"
@@ -103,7 +110,9 @@ for spec in 8192:262144:200 65536:524288:100; do
         bench "wgsl-split$part" 150 $K bench --device wgpu --batch "$batch" --rows "$rows" --steps "$steps" --split-rows "$part"
     done
 done
+}
 
+epoch() {
 log "step time and per-epoch cost at 65536, file order: 1 step per epoch vs 8"
 bench "wgsl-epoch1" 120 $K bench --device wgpu --batch 65536 --rows 65536 --steps 40 --no-shuffle
 bench "wgsl-epoch8" 120 $K bench --device wgpu --batch 65536 --rows 524288 --steps 96 --no-shuffle
@@ -120,11 +129,14 @@ if one and eight:
     s = (t8 - t1) / 7
     print(f"step {s * 1e3:.2f} ms, per-epoch cost beyond the steps {(t1 - s) * 1e3:.2f} ms")
 PY
+}
 
-log "autotune at the extensive level, cache off (CUBECL_AUTOTUNE_LEVEL=extensive), 65536 and 8192"
+autotune() {
+log "autotune at the extensive level, cache off (CUBECL_AUTOTUNE_LEVEL=extensive), 65536"
 CUBECL_AUTOTUNE_LEVEL=extensive CUBECL_AUTOTUNE_CACHE=false bench "wgsl-extensive" 200 $K bench --device wgpu --batch 65536 --rows 524288 --steps 100
-CUBECL_AUTOTUNE_LEVEL=extensive CUBECL_AUTOTUNE_CACHE=false bench "wgsl-extensive" 200 $K bench --device wgpu --batch 8192 --rows 262144 --steps 200
+}
 
+profiles() {
 log "per-kernel GPU time (CUBECL_DEBUG_OPTION=profile; autotune cache warm from the runs above)"
 profile() {
     local name=$1; shift
@@ -138,18 +150,30 @@ profile "65536 split 4096" $K bench --device wgpu --batch 65536 --rows 196608 --
 profile "8192 whole" $K bench --device wgpu --batch 8192 --rows 24576 --steps 3
 [ -n "$S" ] && profile "65536 whole, SPIR-V" $S bench --device wgpu --batch 65536 --rows 196608 --steps 3
 cat "$OUT/profiles.txt" >> "$R"
+}
 
+memory() {
 log "GPU memory pages over 12 full-batch epochs at 65536 (cubecl memory log)"
 mkdir -p /tmp/memlog && (
-    cd /tmp/memlog && printf '[memory.logger]\nlevel = "full"\nfile = "/tmp/memlog/mem.log"\n' > cubecl.toml
+    cd /tmp/memlog && rm -f mem.log && printf '[memory.logger]\nlevel = "full"\nfile = "/tmp/memlog/mem.log"\n' > cubecl.toml
     timeout 120 $K bench --device wgpu --batch 65536 --rows 65536 --steps 11 --no-shuffle > /dev/null 2>&1
     echo "distinct main-memory pages: $(grep -o 'StorageId([0-9]*)' mem.log | sort -u | wc -l); reservations logged: $(grep -c 'Reserved memory' mem.log)"
     grep "Total bytes reserved" mem.log | tail -1
 ) >> "$R" 2>&1
+}
 
+cpu() {
 log "the same MLP on this machine's CPU, batch 1024 (kiln flex vs PyTorch CPU)"
-for round in 1 2 3; do
+for round in 1 2; do
     bench "cpu" 120 $K bench --device cpu --batch 1024 --steps 300
     python3 bench/mlp_torch.py --device cpu --batch 1024 --steps 300 >> "$R" 2>&1
 done
-log "done"
+}
+
+SECONDS=0
+for section in "${@:-throughput parity split epoch autotune profiles memory cpu}"; do
+    for name in $section; do
+        "$name"
+        log "$name done at ${SECONDS} s"
+    done
+done
