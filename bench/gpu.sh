@@ -128,6 +128,9 @@ if one and eight:
     t8 = 8 * 65536 / eight["samples_per_sec"]    # seconds per epoch of 8 steps: 8 s + o
     s = (t8 - t1) / 7
     print(f"step {s * 1e3:.2f} ms, per-epoch cost beyond the steps {(t1 - s) * 1e3:.2f} ms")
+for label in ("wgsl-epoch1", "wgsl-epoch8"):
+    if label in runs:
+        print(f"{label}: epoch phases (ms, medians) {runs[label].get('epoch_ms')}")
 PY
 }
 

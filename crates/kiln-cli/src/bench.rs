@@ -128,6 +128,15 @@ pub fn run(
         .map_or(0.0, |(l, f)| l.duration_since(*f).as_secs_f64());
     let samples = (timed_epochs * rows) as f64;
     let final_loss = fitted.history.last().map_or(f64::NAN, |r| r.train_loss);
+    let timed_epochs_records = fitted.history.get(1..).unwrap_or_default();
+    let median_ms = |phase: fn(&kiln_train::EpochTiming) -> std::time::Duration| {
+        let mut ms: Vec<f64> = timed_epochs_records
+            .iter()
+            .map(|r| phase(&r.timing).as_secs_f64() * 1e3)
+            .collect();
+        ms.sort_by(f64::total_cmp);
+        ms.get(ms.len() / 2).copied().unwrap_or(f64::NAN)
+    };
     Ok(serde_json::json!({
         "framework": "kiln",
         "device": device_name,
@@ -140,6 +149,13 @@ pub fn run(
         "samples_per_sec": samples / timed,
         "warmup_seconds": total - timed,
         "final_loss": final_loss,
+        // Medians over the timed epochs: the CPU issuing the steps, drawing the next order,
+        // and waiting at the read-back for the device to finish the epoch.
+        "epoch_ms": {
+            "issue_steps": median_ms(|t| t.steps),
+            "next_order": median_ms(|t| t.next),
+            "read_back": median_ms(|t| t.read_back),
+        },
     })
     .to_string())
 }

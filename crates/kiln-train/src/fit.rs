@@ -6,6 +6,7 @@
 
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use std::ops::Range;
+use std::time::{Duration, Instant};
 
 use burn::prelude::*;
 use kiln_data::{Matrix, SeededRng, Split};
@@ -28,6 +29,21 @@ pub struct EpochRecord {
     pub valid_loss: Option<f64>,
     /// The learning rate used in the epoch.
     pub lr: f64,
+    /// Where the epoch's wall-clock time went (not saved: it differs from run to run).
+    #[serde(skip)]
+    pub timing: EpochTiming,
+}
+
+/// Wall-clock time of an epoch's phases, for `kiln bench`: on a GPU, issuing the steps is the
+/// CPU's share and the read-back waits for the device to finish what was issued.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct EpochTiming {
+    /// Issuing the epoch's steps (forward, backward, optimizer) from the CPU.
+    pub steps: Duration,
+    /// Drawing and uploading the next epoch's order, and issuing the validation loss.
+    pub next: Duration,
+    /// Reading the losses back: waiting for everything issued to finish.
+    pub read_back: Duration,
 }
 
 /// Everything the loop carries from one epoch to the next besides the weights and the
@@ -362,6 +378,7 @@ pub fn fit(
                 .wrapping_add(epoch as u64),
         );
         let lr = state.schedule.lr(epoch);
+        let started = Instant::now();
         let mut total: Option<Tensor<1>> = None;
         let mut step =
             |model: Network, x: Tensor<2>, y: Tensor<2>, w: Option<Tensor<2>>, rows: usize| {
@@ -390,6 +407,7 @@ pub fn fit(
             model = step(model, x, y, w, chunk.len());
         }
         drop(rows);
+        let steps_issued = Instant::now();
         // What a checkpoint of this epoch must hold: the state before the next epoch's draw.
         let rng_after_epoch = rng.state();
         if shuffled && epoch < config.epochs {
@@ -398,7 +416,13 @@ pub fn fit(
         let valid_total = valid_data
             .as_ref()
             .map(|v| validation_loss(&model.valid(), v, task, options));
+        let next_issued = Instant::now();
         let (train_loss, valid_loss) = read_losses(total, valid_total, n);
+        let timing = EpochTiming {
+            steps: steps_issued - started,
+            next: next_issued - steps_issued,
+            read_back: next_issued.elapsed(),
+        };
         let first = *state.first_loss.get_or_insert(train_loss);
         let exploded = first > 0.0 && train_loss > first * config.divergence_factor;
         if !train_loss.is_finite() || exploded {
@@ -420,6 +444,7 @@ pub fn fit(
             train_loss,
             valid_loss,
             lr,
+            timing,
         };
         let go_on = on_epoch(&record);
         state.history.push(record);

@@ -31,6 +31,8 @@ pub use experiment::{
     Reporter, RunReport, eval_file, predict_file, predictions_csv, prepare_data, score, train,
 };
 pub use files::{write_atomic, write_atomic_with};
-pub use fit::{CheckpointKind, EpochRecord, FitHooks, FitSettings, Fitted, LoopState, Resume, fit};
+pub use fit::{
+    CheckpointKind, EpochRecord, EpochTiming, FitHooks, FitSettings, Fitted, LoopState, Resume, fit,
+};
 pub use schedule::{EarlyStoppingConfig, LrSchedule, Monitored, ScheduleConfig, ScheduleKind};
 pub use task::{LossOptions, Predictions};
