@@ -152,6 +152,7 @@ profile "65536 whole" $K bench --device wgpu --batch 65536 --rows 196608 --steps
 profile "65536 split 4096" $K bench --device wgpu --batch 65536 --rows 196608 --steps 3 --split-rows 4096
 profile "8192 whole" $K bench --device wgpu --batch 8192 --rows 24576 --steps 3
 [ -n "$S" ] && profile "65536 whole, SPIR-V" $S bench --device wgpu --batch 65536 --rows 196608 --steps 3
+{ echo "--- cuBLAS, the same products alone"; python3 bench/matmul_torch.py --device cuda --rows 65536; python3 bench/matmul_torch.py --device cuda --rows 8192; } >> "$OUT/profiles.txt" 2>&1
 cat "$OUT/profiles.txt" >> "$R"
 }
 
