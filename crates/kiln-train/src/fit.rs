@@ -397,16 +397,17 @@ pub fn fit(
                 let grads = GradientsParams::from_grads(l.backward(), &model);
                 optimizer.step(lr, model, grads)
             };
-        let rows = match next.take() {
-            Some(rows) => rows,
+        let epoch_rows = match next.take() {
+            Some(drawn) => drawn,
             None if shuffled => EpochRows::shuffled(&mut rng, &train_data, permute),
             None => EpochRows::in_order(&train_data),
         };
         for chunk in row_chunks(n, batch) {
-            let (x, y, w) = rows.batch(&train_data, chunk.clone());
+            let (x, y, w) = epoch_rows.batch(&train_data, chunk.clone());
             model = step(model, x, y, w, chunk.len());
         }
-        drop(rows);
+        // Frees this epoch's permuted copy for the next one's.
+        drop(epoch_rows);
         let steps_issued = Instant::now();
         // What a checkpoint of this epoch must hold: the state before the next epoch's draw.
         let rng_after_epoch = rng.state();
