@@ -7,6 +7,9 @@
 # sections (default: all, most important first, so a run cut short still answers the targets):
 #   throughput parity split epoch autotune profiles memory cpu
 # Everything lands under $OUT (results.txt, bench.jsonl, profiles.txt, devices.txt).
+# All sections take about 9 minutes (estimated from the 2026-11-28 run), more than one device
+# call allows: run `bash bench/gpu.sh throughput parity split epoch` (about 5 minutes), then at
+# once `bash bench/gpu.sh profiles memory autotune cpu`, both with carry [".gl", ".device"].
 set -u
 OUT=${OUT:-/tmp/gpu-out}; mkdir -p "$OUT"
 R=$OUT/results.txt
