@@ -4,10 +4,10 @@
 //! epoch. The next epoch's order is drawn and uploaded before that sync, so the CPU shuffles
 //! while the device is still working through the epoch.
 
-use burn::optim::{GradientsParams, ModuleOptimizer};
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use kiln_data::{Matrix, SeededRng, Split};
 use kiln_models::{Network, Task};
