@@ -128,9 +128,9 @@ pub fn run(
         .map_or(0.0, |(l, f)| l.duration_since(*f).as_secs_f64());
     let samples = (timed_epochs * rows) as f64;
     let final_loss = fitted.history.last().map_or(f64::NAN, |r| r.train_loss);
-    let timed_epochs_records = fitted.history.get(1..).unwrap_or_default();
+    let timed_records = fitted.history.get(1..).unwrap_or_default();
     let median_ms = |phase: fn(&kiln_train::EpochTiming) -> std::time::Duration| {
-        let mut ms: Vec<f64> = timed_epochs_records
+        let mut ms: Vec<f64> = timed_records
             .iter()
             .map(|r| phase(&r.timing).as_secs_f64() * 1e3)
             .collect();

@@ -509,14 +509,8 @@ impl Column {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
-    use crate::{DataError, Table};
-
-    fn parse(text: &str) -> Result<Table, DataError> {
-        Table::parse(Path::new("t.csv"), text.as_bytes())
-    }
+    use crate::table::tests::parse;
 
     #[test]
     fn decimals_read_back_exactly_as_parsed() {

@@ -314,11 +314,12 @@ fn csv_error(path: &Path, error: csv::Error, lines: &Breaks) -> DataError {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::Cell;
 
-    fn parse(text: &str) -> Result<Table, DataError> {
+    /// `text` read as the CSV file `t.csv` (also used by the column tests).
+    pub(crate) fn parse(text: &str) -> Result<Table, DataError> {
         Table::parse(Path::new("t.csv"), text.as_bytes())
     }
 

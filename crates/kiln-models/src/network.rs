@@ -142,7 +142,7 @@ impl Network {
     /// # Shapes
     /// - `x`: `[batch, d_in]`
     /// - output: `[batch, d_out]`
-    pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         self.layers.iter().fold(x, |x, layer| layer.forward(x))
     }
 

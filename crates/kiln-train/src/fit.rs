@@ -197,17 +197,10 @@ impl EpochRows {
 
 /// The epoch's mean training loss (from the row-weighted sum `total` over `rows` rows) and
 /// the validation loss, read back from the device in one transfer: the epoch's one sync.
-fn read_losses(
-    total: Option<Tensor<1>>,
-    valid: Option<Tensor<1>>,
-    rows: usize,
-) -> (f64, Option<f64>) {
-    let Some(total) = total else {
-        return (f64::NAN, valid.map(|v| f64::from(v.into_scalar::<f32>())));
-    };
+fn read_losses(total: Tensor<1>, valid: Option<Tensor<1>>, rows: usize) -> (f64, Option<f64>) {
     let has_valid = valid.is_some();
     // The training sum lives on the autodiff device, the validation loss beside it.
-    let parts = [Some(total), valid].into_iter().flatten();
+    let parts = std::iter::once(total).chain(valid);
     let both = Tensor::cat(parts.map(Tensor::without_autodiff).collect(), 0);
     let values: Vec<f32> = both.into_data().try_into_vec().unwrap_or_default();
     let value = |i: usize| values.get(i).map_or(f64::NAN, |&v| f64::from(v));
@@ -379,7 +372,7 @@ pub fn fit(
         );
         let lr = state.schedule.lr(epoch);
         let started = Instant::now();
-        let mut total: Option<Tensor<1>> = None;
+        let mut total = Tensor::<1>::zeros([1], &autodiff);
         let mut step =
             |model: Network, x: Tensor<2>, y: Tensor<2>, w: Option<Tensor<2>>, rows: usize| {
                 let output = match settings.split_rows {
@@ -390,10 +383,7 @@ pub fn fit(
                 };
                 let l = loss(task, output, y, w, options);
                 let weighted = l.clone().detach().mul_scalar(rows as f64);
-                total = Some(match total.take() {
-                    Some(t) => t + weighted,
-                    None => weighted,
-                });
+                total = total.clone() + weighted;
                 let grads = GradientsParams::from_grads(l.backward(), &model);
                 optimizer.step(lr, model, grads)
             };
