@@ -53,12 +53,20 @@ impl Run {
 
 /// Runs `kiln args…` in the repository root.
 pub fn kiln(args: &[&str]) -> Run {
-    let output: Output = Command::new(env!("CARGO_BIN_EXE_kiln"))
+    kiln_without(args, &[])
+}
+
+/// Runs `kiln args…` in the repository root with the environment variables `unset` removed.
+pub fn kiln_without(args: &[&str], unset: &[&str]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kiln"));
+    command
         .args(args)
         .current_dir(root())
-        .env_remove("KILN_DEVICE")
-        .output()
-        .expect("kiln runs");
+        .env_remove("KILN_DEVICE");
+    for name in unset {
+        command.env_remove(name);
+    }
+    let output: Output = command.output().expect("kiln runs");
     Run {
         status: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),

@@ -93,6 +93,28 @@ fn kiln_devices_lists_the_backends() {
     assert!(run.stdout.contains("wgpu"), "{}", run.stdout);
 }
 
+/// Mesa's device-select Vulkan layer would connect to a display to order the GPUs; on a headless
+/// machine (no `XDG_RUNTIME_DIR`) libwayland then prints `error: …` lines into a run that
+/// succeeds. kiln turns the layer's display probe off.
+#[test]
+fn a_headless_machine_gets_no_display_errors() {
+    let unset = [
+        "XDG_RUNTIME_DIR",
+        "WAYLAND_DISPLAY",
+        "WAYLAND_SOCKET",
+        "DISPLAY",
+        "NODEVICE_SELECT",
+    ];
+    let run = kiln_without(&["devices"], &unset);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("wgpu"), "{}", run.stdout);
+    assert!(
+        !run.stderr.contains("error") && !run.stderr.contains("XDG_RUNTIME_DIR"),
+        "stderr:\n{}",
+        run.stderr
+    );
+}
+
 #[test]
 fn a_device_that_is_not_there_is_an_error_not_a_fallback() {
     let out = temp();

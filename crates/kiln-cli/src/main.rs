@@ -117,7 +117,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    pin_default_device();
+    pin_library_defaults();
     let cli = Cli::parse();
     match on_the_thread_pool(|| run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -165,15 +165,25 @@ fn on_the_thread_pool<T: Send>(work: impl FnOnce() -> T + Send) -> T {
     rayon::scope(|_| work())
 }
 
-/// kiln always names its device, but Burn's optimizer `load_record` (used on resume) puts state
-/// on `Device::default()`, which with wgpu compiled in opens the GPU — and where there is none,
-/// panics on a worker thread. Pin that default to the CPU backend unless the user set it.
+/// Settings that libraries read from the environment, given kiln's values unless the user set
+/// them:
+/// - `BURN_DEVICE=flex`: kiln always names its device, but Burn's optimizer `load_record` (used
+///   on resume) puts state on `Device::default()`, which with wgpu compiled in opens the GPU —
+///   and where there is none, panics on a worker thread.
+/// - `NODEVICE_SELECT=1`: Mesa's implicit Vulkan layer `VK_LAYER_MESA_device_select` (installed
+///   with Mesa's Vulkan drivers, lavapipe among them) connects to the Wayland or X display to
+///   put the display's GPU first. On a headless server that prints `error: XDG_RUNTIME_DIR is
+///   invalid or not set` once per Vulkan instance, in a run that succeeds, and can hang on a
+///   stale forwarded `DISPLAY`. kiln names its adapter itself (`wgpu:N`, as `kiln devices`
+///   lists them), so the reordering buys nothing.
 #[allow(unsafe_code)]
-fn pin_default_device() {
-    if std::env::var_os("BURN_DEVICE").is_none() {
-        // SAFETY: called first thing in `main`, before any other thread exists, so no thread
-        // can be reading the environment concurrently.
-        unsafe { std::env::set_var("BURN_DEVICE", "flex") };
+fn pin_library_defaults() {
+    for (name, value) in [("BURN_DEVICE", "flex"), ("NODEVICE_SELECT", "1")] {
+        if std::env::var_os(name).is_none() {
+            // SAFETY: called first thing in `main`, before any other thread exists, so no
+            // thread can be reading the environment concurrently.
+            unsafe { std::env::set_var(name, value) };
+        }
     }
 }
 
