@@ -137,6 +137,14 @@ impl Network {
         }
     }
 
+    /// Whether training draws random numbers on the device (dropout): only then does the
+    /// training loop seed the device's generator.
+    pub fn is_stochastic(&self) -> bool {
+        self.layers
+            .iter()
+            .any(|layer| matches!(layer, Layer::Dropout(d) if d.prob > 0.0))
+    }
+
     /// The raw scores (regression value, logit or class logits).
     ///
     /// # Shapes
@@ -233,6 +241,17 @@ mod tests {
             }
         }
         all
+    }
+
+    #[test]
+    fn only_dropout_makes_a_network_stochastic() {
+        let device = Device::flex();
+        let network = |first: LayerSpec| {
+            Network::init(&[first, LayerSpec::Linear { d_in: 2, d_out: 1 }], &device)
+        };
+        assert!(!network(LayerSpec::Relu).is_stochastic());
+        assert!(!network(LayerSpec::Dropout { prob: 0.0 }).is_stochastic());
+        assert!(network(LayerSpec::Dropout { prob: 0.2 }).is_stochastic());
     }
 
     #[test]

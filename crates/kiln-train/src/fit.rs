@@ -359,17 +359,22 @@ pub fn fit(
     // Flex runs each op in place on the CPU: gathering batch by batch costs nothing there and
     // holds no second copy of the data. Every other backend launches a kernel per op.
     let permute = *device != Device::flex();
+    let stochastic = model.is_stochastic();
     let mut next: Option<EpochRows> = None;
     let mut saved_best = state.best.map_or(0, |(_, e)| e);
 
     for epoch in state.epoch + 1..=config.epochs {
         // Seeding per epoch makes dropout masks a function of (seed, epoch): resumed runs match.
-        autodiff.seed(
-            settings
-                .seed
-                .wrapping_mul(0x9E37_79B9)
-                .wrapping_add(epoch as u64),
-        );
+        // Only networks with dropout draw on the device: on a GPU the seed is a blocking round
+        // trip to the device's thread, paid every epoch.
+        if stochastic {
+            autodiff.seed(
+                settings
+                    .seed
+                    .wrapping_mul(0x9E37_79B9)
+                    .wrapping_add(epoch as u64),
+            );
+        }
         let lr = state.schedule.lr(epoch);
         let started = Instant::now();
         let mut total = Tensor::<1>::zeros([1], &autodiff);
