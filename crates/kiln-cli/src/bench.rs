@@ -23,6 +23,9 @@ pub struct BenchOptions {
     pub split_rows: Option<usize>,
     /// The optimizer (Adam in the issues' benchmark; SGD shows what Adam's update costs).
     pub optimizer: OptimizerKind,
+    /// Issue each epoch before the previous one's losses are read back, as `kiln train` does
+    /// on a GPU; `false` reads every epoch before issuing the next, to measure what that costs.
+    pub read_ahead: bool,
 }
 
 const D_IN: usize = 64;
@@ -84,6 +87,8 @@ pub fn run(
         scaled: true,
         class_weights: None,
         split_rows: options.split_rows,
+        // Off when asked; otherwise the device decides, as in `kiln train`.
+        read_ahead: (!options.read_ahead).then_some(false),
     };
     let layers = vec![
         LayerSpec::Linear {
@@ -101,7 +106,11 @@ pub fn run(
             d_out: 1,
         },
     ];
-    let network = Network::init(&layers, device);
+    // Seeded and made on the CPU, as `kiln train` does: every run and device starts from the
+    // same weights, so variants' final losses compare (`fit` moves the network to `device`).
+    let cpu = burn::prelude::Device::flex();
+    cpu.seed(42);
+    let network = Network::init(&layers, &cpu);
     let mut marks = Vec::new();
     let started = Instant::now();
     let mut on_epoch = |_: &kiln_train::EpochRecord| {
@@ -143,6 +152,7 @@ pub fn run(
         "batch": options.batch,
         "shuffle": options.shuffle,
         "split_rows": options.split_rows,
+        "read_ahead": options.read_ahead,
         "optimizer": options.optimizer,
         "rows": rows,
         "timed_steps": timed_epochs * steps_per_epoch,

@@ -110,6 +110,10 @@ enum Command {
         /// Optimizer: adam (the benchmark's), or sgd to see what Adam's update costs.
         #[arg(long, default_value = "adam", value_parser = ["adam", "sgd", "adamw"])]
         optimizer: String,
+        /// Read each epoch's losses back before issuing the next epoch (on a GPU, training
+        /// issues the next epoch first): shows what the overlap buys.
+        #[arg(long)]
+        no_read_ahead: bool,
         /// Compute device.
         #[arg(long, env = "KILN_DEVICE", default_value = "cpu")]
         device: String,
@@ -273,6 +277,7 @@ fn run(cli: Cli) -> Result<()> {
             no_shuffle,
             split_rows,
             optimizer,
+            no_read_ahead,
             device,
         } => {
             anyhow::ensure!(
@@ -291,6 +296,7 @@ fn run(cli: Cli) -> Result<()> {
                     "adamw" => kiln_train::OptimizerKind::Adamw,
                     _ => kiln_train::OptimizerKind::Adam,
                 },
+                read_ahead: !no_read_ahead,
             };
             writeln!(
                 stdout,

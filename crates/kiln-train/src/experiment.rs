@@ -168,6 +168,7 @@ pub fn train(
                 scaled: experiment.data.scale != kiln_data::Scale::None,
                 class_weights,
                 split_rows: None,
+                read_ahead: None,
             };
             if let Some(folds) = &data.folds {
                 let go_on = || !log.interrupted();

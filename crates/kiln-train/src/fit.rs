@@ -255,6 +255,11 @@ pub struct FitSettings<'a> {
     /// ([`Network::forward_split`]), when the batch has at least two whole slices: an
     /// experiment for large GPU batches, set by `kiln bench --split-rows`; `None` elsewhere.
     pub split_rows: Option<usize>,
+    /// Whether to issue each epoch before reading back the previous one's losses (the same
+    /// results either way); `None` decides by device: yes on kernel-launching devices (GPUs),
+    /// no on flex, which computes as the ops are issued. `kiln bench --no-read-ahead` and the
+    /// tests set it.
+    pub read_ahead: Option<bool>,
 }
 
 /// What the caller hears of the loop: every epoch's record (for logging) and, when given, the
@@ -295,7 +300,7 @@ pub fn fit(
 ) -> Result<Fitted, TrainError> {
     let FitHooks {
         on_epoch,
-        checkpoint: mut checkpoints,
+        checkpoint: checkpoints,
     } = hooks;
     let config = settings.config;
     let task = settings.task;
@@ -320,7 +325,7 @@ pub fn fit(
         huber_delta: (config.loss == crate::LossKind::Huber).then_some(config.huber_delta),
     };
     let mut optimizer = crate::optimizer::build(&config.optimizer);
-    let (mut model, mut state, mut best_model) = match resume {
+    let (mut model, state, best_model) = match resume {
         None => {
             let state = LoopState {
                 epoch: 0,
@@ -359,11 +364,28 @@ pub fn fit(
     // Flex runs each op in place on the CPU: gathering batch by batch costs nothing there and
     // holds no second copy of the data. Every other backend launches a kernel per op.
     let permute = *device != Device::flex();
+    // A kernel-launching device runs behind the CPU: there, each epoch's losses are read back
+    // only once the next epoch is issued, so the device never idles while the CPU reads,
+    // decides and issues. Flex computes as the ops are issued: nothing to overlap. Never with
+    // a plateau schedule, whose next rate needs the losses first.
+    let lag = settings.read_ahead.unwrap_or(permute) && !state.schedule.follows_losses();
     let stochastic = model.is_stochastic();
+    let first_epoch = state.epoch + 1;
+    let mut conclusions = Conclusions {
+        config,
+        scaled: settings.scaled,
+        rows: n,
+        saved_best: state.best.map_or(0, |(_, e)| e),
+        state,
+        best_model,
+        on_epoch,
+        checkpoints,
+    };
     let mut next: Option<EpochRows> = None;
-    let mut saved_best = state.best.map_or(0, |(_, e)| e);
+    let mut pending: Option<IssuedEpoch> = None;
+    let mut stopped: Option<Network> = None;
 
-    for epoch in state.epoch + 1..=config.epochs {
+    for epoch in first_epoch..=config.epochs {
         // Seeding per epoch makes dropout masks a function of (seed, epoch): resumed runs match.
         // Only networks with dropout draw on the device: on a GPU the seed is a blocking round
         // trip to the device's thread, paid every epoch.
@@ -375,7 +397,7 @@ pub fn fit(
                     .wrapping_add(epoch as u64),
             );
         }
-        let lr = state.schedule.lr(epoch);
+        let lr = conclusions.state.schedule.lr(epoch);
         let started = Instant::now();
         let mut total = Tensor::<1>::zeros([1], &autodiff);
         let mut step =
@@ -409,16 +431,125 @@ pub fn fit(
         if shuffled && epoch < config.epochs {
             next = Some(EpochRows::shuffled(&mut rng, &train_data, permute));
         }
-        let valid_total = valid_data
+        let valid = valid_data
             .as_ref()
             .map(|v| validation_loss(&model.valid(), v, task, options));
-        let next_issued = Instant::now();
-        let (train_loss, valid_loss) = read_losses(total, valid_total, n);
-        let timing = EpochTiming {
+        // The first epoch is read at once: it sets the divergence yardstick and ends the
+        // warm-up (`kiln bench` times from there).
+        let read_later = lag && epoch > first_epoch;
+        let issued = IssuedEpoch {
+            epoch,
+            lr,
+            total,
+            valid,
+            rng: rng_after_epoch,
+            model: model.clone(),
+            // The live optimizer moves on before a later-read epoch is concluded.
+            optimizer: (read_later && conclusions.checkpoints.is_some()).then(|| optimizer.clone()),
             steps: steps_issued - started,
-            next: next_issued - steps_issued,
-            read_back: next_issued.elapsed(),
+            next: steps_issued.elapsed(),
         };
+        let ready = if read_later {
+            pending.replace(issued)
+        } else {
+            Some(issued)
+        };
+        if let Some(ready) = ready
+            && let Flow::Stop(last) = conclusions.conclude(ready, &optimizer)?
+        {
+            // Early stopping: an epoch issued after it is dropped unread.
+            stopped = Some(last);
+            break;
+        }
+    }
+    if let Some(last) = pending.take().filter(|_| stopped.is_none())
+        && let Flow::Stop(model) = conclusions.conclude(last, &optimizer)?
+    {
+        stopped = Some(model);
+    }
+    let model = stopped.unwrap_or(model);
+    let restore = config
+        .early_stopping
+        .as_ref()
+        .is_some_and(|s| s.restore_best);
+    let model = match conclusions.best_model {
+        Some(best) if restore => best,
+        _ => model,
+    };
+    Ok(Fitted {
+        network: model.valid(),
+        history: conclusions.state.history,
+        train: Split {
+            x: train_data.into_matrix(),
+            y: train_y,
+            rows: train_rows,
+        },
+    })
+}
+
+/// An epoch whose steps are issued but whose losses are not yet read back.
+struct IssuedEpoch {
+    epoch: usize,
+    lr: f64,
+    /// The row-weighted sum of the epoch's training losses, on the device.
+    total: Tensor<1>,
+    /// The validation loss after the epoch, on the device.
+    valid: Option<Tensor<1>>,
+    /// The batch-order generator's state after the epoch's order: what its checkpoint holds.
+    rng: u64,
+    /// The weights after the epoch (a clone shares the tensors: no copy).
+    model: Network,
+    /// The optimizer after the epoch, when a later epoch is issued before this one is read and
+    /// a checkpoint may need it; otherwise the live optimizer is this epoch's.
+    optimizer: Option<ModuleOptimizer>,
+    /// Issuing the steps.
+    steps: Duration,
+    /// Drawing the next order and issuing the validation loss.
+    next: Duration,
+}
+
+/// Whether training goes on after an epoch is concluded.
+enum Flow {
+    Go,
+    /// Early stopping, after the epoch with these weights.
+    Stop(Network),
+}
+
+/// What happens once an epoch's losses are read back: the divergence check, the record, the
+/// plateau schedule, early stopping, checkpoints and interruption.
+struct Conclusions<'a, 'h> {
+    config: &'a TrainConfig,
+    /// Whether the features were scaled (for the divergence hint).
+    scaled: bool,
+    /// Training rows (the losses are summed over them).
+    rows: usize,
+    state: LoopState,
+    /// The best epoch's weights, kept for early stopping and best checkpoints.
+    best_model: Option<Network>,
+    /// The epoch of the best checkpoint written so far.
+    saved_best: usize,
+    on_epoch: &'h mut dyn FnMut(&EpochRecord) -> bool,
+    checkpoints: Option<&'h mut CheckpointSink<'h>>,
+}
+
+impl Conclusions<'_, '_> {
+    /// Reads back `issued`'s losses and acts on them. `live` is the optimizer, for an epoch
+    /// that carries no copy of its own.
+    fn conclude(
+        &mut self,
+        issued: IssuedEpoch,
+        live: &ModuleOptimizer,
+    ) -> Result<Flow, TrainError> {
+        let config = self.config;
+        let waiting = Instant::now();
+        let (train_loss, valid_loss) = read_losses(issued.total, issued.valid, self.rows);
+        let timing = EpochTiming {
+            steps: issued.steps,
+            next: issued.next,
+            read_back: waiting.elapsed(),
+        };
+        let epoch = issued.epoch;
+        let state = &mut self.state;
         let first = *state.first_loss.get_or_insert(train_loss);
         let exploded = first > 0.0 && train_loss > first * config.divergence_factor;
         if !train_loss.is_finite() || exploded {
@@ -428,7 +559,7 @@ pub fn fit(
                 loss: train_loss,
                 first,
                 lr: config.optimizer.lr,
-                scale_hint: if settings.scaled {
+                scale_hint: if self.scaled {
                     String::new()
                 } else {
                     ", or set data.scale = \"standard\"".into()
@@ -439,13 +570,13 @@ pub fn fit(
             epoch,
             train_loss,
             valid_loss,
-            lr,
+            lr: issued.lr,
             timing,
         };
-        let go_on = on_epoch(&record);
+        let go_on = (self.on_epoch)(&record);
         state.history.push(record);
         state.epoch = epoch;
-        state.rng = rng_after_epoch;
+        state.rng = issued.rng;
         let watched = match config.early_stopping.as_ref().map(|s| s.metric) {
             Some(Monitored::TrainLoss) => train_loss,
             _ => valid_loss.unwrap_or(train_loss),
@@ -455,9 +586,9 @@ pub fn fit(
         if state.best.is_none_or(|(b, _)| watched < b - min_delta) {
             state.best = Some((watched, epoch));
             state.stalled = 0;
-            if config.early_stopping.is_some() || checkpoints.is_some() {
+            if config.early_stopping.is_some() || self.checkpoints.is_some() {
                 // A clone shares the weight tensors: it costs no copy.
-                best_model = Some(model.clone());
+                self.best_model = Some(issued.model.clone());
             }
         } else {
             state.stalled += 1;
@@ -468,53 +599,241 @@ pub fn fit(
             .is_some_and(|s| state.stalled >= s.patience);
         let due = config.checkpoint_every > 0
             && (epoch.is_multiple_of(config.checkpoint_every) || epoch == config.epochs || stop);
-        if let Some(save) = checkpoints.as_mut().filter(|_| due) {
-            save(CheckpointKind::Every, &state, &model, &optimizer)?;
-            if let (Some(best), Some((_, best_epoch))) = (&best_model, state.best)
-                && best_epoch > saved_best
+        let optimizer = issued.optimizer.as_ref().unwrap_or(live);
+        if let Some(save) = self.checkpoints.as_mut().filter(|_| due) {
+            save(CheckpointKind::Every, state, &issued.model, optimizer)?;
+            if let (Some(best), Some((_, best_epoch))) = (&self.best_model, state.best)
+                && best_epoch > self.saved_best
             {
-                save(CheckpointKind::Best, &state, best, &optimizer)?;
-                saved_best = best_epoch;
+                save(CheckpointKind::Best, state, best, optimizer)?;
+                self.saved_best = best_epoch;
             }
         }
         if stop {
-            break;
+            return Ok(Flow::Stop(issued.model));
         }
         if !go_on && epoch < config.epochs {
-            if let Some(save) = checkpoints.as_mut().filter(|_| !due) {
-                save(CheckpointKind::Every, &state, &model, &optimizer)?;
+            if let Some(save) = self.checkpoints.as_mut().filter(|_| !due) {
+                save(CheckpointKind::Every, state, &issued.model, optimizer)?;
             }
             return Err(TrainError::Interrupted {
                 epoch,
                 resume_from: None,
             });
         }
+        Ok(Flow::Go)
     }
-    let restore = config
-        .early_stopping
-        .as_ref()
-        .is_some_and(|s| s.restore_best);
-    let model = match best_model {
-        Some(best) if restore => best,
-        _ => model,
-    };
-    Ok(Fitted {
-        network: model.valid(),
-        history: state.history,
-        train: Split {
-            x: train_data.into_matrix(),
-            y: train_y,
-            rows: train_rows,
-        },
-    })
 }
 
 #[cfg(test)]
 mod tests {
+    use kiln_models::LayerSpec;
+
     use super::*;
 
     fn values(t: Tensor<2>) -> Vec<f32> {
         t.into_data().try_to_vec().expect("f32")
+    }
+
+    /// A noisy regression set: y = x₀ − 2·x₁ + noise, inputs uniform in ±½.
+    fn regression(rows: usize, seed: u64) -> Split {
+        let mut rng = SeededRng::new(seed);
+        let mut uniform = || (rng.next_u64() >> 11) as f32 / (1u64 << 53) as f32 - 0.5;
+        let data: Vec<f32> = (0..rows * 2).map(|_| uniform()).collect();
+        let y = data
+            .chunks(2)
+            .map(|x| x[0] - 2.0 * x[1] + 0.1 * uniform())
+            .collect();
+        Split {
+            x: Matrix {
+                data,
+                rows,
+                cols: 2,
+            },
+            y,
+            rows: (0..rows).collect(),
+        }
+    }
+
+    /// One checkpoint as written: its kind, loop state, weights and optimizer.
+    type Saved = (CheckpointKind, LoopState, Vec<u8>, ModuleOptimizer);
+
+    /// All that a run shows: every record, every checkpoint, and the trained network's outputs
+    /// on the validation inputs (or the error).
+    struct Outcome {
+        history: Vec<(usize, f64, Option<f64>, f64)>,
+        checkpoints: Vec<Saved>,
+        result: Result<Vec<f32>, String>,
+    }
+
+    /// The network of the tests below: an MLP with dropout, so that seeding counts.
+    const SPECS: [LayerSpec; 4] = [
+        LayerSpec::Linear { d_in: 2, d_out: 8 },
+        LayerSpec::Relu,
+        LayerSpec::Dropout { prob: 0.2 },
+        LayerSpec::Linear { d_in: 8, d_out: 1 },
+    ];
+
+    /// Trains `network` on shuffled batches with a validation split; `interrupt_at` answers
+    /// "stop" after that epoch.
+    fn outcome(
+        config: &TrainConfig,
+        network: Network,
+        read_ahead: bool,
+        interrupt_at: Option<usize>,
+    ) -> Outcome {
+        let device = Device::flex();
+        let valid = regression(40, 2);
+        let settings = FitSettings {
+            config,
+            task: Task::Regression,
+            classes: 0,
+            seed: 5,
+            scaled: true,
+            class_weights: None,
+            split_rows: None,
+            read_ahead: Some(read_ahead),
+        };
+        let mut history = Vec::new();
+        let mut on_epoch = |r: &EpochRecord| {
+            history.push((r.epoch, r.train_loss, r.valid_loss, r.lr));
+            interrupt_at != Some(r.epoch)
+        };
+        let mut checkpoints = Vec::new();
+        let mut save = |kind: CheckpointKind,
+                        state: &LoopState,
+                        model: &Network,
+                        optimizer: &ModuleOptimizer| {
+            let weights = model.to_bytes().expect("weights");
+            checkpoints.push((kind, state.clone(), weights, optimizer.clone()));
+            Ok(())
+        };
+        let fitted = fit(
+            network,
+            regression(100, 1),
+            Some(&valid),
+            &settings,
+            &device,
+            FitHooks {
+                on_epoch: &mut on_epoch,
+                checkpoint: Some(&mut save),
+            },
+            None,
+        );
+        let probe = Tensor::<2>::from_data(TensorData::new(valid.x.data, [40, 2]), &device);
+        let result = fitted
+            .map(|f| values(f.network.forward(probe)))
+            .map_err(|e| e.to_string());
+        Outcome {
+            history,
+            checkpoints,
+            result,
+        }
+    }
+
+    /// What a checkpoint's optimizer does from its weights: one step on a fixed batch (with a
+    /// fixed dropout mask). Equal states take equal steps; the bytes of two equal states can
+    /// differ, as they list the parameters in hash order.
+    fn one_step(saved: &Saved) -> Vec<u8> {
+        let device = Device::flex().autodiff();
+        let weights = Network::from_bytes(&SPECS, saved.2.clone(), &Device::flex());
+        let model = weights.expect("weights").to_device(&device).train();
+        device.seed(1);
+        let x =
+            Tensor::<2>::from_data(TensorData::new(vec![0.5, -0.25, 0.1, 0.3], [2, 2]), &device);
+        let grads = GradientsParams::from_grads(model.forward(x).sum().backward(), &model);
+        let mut optimizer = saved.3.clone();
+        let model = optimizer.step(1e-2, model, grads);
+        model.valid().to_bytes().expect("weights")
+    }
+
+    /// Runs `config` both ways, from the same weights and parameter ids, and checks that
+    /// reading each epoch's losses one epoch late changes nothing: records, trained outputs,
+    /// errors, and every checkpoint's loop state, weights and optimizer.
+    fn same_both_ways(config: &TrainConfig, interrupt_at: Option<usize>) -> Outcome {
+        // The device's generator is one per process: tests that seed it and draw from it
+        // (dropout) take turns.
+        static GENERATOR: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _turn = GENERATOR
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let network = Network::init(&SPECS, &Device::flex());
+        let at_once = outcome(config, network.clone(), false, interrupt_at);
+        let late = outcome(config, network, true, interrupt_at);
+        assert_eq!(at_once.history, late.history, "records");
+        assert_eq!(at_once.result, late.result, "trained outputs");
+        let written = |o: &Outcome| -> Vec<(CheckpointKind, usize, u64)> {
+            o.checkpoints
+                .iter()
+                .map(|c| (c.0, c.1.epoch, c.1.rng))
+                .collect()
+        };
+        assert_eq!(written(&at_once), written(&late), "checkpoints written");
+        for (a, b) in at_once.checkpoints.iter().zip(&late.checkpoints) {
+            let which = format!("checkpoint {:?} {}", a.0, a.1.epoch);
+            assert!(a.2 == b.2, "weights of {which}");
+            assert!(one_step(a) == one_step(b), "optimizer of {which}");
+        }
+        at_once
+    }
+
+    /// Adam, so that checkpoints hold optimizer state (plain SGD has none).
+    fn config(epochs: usize) -> TrainConfig {
+        let mut config = TrainConfig {
+            epochs,
+            batch_size: 16,
+            checkpoint_every: 3,
+            ..TrainConfig::default()
+        };
+        config.optimizer.kind = crate::OptimizerKind::Adam;
+        config
+    }
+
+    fn epochs_of(outcome: &Outcome) -> Vec<usize> {
+        outcome.history.iter().map(|r| r.0).collect()
+    }
+
+    #[test]
+    fn reading_each_epoch_late_changes_nothing() {
+        let full = same_both_ways(&config(8), None);
+        assert_eq!(epochs_of(&full), (1..=8).collect::<Vec<_>>());
+        let every: Vec<usize> = full
+            .checkpoints
+            .iter()
+            .filter(|c| c.0 == CheckpointKind::Every)
+            .map(|c| c.1.epoch)
+            .collect();
+        assert_eq!(every, [3, 6, 8]);
+        assert!(full.result.is_ok());
+    }
+
+    #[test]
+    fn early_stopping_drops_the_epoch_issued_after_it() {
+        // No epoch ever improves on the first by 1e9: training stops after epoch 1 + 3.
+        let mut stopping = config(10);
+        stopping.early_stopping = Some(crate::EarlyStoppingConfig {
+            metric: Monitored::ValidLoss,
+            patience: 3,
+            min_delta: 1e9,
+            restore_best: false,
+        });
+        let stopped = same_both_ways(&stopping, None);
+        assert_eq!(epochs_of(&stopped), [1, 2, 3, 4]);
+        assert_eq!(stopped.checkpoints.last().map(|c| c.1.epoch), Some(4));
+    }
+
+    #[test]
+    fn an_interrupt_or_a_divergence_ends_at_the_same_epoch() {
+        let interrupted = same_both_ways(&config(8), Some(5));
+        assert_eq!(epochs_of(&interrupted), (1..=5).collect::<Vec<_>>());
+        assert_eq!(interrupted.checkpoints.last().map(|c| c.1.epoch), Some(5));
+        assert!(interrupted.result.is_err());
+        let mut exploding = config(8);
+        exploding.optimizer.kind = crate::OptimizerKind::Sgd;
+        exploding.optimizer.lr = 50.0;
+        let diverged = same_both_ways(&exploding, None);
+        let error = diverged.result.expect_err("diverges");
+        assert!(error.contains("diverged"), "{error}");
     }
 
     #[test]

@@ -158,9 +158,15 @@ impl LrSchedule {
         }
     }
 
+    /// Whether an epoch's rate depends on the losses of the epochs before it (a plateau
+    /// schedule): the loop must then read each epoch's losses before it starts the next.
+    pub fn follows_losses(&self) -> bool {
+        self.config.kind == ScheduleKind::Plateau
+    }
+
     /// Tells a plateau schedule the epoch's monitored loss.
     pub fn observe(&mut self, loss: f64) {
-        if self.config.kind != ScheduleKind::Plateau {
+        if !self.follows_losses() {
             return;
         }
         // Improvement means a relative drop of more than 1e-4, as PyTorch's default threshold.
