@@ -116,24 +116,29 @@ done
 }
 
 epoch() {
-log "step time and per-epoch cost at 65536, file order: 1 step per epoch vs 8"
-bench "wgsl-epoch1" 120 $K bench --device wgpu --batch 65536 --rows 65536 --steps 40 --no-shuffle
-bench "wgsl-epoch8" 120 $K bench --device wgpu --batch 65536 --rows 524288 --steps 96 --no-shuffle
+log "step time and per-epoch cost at 65536, file order: 1 step per epoch vs 8; each with the next epoch issued before the read-back (default) and without (--no-read-ahead)"
+for mode in "" "--no-read-ahead"; do
+    tag=${mode:+-at-once}
+    bench "wgsl-epoch1$tag" 120 $K bench --device wgpu --batch 65536 --rows 65536 --steps 40 --no-shuffle $mode
+    bench "wgsl-epoch8$tag" 120 $K bench --device wgpu --batch 65536 --rows 524288 --steps 96 --no-shuffle $mode
+done
+bench "wgsl-1024-at-once" 240 $K bench --device wgpu --batch 1024 --rows 65536 --steps 400 --no-read-ahead
 python3 - "$OUT/bench.jsonl" >> "$R" <<'PY'
 import json, sys
 runs = {}
 for line in open(sys.argv[1]):
     label, _, js = line.partition(" ")
     runs[label] = json.loads(js)
-one, eight = runs.get("wgsl-epoch1"), runs.get("wgsl-epoch8")
-if one and eight:
-    t1 = 65536 / one["samples_per_sec"]          # seconds per epoch of 1 step: s + o
-    t8 = 8 * 65536 / eight["samples_per_sec"]    # seconds per epoch of 8 steps: 8 s + o
-    s = (t8 - t1) / 7
-    print(f"step {s * 1e3:.2f} ms, per-epoch cost beyond the steps {(t1 - s) * 1e3:.2f} ms")
-for label in ("wgsl-epoch1", "wgsl-epoch8"):
-    if label in runs:
-        print(f"{label}: epoch phases (ms, medians) {runs[label].get('epoch_ms')}")
+for tag in ("", "-at-once"):
+    one, eight = runs.get("wgsl-epoch1" + tag), runs.get("wgsl-epoch8" + tag)
+    if one and eight:
+        t1 = 65536 / one["samples_per_sec"]          # seconds per epoch of 1 step: s + o
+        t8 = 8 * 65536 / eight["samples_per_sec"]    # seconds per epoch of 8 steps: 8 s + o
+        s = (t8 - t1) / 7
+        print(f"read-ahead {'off' if tag else 'on'}: step {s * 1e3:.2f} ms, per-epoch cost beyond the steps {(t1 - s) * 1e3:.2f} ms")
+    for label in ("wgsl-epoch1" + tag, "wgsl-epoch8" + tag):
+        if label in runs:
+            print(f"{label}: epoch phases (ms, medians) {runs[label].get('epoch_ms')}")
 PY
 }
 
