@@ -135,7 +135,8 @@ fn main() -> ExitCode {
             }
             eprintln!("error: {}", message(&error));
             ExitCode::from(match error.downcast_ref::<TrainError>() {
-                Some(TrainError::Diverged { .. }) => 1,
+                // The run failed; the input was not wrong.
+                Some(TrainError::Diverged { .. } | TrainError::Device { .. }) => 1,
                 // The shell's code for a process stopped by SIGINT.
                 Some(TrainError::Interrupted { .. }) => 130,
                 _ => 2,

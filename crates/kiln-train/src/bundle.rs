@@ -18,14 +18,19 @@ use crate::{TrainError, files};
 pub const PREDICT_ROWS: usize = 16_384;
 
 /// Predicts encoded input rows with `network`, [`PREDICT_ROWS`] at a time.
-pub fn predict_rows(network: &Network, task: Task, x: &Matrix, device: &Device) -> Predictions {
+pub fn predict_rows(
+    network: &Network,
+    task: Task,
+    x: &Matrix,
+    device: &Device,
+) -> Result<Predictions, TrainError> {
     let mut predictions = Predictions::empty(task);
     for chunk in row_chunks(x.rows, PREDICT_ROWS) {
         let rows = x.data[chunk.start * x.cols..chunk.end * x.cols].to_vec();
         let input = Tensor::from_data(TensorData::new(rows, [chunk.len(), x.cols]), device);
-        predictions.append(outputs_to_predictions(task, network.forward(input)));
+        predictions.append(outputs_to_predictions(task, network.forward(input))?);
     }
-    predictions
+    Ok(predictions)
 }
 
 /// The bundle format written by this version of kiln.
@@ -109,7 +114,7 @@ impl Bundle {
     }
 
     /// Predicts encoded input rows, [`PREDICT_ROWS`] at a time.
-    pub fn predict(&self, x: &Matrix, device: &Device) -> Predictions {
+    pub fn predict(&self, x: &Matrix, device: &Device) -> Result<Predictions, TrainError> {
         predict_rows(&self.network, self.info.task, x, device)
     }
 }

@@ -77,6 +77,19 @@ pub enum TrainError {
         /// The run directory holding the checkpoints, when checkpointing was on.
         resume_from: Option<PathBuf>,
     },
+    /// The compute device failed while running the model (on a GPU: out of memory, a buffer
+    /// larger than the adapter allows, a lost device). Detected when results are read back.
+    #[error(
+        "the compute device failed: {reason}. On a GPU this is most often memory: the \
+         training inputs (held twice when batches are shuffled), one batch's activations and \
+         the weights must fit, and no one tensor may exceed the adapter's largest buffer \
+         (`kiln devices` lists it). Lower train.batch_size, train on fewer rows or features, \
+         or use --device cpu"
+    )]
+    Device {
+        /// The device's own account of the failure.
+        reason: String,
+    },
     /// A run directory or model bundle could not be written or read.
     #[error("{path}: {reason}")]
     Files {

@@ -270,7 +270,7 @@ pub fn train(
         },
         network,
     };
-    let mut metrics = evaluate_splits(&bundle, &data, device);
+    let mut metrics = evaluate_splits(&bundle, &data, device)?;
     if let Some(cv) = cross_validation {
         metrics["cv"] = cv;
     }
@@ -345,7 +345,7 @@ fn cross_validate(
         };
         let fitted = fit(network, fold.train, None, settings, device, hooks, None)?;
         let predictions =
-            crate::bundle::predict_rows(&fitted.network, settings.task, &fold.held_out.x, device);
+            crate::bundle::predict_rows(&fitted.network, settings.task, &fold.held_out.x, device)?;
         scores.push(score(settings.task, &fold.held_out.y, &predictions));
     }
     let keys: Vec<String> = scores[0]
@@ -381,7 +381,7 @@ fn summary(metrics: &Value) -> String {
 }
 
 /// Metrics of every split, plus the coefficients of a linear model.
-fn evaluate_splits(bundle: &Bundle, data: &Prepared, device: &Device) -> Value {
+fn evaluate_splits(bundle: &Bundle, data: &Prepared, device: &Device) -> Result<Value, TrainError> {
     let mut all = serde_json::Map::new();
     let splits = [
         ("train", Some(&data.train)),
@@ -390,7 +390,7 @@ fn evaluate_splits(bundle: &Bundle, data: &Prepared, device: &Device) -> Value {
     ];
     for (name, split) in splits {
         if let Some(split) = split {
-            let predictions = bundle.predict(&split.x, device);
+            let predictions = bundle.predict(&split.x, device)?;
             all.insert(
                 name.into(),
                 Value::Object(score(bundle.info.task, &split.y, &predictions)),
@@ -400,7 +400,7 @@ fn evaluate_splits(bundle: &Bundle, data: &Prepared, device: &Device) -> Value {
     if let Some(coefficients) = coefficients(bundle) {
         all.insert("coefficients".into(), coefficients);
     }
-    Value::Object(all)
+    Ok(Value::Object(all))
 }
 
 /// Metrics for targets `y` (values or class indices) and `predictions`.
@@ -477,7 +477,7 @@ pub fn predictions_csv(
     out: &mut dyn std::io::Write,
 ) -> Result<Predictions, TrainError> {
     let x = bundle.info.preprocessor.transform_table(input)?;
-    let predictions = bundle.predict(&x, device);
+    let predictions = bundle.predict(&x, device)?;
     drop(x);
     let labels = bundle.info.target.labels();
     let mut writer = csv::Writer::from_writer(out);
@@ -551,7 +551,7 @@ pub fn eval_file(run_dir: &Path, data: &Path, device: &Device) -> Result<Metrics
         .info
         .target
         .encode_table(&table, &bundle.info.preprocessor.na_values)?;
-    Ok(score(bundle.info.task, &y, &bundle.predict(&x, device)))
+    Ok(score(bundle.info.task, &y, &bundle.predict(&x, device)?))
 }
 
 /// The fit plot's content, when the model is a regression on one numeric feature.
@@ -605,7 +605,7 @@ fn one_feature_fit<'a>(
         rows: grid.len(),
         cols: 1,
     };
-    let Predictions::Values(line) = bundle.predict(&encoded, device) else {
+    let Predictions::Values(line) = bundle.predict(&encoded, device).ok()? else {
         return None;
     };
     Some(plot::FitPlot {

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bundle::PREDICT_ROWS;
 use crate::schedule::{LrSchedule, Monitored};
-use crate::task::{LossOptions, loss, row_chunks, row_weights, target_tensor};
+use crate::task::{LossOptions, loss, read_back, row_chunks, row_weights, target_tensor};
 use crate::{TrainConfig, TrainError};
 
 /// One epoch's record, as written to `history.csv`.
@@ -197,14 +197,20 @@ impl EpochRows {
 
 /// The epoch's mean training loss (from the row-weighted sum `total` over `rows` rows) and
 /// the validation loss, read back from the device in one transfer: the epoch's one sync.
-fn read_losses(total: Tensor<1>, valid: Option<Tensor<1>>, rows: usize) -> (f64, Option<f64>) {
+fn read_losses(
+    total: Tensor<1>,
+    valid: Option<Tensor<1>>,
+    rows: usize,
+) -> Result<(f64, Option<f64>), TrainError> {
     let has_valid = valid.is_some();
     // The training sum lives on the autodiff device, the validation loss beside it.
     let parts = std::iter::once(total).chain(valid);
-    let both = Tensor::cat(parts.map(Tensor::without_autodiff).collect(), 0);
-    let values: Vec<f32> = both.into_data().try_into_vec().unwrap_or_default();
+    let values = read_back(Tensor::cat(
+        parts.map(Tensor::without_autodiff).collect(),
+        0,
+    ))?;
     let value = |i: usize| values.get(i).map_or(f64::NAN, |&v| f64::from(v));
-    (value(0) / rows as f64, has_valid.then(|| value(1)))
+    Ok((value(0) / rows as f64, has_valid.then(|| value(1))))
 }
 
 impl DeviceSplit {
@@ -230,10 +236,10 @@ impl DeviceSplit {
     }
 
     /// The inputs back as a matrix (on the CPU, the same memory when nothing else holds it).
-    fn into_matrix(self) -> Matrix {
+    fn into_matrix(self) -> Result<Matrix, TrainError> {
         let [rows, cols] = self.x.dims();
-        let data = self.x.into_data().try_into_vec::<f32>().unwrap_or_default();
-        Matrix { data, rows, cols }
+        let data = read_back(self.x)?;
+        Ok(Matrix { data, rows, cols })
     }
 }
 
@@ -480,7 +486,7 @@ pub fn fit(
         network: model.valid(),
         history: conclusions.state.history,
         train: Split {
-            x: train_data.into_matrix(),
+            x: train_data.into_matrix()?,
             y: train_y,
             rows: train_rows,
         },
@@ -542,7 +548,7 @@ impl Conclusions<'_, '_> {
     ) -> Result<Flow, TrainError> {
         let config = self.config;
         let waiting = Instant::now();
-        let (train_loss, valid_loss) = read_losses(issued.total, issued.valid, self.rows);
+        let (train_loss, valid_loss) = read_losses(issued.total, issued.valid, self.rows)?;
         let timing = EpochTiming {
             steps: issued.steps,
             next: issued.next,

@@ -6,6 +6,8 @@ use burn::prelude::*;
 use burn::tensor::activation::{log_softmax, softplus};
 use kiln_models::Task;
 
+use crate::TrainError;
+
 /// Host-side predictions for a batch of rows.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Predictions {
@@ -103,33 +105,79 @@ pub fn row_weights(class_weights: &[f32], y: &[f32], device: &Device) -> Tensor<
     Tensor::from_data(TensorData::new(w, [y.len(), 1]), device)
 }
 
+/// A float tensor's values, read back from its device: the point where a device failure since
+/// the last read (a GPU out of memory, a lost device) surfaces, as [`TrainError::Device`].
+pub fn read_back<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, TrainError> {
+    let data = tensor.try_into_data().map_err(|e| TrainError::Device {
+        reason: failure_reason(e.reason()),
+    })?;
+    data.try_into_vec::<f32>().map_err(|e| TrainError::Device {
+        reason: format!("the values are not f32 ({e:?})"),
+    })
+}
+
+/// The innermost cause in a device error's text (where the failure began), without the
+/// wrappers ("An error happened during execution", "Caused by:"), the backtraces and the
+/// bookkeeping that Burn and CubeCL nest around it.
+fn failure_reason(text: &str) -> String {
+    let noise = [
+        "Caused by:",
+        "Asked at:",
+        "No backtrace available",
+        "error happened during execution",
+    ];
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !noise.iter().any(|n| line.ends_with(n)))
+        .take_while(|line| !line.starts_with("Backtrace:"))
+        .last()
+        .unwrap_or("no reason given")
+        .to_string()
+}
+
 /// Turns network outputs into host predictions.
-pub fn outputs_to_predictions(task: Task, output: Tensor<2>) -> Predictions {
+pub fn outputs_to_predictions(task: Task, output: Tensor<2>) -> Result<Predictions, TrainError> {
     let [n, k] = output.dims();
-    let probabilities = |t: Tensor<2>| -> Vec<f64> {
-        t.into_data()
-            .try_to_vec::<f32>()
-            .unwrap_or_default()
-            .into_iter()
-            .map(f64::from)
-            .collect()
+    let probabilities = |t: Tensor<2>| -> Result<Vec<f64>, TrainError> {
+        Ok(read_back(t)?.into_iter().map(f64::from).collect())
     };
-    match task {
-        Task::Regression => Predictions::Values(probabilities(output)),
+    Ok(match task {
+        Task::Regression => Predictions::Values(probabilities(output)?),
         Task::Binary => {
-            let p = probabilities(burn::tensor::activation::sigmoid(output));
+            let p = probabilities(burn::tensor::activation::sigmoid(output))?;
             Predictions::Probabilities(p.into_iter().map(|p1| vec![1.0 - p1, p1]).collect())
         }
         Task::Multiclass => {
-            let p = probabilities(burn::tensor::activation::softmax(output, 1));
+            let p = probabilities(burn::tensor::activation::softmax(output, 1))?;
             Predictions::Probabilities((0..n).map(|i| p[i * k..(i + 1) * k].to_vec()).collect())
         }
-    }
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_device_failure_is_told_by_its_causes() {
+        let nested = "An error happened during execution\nCaused by:\n  \
+                      A validation error happened during execution\nCaused by:\n  \
+                      Buffer size 2304000000 is greater than the maximum 2147483647\n\
+                      Backtrace:\n   0: cubecl_wgpu::stream::flush\n";
+        assert_eq!(
+            failure_reason(nested),
+            "Buffer size 2304000000 is greater than the maximum 2147483647"
+        );
+        assert_eq!(failure_reason("out of memory"), "out of memory");
+        let flattened = "Several failures at once: skipped `ElemwiseFuse`\n\
+                         An IO error happened: can't allocate buffer of size: 2304000000\n\
+                         No backtrace available\nAsked at:\nNo backtrace available";
+        assert_eq!(
+            failure_reason(flattened),
+            "An IO error happened: can't allocate buffer of size: 2304000000"
+        );
+        assert_eq!(failure_reason("Caused by:\n"), "no reason given");
+    }
 
     fn value(t: Tensor<1>) -> f64 {
         f64::from(t.into_scalar::<f32>())
