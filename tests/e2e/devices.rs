@@ -93,6 +93,30 @@ fn kiln_devices_lists_the_backends() {
     assert!(run.stdout.contains("wgpu"), "{}", run.stdout);
 }
 
+/// `auto` takes a real GPU when there is one, else the CPU backend, and says which; never a
+/// software Vulkan driver (lavapipe, as in CI), which runs many times slower than `cpu`.
+#[test]
+fn auto_takes_a_gpu_or_the_cpu_never_a_software_driver() {
+    let listed = kiln(&["devices"]).stdout;
+    let has_gpu = listed.contains("DiscreteGpu") || listed.contains("IntegratedGpu");
+    let out = temp();
+    let seed = root().join("configs/seed_linear.toml");
+    let run = train(&seed, out.path(), &["--device", "auto"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let first = run.stdout.lines().next().unwrap_or_default();
+    if has_gpu {
+        assert!(
+            first.starts_with("device: auto → wgpu"),
+            "{first}\n{listed}"
+        );
+    } else {
+        assert!(
+            first.starts_with("device: auto → cpu") && first.contains("no discrete or integrated"),
+            "{first}\n{listed}"
+        );
+    }
+}
+
 /// Mesa's device-select Vulkan layer would connect to a display to order the GPUs; on a headless
 /// machine (no `XDG_RUNTIME_DIR`) libwayland then prints `error: …` lines into a run that
 /// succeeds. kiln turns the layer's display probe off.

@@ -42,18 +42,7 @@ pub fn open(name: &str) -> Result<Chosen> {
         }),
         "ndarray" if index.is_none() => open_ndarray(),
         "wgpu" | "gpu" => open_wgpu(index),
-        "auto" => match open_wgpu(None) {
-            Ok(mut chosen) => {
-                chosen.description = format!("auto → {}", chosen.description);
-                Ok(chosen)
-            }
-            Err(gpu_error) => {
-                let mut chosen = open("cpu")?;
-                chosen.description =
-                    format!("auto → {} (no GPU: {gpu_error:#})", chosen.description);
-                Ok(chosen)
-            }
-        },
+        "auto" if index.is_none() => open_auto(),
         "cuda" => bail!(
             "device `cuda` is not available: Burn's CUDA backend cannot be built here (its build \
              downloads a prebuilt LLVM). On NVIDIA cards use `--device wgpu`, which runs through \
@@ -89,25 +78,52 @@ fn open_ndarray() -> Result<Chosen> {
     )
 }
 
+/// `auto`: the first discrete GPU, else the first integrated one, else the CPU backend, saying
+/// which and why. A software Vulkan driver (Mesa's lavapipe, which `wgpu` alone does open) is
+/// not a GPU: it runs the kernels on the CPU, many times slower than flex.
+fn open_auto() -> Result<Chosen> {
+    #[cfg(feature = "wgpu")]
+    for kind in [DeviceKind::DiscreteGpu(0), DeviceKind::IntegratedGpu(0)] {
+        if let Ok(mut chosen) = open_wgpu_kind(kind) {
+            chosen.description = format!("auto → {}", chosen.description);
+            return Ok(chosen);
+        }
+    }
+    let why = if cfg!(feature = "wgpu") {
+        "no discrete or integrated GPU; `kiln devices` says what this machine has"
+    } else {
+        "this kiln has no GPU backend; build it with `--features wgpu`"
+    };
+    let mut chosen = open("cpu")?;
+    chosen.description = format!("auto → {} ({why})", chosen.description);
+    Ok(chosen)
+}
+
 #[cfg(feature = "wgpu")]
 fn open_wgpu(index: Option<usize>) -> Result<Chosen> {
-    use burn::tensor::wgpu::WgpuBackend;
     let kind = match index {
         None => DeviceKind::DefaultDevice,
         Some(i) => DeviceKind::DiscreteGpu(i),
     };
+    open_wgpu_kind(kind).map_err(|e| {
+        anyhow::anyhow!(
+            "device `wgpu{}` is not available: {e}. Run `kiln devices` to see what this \
+             machine has and what is missing",
+            index.map(|i| format!(":{i}")).unwrap_or_default()
+        )
+    })
+}
+
+/// The Vulkan adapter of `kind`, through wgpu.
+#[cfg(feature = "wgpu")]
+fn open_wgpu_kind(kind: DeviceKind) -> Result<Chosen> {
+    use burn::tensor::wgpu::WgpuBackend;
     // Pin Vulkan: wgpu's automatic choice falls back to OpenGL, where training deadlocks.
     let device = Device::wgpu_options()
         .device_kind(kind)
         .graphics_api(WgpuBackend::Vulkan)
         .init()
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "device `wgpu{}` is not available: {e}. Run `kiln devices` to see what this \
-                 machine has and what is missing",
-                index.map(|i| format!(":{i}")).unwrap_or_default()
-            )
-        })?;
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let name = device
         .identity()
         .map_or_else(|| "unknown adapter".to_string(), |id| id.name);
