@@ -2,7 +2,8 @@
 //! tensors, each epoch uploads one shuffled index vector, and the losses are read back once per
 //! epoch (not per step), so the loop costs a few tensor ops per step and one device sync per
 //! epoch. The next epoch's order is drawn and uploaded before that sync, so the CPU shuffles
-//! while the device is still working through the epoch.
+//! while the device is still working through the epoch; on a GPU the sync itself waits until
+//! the next epoch is issued ([`FitSettings::read_ahead`]), so the device never runs dry.
 
 use std::ops::Range;
 use std::time::{Duration, Instant};
@@ -42,7 +43,8 @@ pub struct EpochTiming {
     pub steps: Duration,
     /// Drawing and uploading the next epoch's order, and issuing the validation loss.
     pub next: Duration,
-    /// Reading the losses back: waiting for everything issued to finish.
+    /// Reading the losses back: waiting for the device to finish the epoch (with read-ahead,
+    /// while the next epoch is already queued behind it).
     pub read_back: Duration,
 }
 
