@@ -113,7 +113,7 @@ impl Bundle {
         Ok(Self { info, network })
     }
 
-    /// Predicts encoded input rows, [`PREDICT_ROWS`] at a time.
+    /// Predicts encoded input rows, 16,384 at a time (bounded activation memory).
     pub fn predict(&self, x: &Matrix, device: &Device) -> Result<Predictions, TrainError> {
         predict_rows(&self.network, self.info.task, x, device)
     }
