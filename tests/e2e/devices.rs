@@ -99,6 +99,9 @@ fn kiln_devices_lists_the_backends() {
 fn auto_takes_a_gpu_or_the_cpu_never_a_software_driver() {
     let listed = kiln(&["devices"]).stdout;
     let has_gpu = listed.contains("DiscreteGpu") || listed.contains("IntegratedGpu");
+    for software in listed.lines().filter(|l| l.contains("(Cpu;")) {
+        assert!(software.contains("`auto` skips it"), "{software}");
+    }
     let out = temp();
     let seed = root().join("configs/seed_linear.toml");
     let run = train(&seed, out.path(), &["--device", "auto"]);

@@ -51,9 +51,14 @@ fn wgpu_report(out: &mut String) {
         } else {
             "wgpu".into()
         };
+        let software = if info.device_type == wgpu::DeviceType::Cpu {
+            " — software, runs on the CPU: slower than `cpu`, and `auto` skips it"
+        } else {
+            ""
+        };
         let _ = writeln!(
             out,
-            "    {index:<8} {} ({:?}; driver {} {}; max buffer {} MiB)",
+            "    {index:<8} {} ({:?}; driver {} {}; max buffer {} MiB){software}",
             info.name,
             info.device_type,
             info.driver,
