@@ -32,18 +32,39 @@ if ! grep -q "DiscreteGpu" "$OUT/devices.txt"; then
 fi
 cat "$OUT/devices.txt" >> "$R"
 
+# How busy the GPU is while a command runs: nvidia-smi samples utilization.gpu (the share of
+# time a kernel was running) every 100 ms; the mean over the second half of the samples (the
+# timed steps, after compilation and autotuning) says whether the GPU waits on the CPU.
+util_start() {
+    command -v nvidia-smi > /dev/null || return 0
+    nvidia-smi --query-gpu=utilization.gpu --format=csv,noheader,nounits -lms 100 > /tmp/util.csv 2> /dev/null &
+    UTIL_PID=$!
+}
+util_stop() {
+    [ -n "${UTIL_PID:-}" ] || return 0
+    kill "$UTIL_PID" 2> /dev/null; wait "$UTIL_PID" 2> /dev/null; UTIL_PID=
+    awk '{v[NR] = $1} END {h = int(NR / 2); for (i = h + 1; i <= NR; i++) {s += v[i]; n++}
+        if (n) printf "  gpu busy %.0f%% (second half of %d samples)\n", s / n, NR}' /tmp/util.csv | tee -a "$R"
+}
+
 # One kiln bench run: its JSON line goes to results.txt and bench.jsonl, tagged with `label`.
 bench() {
     local label=$1 limit=$2; shift 2
     local line
+    util_start
     line=$(timeout "$limit" "$@" 2>>"$R" | tail -1)
     if [ -n "$line" ]; then
         echo "$label $line" | tee -a "$R" >> "$OUT/bench.jsonl"
     else
         echo "$label FAILED or timed out: $*" | tee -a "$R"
     fi
+    util_stop
 }
-torch() { python3 bench/mlp_torch.py --device cuda "$@" >> "$R" 2>&1; }
+torch() {
+    util_start
+    python3 bench/mlp_torch.py --device cuda "$@" >> "$R" 2>&1
+    util_stop
+}
 
 throughput() {
 log "MLP 64-256-256-1 training throughput (shuffled, Adam), kiln wgpu vs PyTorch CUDA"
