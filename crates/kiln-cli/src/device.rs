@@ -78,22 +78,42 @@ fn open_ndarray() -> Result<Chosen> {
     )
 }
 
-/// `auto`: the first discrete GPU, else the first integrated one, else the CPU backend, saying
-/// which and why. A software Vulkan driver (Mesa's lavapipe, which `wgpu` alone does open) is
-/// not a GPU: it runs the kernels on the CPU, many times slower than flex.
+/// `auto`: the first discrete GPU, else the first integrated one, else the first virtual one
+/// (a cloud vGPU), else the CPU backend, saying which and why. A software Vulkan driver (Mesa's
+/// lavapipe, which `wgpu` alone does open) is not a GPU: it runs the kernels on the CPU, many
+/// times slower than flex.
 fn open_auto() -> Result<Chosen> {
     #[cfg(feature = "wgpu")]
-    for kind in [DeviceKind::DiscreteGpu(0), DeviceKind::IntegratedGpu(0)] {
-        if let Ok(mut chosen) = open_wgpu_kind(kind) {
-            chosen.description = format!("auto → {}", chosen.description);
-            return Ok(chosen);
+    let why = {
+        let kinds = [
+            DeviceKind::DiscreteGpu(0),
+            DeviceKind::IntegratedGpu(0),
+            DeviceKind::VirtualGpu(0),
+        ];
+        let mut first_error = None;
+        for kind in kinds {
+            match open_wgpu_kind(kind) {
+                Ok(mut chosen) => {
+                    chosen.description = format!("auto → {}", chosen.description);
+                    return Ok(chosen);
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
         }
-    }
-    let why = if cfg!(feature = "wgpu") {
-        "no discrete or integrated GPU; `kiln devices` says what this machine has"
-    } else {
-        "this kiln has no GPU backend; build it with `--features wgpu`"
+        // A GPU that is there but fails to open says so, in wgpu's words.
+        match first_error {
+            Some(e) if !e.to_string().contains("No Discrete GPU device found") => {
+                format!("no discrete, integrated or virtual GPU opened: {e}")
+            }
+            _ => "no discrete, integrated or virtual GPU; `kiln devices` says what this \
+                  machine has"
+                .to_string(),
+        }
     };
+    #[cfg(not(feature = "wgpu"))]
+    let why = "this kiln has no GPU backend; build it with `--features wgpu`";
     let mut chosen = open("cpu")?;
     chosen.description = format!("auto → {} ({why})", chosen.description);
     Ok(chosen)

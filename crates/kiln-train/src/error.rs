@@ -1,5 +1,6 @@
-//! The one error type of `kiln-train`. The CLI maps [`TrainError::Diverged`] to exit status 1
-//! (the run failed) and every other variant to 2 (the input was wrong).
+//! The one error type of `kiln-train`. The CLI maps [`TrainError::Diverged`] and
+//! [`TrainError::Device`] to exit status 1 (the run failed), [`TrainError::Interrupted`] to 130,
+//! and every other variant to 2 (the input was wrong).
 
 use std::path::PathBuf;
 

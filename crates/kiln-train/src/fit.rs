@@ -765,7 +765,9 @@ mod tests {
         let _turn = GENERATOR
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let network = Network::init(&SPECS, &Device::flex());
+        let cpu = Device::flex();
+        cpu.seed(11);
+        let network = Network::init(&SPECS, &cpu);
         let at_once = outcome(config, network.clone(), false, interrupt_at);
         let late = outcome(config, network, true, interrupt_at);
         assert_eq!(at_once.history, late.history, "records");
@@ -817,17 +819,19 @@ mod tests {
 
     #[test]
     fn early_stopping_drops_the_epoch_issued_after_it() {
-        // No epoch ever improves on the first by 1e9: training stops after epoch 1 + 3.
-        let mut stopping = config(10);
-        stopping.early_stopping = Some(crate::EarlyStoppingConfig {
-            metric: Monitored::ValidLoss,
-            patience: 3,
-            min_delta: 1e9,
-            restore_best: false,
-        });
-        let stopped = same_both_ways(&stopping, None);
-        assert_eq!(epochs_of(&stopped), [1, 2, 3, 4]);
-        assert_eq!(stopped.checkpoints.last().map(|c| c.1.epoch), Some(4));
+        for restore_best in [false, true] {
+            // No epoch ever improves on the first by 1e9: training stops after epoch 1 + 3.
+            let mut stopping = config(10);
+            stopping.early_stopping = Some(crate::EarlyStoppingConfig {
+                metric: Monitored::ValidLoss,
+                patience: 3,
+                min_delta: 1e9,
+                restore_best,
+            });
+            let stopped = same_both_ways(&stopping, None);
+            assert_eq!(epochs_of(&stopped), [1, 2, 3, 4]);
+            assert_eq!(stopped.checkpoints.last().map(|c| c.1.epoch), Some(4));
+        }
     }
 
     #[test]
@@ -842,6 +846,32 @@ mod tests {
         let diverged = same_both_ways(&exploding, None);
         let error = diverged.result.expect_err("diverges");
         assert!(error.contains("diverged"), "{error}");
+        // Past the first epoch (read at once): the divergence is found by a late read.
+        assert!(!diverged.history.is_empty(), "{error}");
+    }
+
+    #[test]
+    fn a_plateau_schedule_reads_every_epoch_before_the_next() {
+        // Each epoch's rate depends on the losses before it: forcing read-ahead must not let
+        // an epoch start before the previous one's loss has lowered the rate.
+        let mut plateau = config(40);
+        plateau.optimizer.lr = 0.05;
+        plateau.schedule.kind = crate::ScheduleKind::Plateau;
+        plateau.schedule.patience = 0;
+        plateau.schedule.factor = 0.5;
+        // The training loss (noisy with dropout) drives the schedule; stopping never comes.
+        plateau.early_stopping = Some(crate::EarlyStoppingConfig {
+            metric: Monitored::TrainLoss,
+            patience: 100,
+            min_delta: 0.0,
+            restore_best: false,
+        });
+        let run = same_both_ways(&plateau, None);
+        let rates: Vec<f64> = run.history.iter().map(|r| r.3).collect();
+        assert!(
+            rates.windows(2).any(|w| w[1] < w[0]),
+            "the rate falls: {rates:?}"
+        );
     }
 
     #[test]
