@@ -75,6 +75,28 @@ for spec in 1024:65536:400 8192:262144:200 65536:524288:100; do
     torch --batch "$batch" --rows "$rows" --steps "$steps" --fused
     [ -n "$S" ] && bench "spirv" 240 $S bench --device wgpu --batch "$batch" --rows "$rows" --steps "$steps"
 done
+# The targets at a glance: kiln against PyTorch plain and fused, per batch.
+python3 - "$OUT/bench.jsonl" "$R" >> "$R" <<'PY'
+import json, sys
+kiln, torch = {}, {}
+for line in open(sys.argv[1]):
+    label, _, js = line.partition(" ")
+    if label in ("wgsl", "spirv"):
+        r = json.loads(js)
+        kiln[(label, r["batch"])] = r["samples_per_sec"]
+for line in open(sys.argv[2]):
+    if line.startswith("{") and '"pytorch"' in line:
+        r = json.loads(line)
+        if r.get("device") == "cuda":
+            torch[(r["fused"], r["batch"])] = r["samples_per_sec"]
+print("batch | kiln wgsl | kiln spirv | pytorch | pytorch fused | wgsl / pytorch | wgsl / fused | target")
+for batch, target in ((1024, 1.0), (8192, 1.0), (65536, 0.8)):
+    w, s = kiln.get(("wgsl", batch)), kiln.get(("spirv", batch))
+    p, f = torch.get((False, batch)), torch.get((True, batch))
+    fmt = lambda v: f"{v / 1e6:.2f} M" if v else "-"
+    ratio = lambda a, b: f"{a / b:.2f}x" if a and b else "-"
+    print(f"{batch} | {fmt(w)} | {fmt(s)} | {fmt(p)} | {fmt(f)} | {ratio(w, p)} | {ratio(w, f)} | >= {target}x")
+PY
 }
 
 parity() {
