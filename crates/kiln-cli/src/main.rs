@@ -180,11 +180,17 @@ fn on_the_thread_pool<T: Send>(work: impl FnOnce() -> T + Send) -> T {
 ///   put the display's GPU first. On a headless server that prints `error: XDG_RUNTIME_DIR is
 ///   invalid or not set` once per Vulkan instance, in a run that succeeds, and can hang on a
 ///   stale forwarded `DISPLAY`. kiln names its adapter itself (`wgpu:N`, as `kiln devices`
-///   lists them), so the reordering buys nothing.
+///   lists them), so the reordering buys nothing. Left alone when the user steers the layer
+///   with `MESA_VK_DEVICE_SELECT`.
 #[allow(unsafe_code)]
 fn pin_library_defaults() {
-    for (name, value) in [("BURN_DEVICE", "flex"), ("NODEVICE_SELECT", "1")] {
-        if std::env::var_os(name).is_none() {
+    let defaults = [
+        ("BURN_DEVICE", "flex", None),
+        ("NODEVICE_SELECT", "1", Some("MESA_VK_DEVICE_SELECT")),
+    ];
+    for (name, value, unless) in defaults {
+        let steered = unless.is_some_and(|other| std::env::var_os(other).is_some());
+        if std::env::var_os(name).is_none() && !steered {
             // SAFETY: called first thing in `main`, before any other thread exists, so no
             // thread can be reading the environment concurrently.
             unsafe { std::env::set_var(name, value) };
