@@ -5,11 +5,11 @@
 #   .device/kiln-spirv.xz   `--features kiln-cli/vulkan` (optional): the same kernels as SPIR-V
 # each stripped and xz'd (`just gpu-binaries`). `bash bench/gpu.sh [SECTION...]` runs the named
 # sections (default: all, most important first, so a run cut short still answers the targets):
-#   throughput parity split epoch autotune profiles memory cpu
+#   throughput parity epoch tasks split profiles memory autotune cpu
 # Everything lands under $OUT (results.txt, bench.jsonl, profiles.txt, devices.txt).
-# All sections take about 9 minutes (estimated from the 2026-11-28 run), more than one device
-# call allows: run `bash bench/gpu.sh throughput parity split epoch` (about 5 minutes), then at
-# once `bash bench/gpu.sh profiles memory autotune cpu`, both with carry [".gl", ".device"].
+# All sections take about 13 minutes (estimated from the 2026-11-28 run), more than one device
+# call allows: run `bash bench/gpu.sh throughput parity epoch tasks` (about 7 minutes), then at
+# once `bash bench/gpu.sh split profiles memory autotune cpu`, both with carry [".gl", ".device"].
 set -u
 OUT=${OUT:-/tmp/gpu-out}; mkdir -p "$OUT"
 R=$OUT/results.txt
@@ -185,6 +185,26 @@ for tag in ("", "-at-once"):
 PY
 }
 
+tasks() {
+log "kernels per driver submission: kiln's default CUBECL_WGPU_MAX_TASKS=512 (throughput above) against CubeCL's 32"
+for spec in 1024:65536:400 8192:262144:200; do
+    IFS=: read -r batch rows steps <<< "$spec"
+    CUBECL_WGPU_MAX_TASKS=32 bench "wgsl-tasks32" 240 $K bench --device wgpu --batch "$batch" --rows "$rows" --steps "$steps"
+done
+python3 - "$OUT/bench.jsonl" >> "$R" <<'PY'
+import json, sys
+runs = {}
+for line in open(sys.argv[1]):
+    label, _, js = line.partition(" ")
+    r = json.loads(js)
+    runs[(label, r["batch"])] = r["samples_per_sec"]
+for batch in (1024, 8192):
+    a, b = runs.get(("wgsl", batch)), runs.get(("wgsl-tasks32", batch))
+    if a and b:
+        print(f"batch {batch}: 512 tasks per submission {a / 1e6:.2f} M, 32 tasks {b / 1e6:.2f} M: {a / b:.2f}x")
+PY
+}
+
 autotune() {
 log "autotune at the extensive level, cache off (CUBECL_AUTOTUNE_LEVEL=extensive), 65536"
 CUBECL_AUTOTUNE_LEVEL=extensive CUBECL_AUTOTUNE_CACHE=false bench "wgsl-extensive" 200 $K bench --device wgpu --batch 65536 --rows 524288 --steps 100
@@ -226,7 +246,7 @@ done
 }
 
 SECONDS=0
-for section in "${@:-throughput parity split epoch autotune profiles memory cpu}"; do
+for section in "${@:-throughput parity epoch tasks split profiles memory autotune cpu}"; do
     for name in $section; do
         "$name"
         log "$name done at ${SECONDS} s"

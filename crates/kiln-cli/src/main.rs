@@ -182,11 +182,18 @@ fn on_the_thread_pool<T: Send>(work: impl FnOnce() -> T + Send) -> T {
 ///   stale forwarded `DISPLAY`. kiln names its adapter itself (`wgpu:N`, as `kiln devices`
 ///   lists them), so the reordering buys nothing. Left alone when the user steers the layer
 ///   with `MESA_VK_DEVICE_SELECT`.
+/// - `CUBECL_WGPU_MAX_TASKS=512`: CubeCL's wgpu runtime hands its queued kernels to the driver
+///   every 32 tasks by default — about once per training step of a small MLP — and each
+///   submission costs CPU time (wgpu's resource tracking, the driver's queue call) in a loop
+///   that is CPU-bound at small batches. Every 512 gave 1.24× the samples per second at batch
+///   64, 1.08× at 256 and 1.02× at 1024 on lavapipe (`kiln bench`, medians of three alternating
+///   pairs, 2026-11-29), results unchanged; `bench/gpu.sh` measures it on the H200 against 32.
 #[allow(unsafe_code)]
 fn pin_library_defaults() {
     let defaults = [
         ("BURN_DEVICE", "flex", None),
         ("NODEVICE_SELECT", "1", Some("MESA_VK_DEVICE_SELECT")),
+        ("CUBECL_WGPU_MAX_TASKS", "512", None),
     ];
     for (name, value, unless) in defaults {
         let steered = unless.is_some_and(|other| std::env::var_os(other).is_some());
