@@ -113,6 +113,12 @@ fn auto_takes_a_gpu_or_the_cpu_never_a_software_driver() {
             "{first}\n{listed}"
         );
     } else {
+        if listed.contains("(Cpu;") {
+            // Asked for by name, the software adapter runs, and says what it is.
+            let named = train(&seed, out.path(), &["--device", "wgpu"]);
+            let line = named.stdout.lines().next().unwrap_or_default().to_string();
+            assert!(line.contains("(software: runs on the CPU"), "{line}");
+        }
         assert!(
             first.starts_with("device: auto → cpu")
                 && first.contains("no discrete, integrated or virtual GPU"),

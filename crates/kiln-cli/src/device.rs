@@ -144,12 +144,19 @@ fn open_wgpu_kind(kind: DeviceKind) -> Result<Chosen> {
         .graphics_api(WgpuBackend::Vulkan)
         .init()
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let name = device
-        .identity()
-        .map_or_else(|| "unknown adapter".to_string(), |id| id.name);
+    let identity = device.identity();
+    let name = identity
+        .as_ref()
+        .map_or_else(|| "unknown adapter".to_string(), |id| id.name.clone());
+    // A device with no card behind it is a software rasterizer (Mesa's lavapipe).
+    let software = if identity.is_some_and(|id| id.physical.is_none()) {
+        " (software: runs on the CPU, slower than `--device cpu`)"
+    } else {
+        ""
+    };
     Ok(Chosen {
         device,
-        description: format!("wgpu ({}): {name}", kernel_language()),
+        description: format!("wgpu ({}): {name}{software}", kernel_language()),
     })
 }
 
