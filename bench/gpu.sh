@@ -76,27 +76,7 @@ for spec in 1024:65536:400 8192:262144:200 65536:524288:100; do
     [ -n "$S" ] && bench "spirv" 240 $S bench --device wgpu --batch "$batch" --rows "$rows" --steps "$steps"
 done
 # The targets at a glance: kiln against PyTorch plain and fused, per batch.
-python3 - "$OUT/bench.jsonl" "$R" >> "$R" <<'PY'
-import json, sys
-kiln, torch = {}, {}
-for line in open(sys.argv[1]):
-    label, _, js = line.partition(" ")
-    if label in ("wgsl", "spirv"):
-        r = json.loads(js)
-        kiln[(label, r["batch"])] = r["samples_per_sec"]
-for line in open(sys.argv[2]):
-    if line.startswith("{") and '"pytorch"' in line:
-        r = json.loads(line)
-        if r.get("device") == "cuda":
-            torch[(r["fused"], r["batch"])] = r["samples_per_sec"]
-print("batch | kiln wgsl | kiln spirv | pytorch | pytorch fused | wgsl / pytorch | wgsl / fused | target")
-for batch, target in ((1024, 1.0), (8192, 1.0), (65536, 0.8)):
-    w, s = kiln.get(("wgsl", batch)), kiln.get(("spirv", batch))
-    p, f = torch.get((False, batch)), torch.get((True, batch))
-    fmt = lambda v: f"{v / 1e6:.2f} M" if v else "-"
-    ratio = lambda a, b: f"{a / b:.2f}x" if a and b else "-"
-    print(f"{batch} | {fmt(w)} | {fmt(s)} | {fmt(p)} | {fmt(f)} | {ratio(w, p)} | {ratio(w, f)} | >= {target}x")
-PY
+python3 bench/gpu_summary.py targets "$OUT/bench.jsonl" "$R" >> "$R"
 }
 
 parity() {
@@ -166,23 +146,7 @@ for mode in "" "--no-read-ahead"; do
     bench "wgsl-epoch8$tag" 120 $K bench --device wgpu --batch 65536 --rows 524288 --steps 96 --no-shuffle $mode
 done
 bench "wgsl-1024-at-once" 240 $K bench --device wgpu --batch 1024 --rows 65536 --steps 400 --no-read-ahead
-python3 - "$OUT/bench.jsonl" >> "$R" <<'PY'
-import json, sys
-runs = {}
-for line in open(sys.argv[1]):
-    label, _, js = line.partition(" ")
-    runs[label] = json.loads(js)
-for tag in ("", "-at-once"):
-    one, eight = runs.get("wgsl-epoch1" + tag), runs.get("wgsl-epoch8" + tag)
-    if one and eight:
-        t1 = 65536 / one["samples_per_sec"]          # seconds per epoch of 1 step: s + o
-        t8 = 8 * 65536 / eight["samples_per_sec"]    # seconds per epoch of 8 steps: 8 s + o
-        s = (t8 - t1) / 7
-        print(f"read-ahead {'off' if tag else 'on'}: step {s * 1e3:.2f} ms, per-epoch cost beyond the steps {(t1 - s) * 1e3:.2f} ms")
-    for label in ("wgsl-epoch1" + tag, "wgsl-epoch8" + tag):
-        if label in runs:
-            print(f"{label}: epoch phases (ms, medians) {runs[label].get('epoch_ms')}")
-PY
+python3 bench/gpu_summary.py epoch "$OUT/bench.jsonl" >> "$R"
 }
 
 tasks() {
@@ -191,18 +155,7 @@ for spec in 1024:65536:400 8192:262144:200; do
     IFS=: read -r batch rows steps <<< "$spec"
     CUBECL_WGPU_MAX_TASKS=32 bench "wgsl-tasks32" 240 $K bench --device wgpu --batch "$batch" --rows "$rows" --steps "$steps"
 done
-python3 - "$OUT/bench.jsonl" >> "$R" <<'PY'
-import json, sys
-runs = {}
-for line in open(sys.argv[1]):
-    label, _, js = line.partition(" ")
-    r = json.loads(js)
-    runs[(label, r["batch"])] = r["samples_per_sec"]
-for batch in (1024, 8192):
-    a, b = runs.get(("wgsl", batch)), runs.get(("wgsl-tasks32", batch))
-    if a and b:
-        print(f"batch {batch}: 512 tasks per submission {a / 1e6:.2f} M, 32 tasks {b / 1e6:.2f} M: {a / b:.2f}x")
-PY
+python3 bench/gpu_summary.py tasks "$OUT/bench.jsonl" >> "$R"
 }
 
 autotune() {

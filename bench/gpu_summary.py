@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""The summaries `bench/gpu.sh` prints after its sections, from the `kiln bench` lines it keeps
+in bench.jsonl (`<label> <json>` per line) and the PyTorch lines in results.txt:
+
+    python3 bench/gpu_summary.py targets BENCH_JSONL RESULTS   # kiln vs PyTorch per batch
+    python3 bench/gpu_summary.py epoch BENCH_JSONL             # step time and per-epoch cost
+    python3 bench/gpu_summary.py tasks BENCH_JSONL             # 512 vs 32 tasks per submission
+"""
+import json
+import sys
+
+EPOCH_ROWS = 65536
+
+
+def kiln_runs(path: str) -> dict:
+    """Every kiln bench run, keyed by (label, batch)."""
+    runs = {}
+    for line in open(path):
+        label, _, js = line.partition(" ")
+        r = json.loads(js)
+        runs[(label, r["batch"])] = r
+    return runs
+
+
+def rate(run):
+    return run["samples_per_sec"] if run else None
+
+
+def targets(bench_jsonl: str, results: str) -> None:
+    kiln = kiln_runs(bench_jsonl)
+    torch = {}
+    for line in open(results):
+        if line.startswith("{") and '"pytorch"' in line:
+            r = json.loads(line)
+            if r.get("device") == "cuda":
+                torch[(r["fused"], r["batch"])] = r["samples_per_sec"]
+    fmt = lambda v: f"{v / 1e6:.2f} M" if v else "-"
+    ratio = lambda a, b: f"{a / b:.2f}x" if a and b else "-"
+    print("batch | kiln wgsl | kiln spirv | pytorch | pytorch fused | wgsl / pytorch | wgsl / fused | target")
+    for batch, target in ((1024, 1.0), (8192, 1.0), (65536, 0.8)):
+        w, s = rate(kiln.get(("wgsl", batch))), rate(kiln.get(("spirv", batch)))
+        p, f = torch.get((False, batch)), torch.get((True, batch))
+        print(f"{batch} | {fmt(w)} | {fmt(s)} | {fmt(p)} | {fmt(f)} | {ratio(w, p)} | {ratio(w, f)} | >= {target}x")
+
+
+def epoch(bench_jsonl: str) -> None:
+    runs = kiln_runs(bench_jsonl)
+    for tag in ("", "-at-once"):
+        one = runs.get(("wgsl-epoch1" + tag, EPOCH_ROWS))
+        eight = runs.get(("wgsl-epoch8" + tag, EPOCH_ROWS))
+        if one and eight:
+            t1 = EPOCH_ROWS / one["samples_per_sec"]  # seconds per epoch of 1 step: s + o
+            t8 = 8 * EPOCH_ROWS / eight["samples_per_sec"]  # seconds per epoch of 8 steps: 8 s + o
+            s = (t8 - t1) / 7
+            print(f"read-ahead {'off' if tag else 'on'}: step {s * 1e3:.2f} ms, per-epoch cost beyond the steps {(t1 - s) * 1e3:.2f} ms")
+        for label in ("wgsl-epoch1" + tag, "wgsl-epoch8" + tag):
+            run = runs.get((label, EPOCH_ROWS))
+            if run:
+                print(f"{label}: epoch phases (ms, medians) {run.get('epoch_ms')}")
+
+
+def tasks(bench_jsonl: str) -> None:
+    runs = kiln_runs(bench_jsonl)
+    for batch in (1024, 8192):
+        a, b = rate(runs.get(("wgsl", batch))), rate(runs.get(("wgsl-tasks32", batch)))
+        if a and b:
+            print(f"batch {batch}: 512 tasks per submission {a / 1e6:.2f} M, 32 tasks {b / 1e6:.2f} M: {a / b:.2f}x")
+
+
+if __name__ == "__main__":
+    {"targets": targets, "epoch": epoch, "tasks": tasks}[sys.argv[1]](*sys.argv[2:])
