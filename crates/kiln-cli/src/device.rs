@@ -3,6 +3,8 @@
 
 use anyhow::{Result, bail};
 use burn::prelude::*;
+#[cfg(feature = "wgpu")]
+use burn::tensor::wgpu::WgpuInitError;
 
 /// The backends compiled into this binary, for messages and `kiln devices`.
 pub fn compiled() -> Vec<&'static str> {
@@ -78,6 +80,10 @@ fn open_ndarray() -> Result<Chosen> {
     )
 }
 
+/// How kiln describes a software Vulkan adapter, in the device line and in `kiln devices`.
+#[cfg(feature = "wgpu")]
+pub const SOFTWARE_ADAPTER: &str = "software: runs on the CPU, slower than `--device cpu`";
+
 /// `auto`: the first discrete GPU, else the first integrated one, else the first virtual one
 /// (a cloud vGPU), else the CPU backend, saying which and why. A software Vulkan driver (Mesa's
 /// lavapipe, which `wgpu` alone does open) is not a GPU: it runs the kernels on the CPU, many
@@ -90,25 +96,25 @@ fn open_auto() -> Result<Chosen> {
             DeviceKind::IntegratedGpu(0),
             DeviceKind::VirtualGpu(0),
         ];
-        let mut first_error = None;
+        // A GPU that is there but fails to open says so, in wgpu's words; an absent kind is
+        // no failure.
+        let mut failure = None;
         for kind in kinds {
             match open_wgpu_kind(kind) {
                 Ok(mut chosen) => {
                     chosen.description = format!("auto → {}", chosen.description);
                     return Ok(chosen);
                 }
+                Err(WgpuInitError::AdapterUnavailable { .. }) => {}
                 Err(e) => {
-                    first_error.get_or_insert(e);
+                    failure.get_or_insert(e);
                 }
             }
         }
-        // A GPU that is there but fails to open says so, in wgpu's words.
-        match first_error {
-            Some(e) if !e.to_string().contains("No Discrete GPU device found") => {
-                format!("no discrete, integrated or virtual GPU opened: {e}")
-            }
-            _ => "no discrete, integrated or virtual GPU; `kiln devices` says what this \
-                  machine has"
+        match failure {
+            Some(e) => format!("no discrete, integrated or virtual GPU opened: {e}"),
+            None => "no discrete, integrated or virtual GPU; `kiln devices` says what this \
+                     machine has"
                 .to_string(),
         }
     };
@@ -136,23 +142,21 @@ fn open_wgpu(index: Option<usize>) -> Result<Chosen> {
 
 /// The Vulkan adapter of `kind`, through wgpu.
 #[cfg(feature = "wgpu")]
-fn open_wgpu_kind(kind: DeviceKind) -> Result<Chosen> {
-    use burn::tensor::wgpu::WgpuBackend;
+fn open_wgpu_kind(kind: DeviceKind) -> Result<Chosen, WgpuInitError> {
     // Pin Vulkan: wgpu's automatic choice falls back to OpenGL, where training deadlocks.
     let device = Device::wgpu_options()
         .device_kind(kind)
-        .graphics_api(WgpuBackend::Vulkan)
-        .init()
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .graphics_api(burn::tensor::wgpu::WgpuBackend::Vulkan)
+        .init()?;
     let identity = device.identity();
     let name = identity
         .as_ref()
         .map_or_else(|| "unknown adapter".to_string(), |id| id.name.clone());
     // A device with no card behind it is a software rasterizer (Mesa's lavapipe).
     let software = if identity.is_some_and(|id| id.physical.is_none()) {
-        " (software: runs on the CPU, slower than `--device cpu`)"
+        format!(" ({SOFTWARE_ADAPTER})")
     } else {
-        ""
+        String::new()
     };
     Ok(Chosen {
         device,

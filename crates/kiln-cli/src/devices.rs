@@ -52,9 +52,9 @@ fn wgpu_report(out: &mut String) {
             "wgpu".into()
         };
         let software = if info.device_type == wgpu::DeviceType::Cpu {
-            " — software, runs on the CPU: slower than `cpu`, and `auto` skips it"
+            format!(" — {}; `auto` skips it", crate::device::SOFTWARE_ADAPTER)
         } else {
-            ""
+            String::new()
         };
         let _ = writeln!(
             out,

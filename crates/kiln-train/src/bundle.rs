@@ -113,7 +113,7 @@ impl Bundle {
         Ok(Self { info, network })
     }
 
-    /// Predicts encoded input rows, 16,384 at a time (bounded activation memory).
+    /// Predicts encoded input rows, a bounded number at a time (as `predict_rows`).
     pub fn predict(&self, x: &Matrix, device: &Device) -> Result<Predictions, TrainError> {
         predict_rows(&self.network, self.info.task, x, device)
     }
