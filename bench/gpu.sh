@@ -5,11 +5,12 @@
 #   .device/kiln-spirv.xz   `--features kiln-cli/vulkan` (optional): the same kernels as SPIR-V
 # each stripped and xz'd (`just gpu-binaries`). `bash bench/gpu.sh [SECTION...]` runs the named
 # sections (default: all, most important first, so a run cut short still answers the targets):
-#   throughput parity epoch tasks split profiles memory autotune cpu
+#   throughput epoch parity split tasks profiles memory autotune cpu
 # Everything lands under $OUT (results.txt, bench.jsonl, profiles.txt, devices.txt).
 # All sections take about 13 minutes (estimated from the 2026-11-28 run), more than one device
-# call allows: run `bash bench/gpu.sh throughput parity epoch tasks` (about 7 minutes), then at
-# once `bash bench/gpu.sh split profiles memory autotune cpu`, both with carry [".gl", ".device"].
+# call allows: run `bash bench/gpu.sh throughput epoch parity` (about 7 minutes; it answers the
+# targets, split-K included), then at once `bash bench/gpu.sh split tasks profiles memory autotune
+# cpu`, both with carry [".gl", ".device"].
 set -u
 OUT=${OUT:-/tmp/gpu-out}; mkdir -p "$OUT"
 R=$OUT/results.txt
@@ -67,15 +68,18 @@ torch() {
 }
 
 throughput() {
-log "MLP 64-256-256-1 training throughput (shuffled, Adam), kiln wgpu vs PyTorch CUDA"
-for spec in 1024:65536:400 8192:262144:200 65536:524288:100; do
-    IFS=: read -r batch rows steps <<< "$spec"
+log "MLP 64-256-256-1 training throughput (shuffled, Adam), kiln wgpu vs PyTorch CUDA; at 8192 and 65536 also split-K (--split-rows N)"
+for spec in 1024:65536:400:- 8192:262144:200:1024 65536:524288:100:1024,4096; do
+    IFS=: read -r batch rows steps parts <<< "$spec"
     bench "wgsl" 240 $K bench --device wgpu --batch "$batch" --rows "$rows" --steps "$steps"
+    for part in ${parts//[,-]/ }; do
+        bench "wgsl-split$part" 150 $K bench --device wgpu --batch "$batch" --rows "$rows" --steps "$steps" --split-rows "$part"
+    done
     torch --batch "$batch" --rows "$rows" --steps "$steps"
     torch --batch "$batch" --rows "$rows" --steps "$steps" --fused
     [ -n "$S" ] && bench "spirv" 240 $S bench --device wgpu --batch "$batch" --rows "$rows" --steps "$steps"
 done
-# The targets at a glance: kiln against PyTorch plain and fused, per batch.
+# The targets at a glance: kiln (default, and its best split-K variant) against PyTorch plain and fused.
 python3 bench/gpu_summary.py targets "$OUT/bench.jsonl" "$R" >> "$R"
 }
 
@@ -129,13 +133,14 @@ PY
 }
 
 split() {
-log "split-K weight gradients (kiln bench --split-rows N): batched products over N-row slices"
-for spec in 8192:262144:200 65536:524288:100; do
-    IFS=: read -r batch rows steps <<< "$spec"
-    for part in 1024 4096; do
+log "split-K sweep (kiln bench --split-rows N) around the sizes throughput ran"
+for spec in 8192:262144:200:512,2048 65536:524288:100:512,2048,8192; do
+    IFS=: read -r batch rows steps parts <<< "$spec"
+    for part in ${parts//,/ }; do
         bench "wgsl-split$part" 150 $K bench --device wgpu --batch "$batch" --rows "$rows" --steps "$steps" --split-rows "$part"
     done
 done
+python3 bench/gpu_summary.py split "$OUT/bench.jsonl" >> "$R"
 }
 
 epoch() {
@@ -199,7 +204,7 @@ done
 }
 
 SECONDS=0
-for section in "${@:-throughput parity epoch tasks split profiles memory autotune cpu}"; do
+for section in "${@:-throughput epoch parity split tasks profiles memory autotune cpu}"; do
     for name in $section; do
         "$name"
         log "$name done at ${SECONDS} s"

@@ -5,6 +5,7 @@ in bench.jsonl (`<label> <json>` per line) and the PyTorch lines in results.txt:
     python3 bench/gpu_summary.py targets BENCH_JSONL RESULTS   # kiln vs PyTorch per batch
     python3 bench/gpu_summary.py epoch BENCH_JSONL             # step time and per-epoch cost
     python3 bench/gpu_summary.py tasks BENCH_JSONL             # 512 vs 32 tasks per submission
+    python3 bench/gpu_summary.py split BENCH_JSONL             # split-K variants vs the whole batch
 """
 import json
 import sys
@@ -26,6 +27,13 @@ def rate(run):
     return run["samples_per_sec"] if run else None
 
 
+def split_runs(runs: dict, batch: int) -> list:
+    """The split-K runs at `batch`, as (rows per slice, run), by slice size."""
+    found = [(int(label[len("wgsl-split"):]), r) for (label, b), r in runs.items()
+             if b == batch and label.startswith("wgsl-split")]
+    return sorted(found, key=lambda pair: pair[0])
+
+
 def targets(bench_jsonl: str, results: str) -> None:
     kiln = kiln_runs(bench_jsonl)
     torch = {}
@@ -36,11 +44,24 @@ def targets(bench_jsonl: str, results: str) -> None:
                 torch[(r["fused"], r["batch"])] = r["samples_per_sec"]
     fmt = lambda v: f"{v / 1e6:.2f} M" if v else "-"
     ratio = lambda a, b: f"{a / b:.2f}x" if a and b else "-"
-    print("batch | kiln wgsl | kiln spirv | pytorch | pytorch fused | wgsl / pytorch | wgsl / fused | target")
+    print("batch | kiln wgsl | best split-K | kiln spirv | pytorch | pytorch fused | wgsl / pytorch | split / pytorch | wgsl / fused | target")
     for batch, target in ((1024, 1.0), (8192, 1.0), (65536, 0.8)):
         w, s = rate(kiln.get(("wgsl", batch))), rate(kiln.get(("spirv", batch)))
+        splits = split_runs(kiln, batch)
+        best = max(splits, key=lambda pair: rate(pair[1]), default=None)
+        b = rate(best[1]) if best else None
+        best_text = f"{fmt(b)} ({best[0]} rows)" if best else "-"
         p, f = torch.get((False, batch)), torch.get((True, batch))
-        print(f"{batch} | {fmt(w)} | {fmt(s)} | {fmt(p)} | {fmt(f)} | {ratio(w, p)} | {ratio(w, f)} | >= {target}x")
+        print(f"{batch} | {fmt(w)} | {best_text} | {fmt(s)} | {fmt(p)} | {fmt(f)} | {ratio(w, p)} | {ratio(b, p)} | {ratio(w, f)} | >= {target}x")
+
+
+def split(bench_jsonl: str) -> None:
+    runs = kiln_runs(bench_jsonl)
+    for batch in (8192, 65536):
+        whole = rate(runs.get(("wgsl", batch)))
+        for part, run in split_runs(runs, batch):
+            gain = f"{rate(run) / whole:.2f}x the whole batch" if whole else "no whole-batch run"
+            print(f"batch {batch} in slices of {part}: {rate(run) / 1e6:.2f} M samples/s, {gain}, final loss {run['final_loss']:.5f}")
 
 
 def epoch(bench_jsonl: str) -> None:
@@ -68,4 +89,4 @@ def tasks(bench_jsonl: str) -> None:
 
 
 if __name__ == "__main__":
-    {"targets": targets, "epoch": epoch, "tasks": tasks}[sys.argv[1]](*sys.argv[2:])
+    {"targets": targets, "epoch": epoch, "tasks": tasks, "split": split}[sys.argv[1]](*sys.argv[2:])

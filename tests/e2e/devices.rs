@@ -262,3 +262,54 @@ fn ndarray_is_selectable_and_agrees_with_flex() {
     ));
     assert_close(&flex, &ndarray, 1e-4, "metrics");
 }
+
+/// `kiln bench`'s JSON line, parsed.
+fn bench(args: &[&str]) -> serde_json::Value {
+    let run = kiln(
+        &[
+            &["bench", "--batch", "32", "--rows", "64", "--steps", "4"],
+            args,
+        ]
+        .concat(),
+    );
+    assert_eq!(run.status, 0, "{}\n{}", run.stdout, run.stderr);
+    serde_json::from_str(run.stdout.trim()).expect("one JSON line")
+}
+
+fn epoch_losses(report: &serde_json::Value) -> Vec<f64> {
+    report["epoch_losses"]
+        .as_array()
+        .expect("epoch_losses")
+        .iter()
+        .map(|v| v.as_f64().expect("a number"))
+        .collect()
+}
+
+#[test]
+fn the_benchmark_starts_from_the_same_weights_on_every_device() {
+    let cpu = bench(&["--device", "cpu", "--no-shuffle"]);
+    // Two steps an epoch: one warm-up epoch, then two timed ones.
+    assert_eq!(cpu["timed_steps"], 4, "{cpu}");
+    assert!(
+        cpu["samples_per_sec"].as_f64().expect("rate") > 0.0,
+        "{cpu}"
+    );
+    let reference = epoch_losses(&cpu);
+    assert_eq!(reference.len(), 3, "{cpu}");
+    // The first loss is the starting weights' (no step taken yet): with weights drawn on the
+    // GPU's own generator it differed by about 1 % from run to run.
+    for args in [
+        &["--device", "wgpu", "--no-shuffle"][..],
+        &["--device", "cpu", "--no-shuffle", "--split-rows", "8"][..],
+    ] {
+        let other = epoch_losses(&bench(args));
+        assert_eq!(other.len(), reference.len(), "{args:?}");
+        for (epoch, (a, b)) in reference.iter().zip(&other).enumerate() {
+            assert!(
+                (a - b).abs() <= 1e-5 * a.abs().max(1.0),
+                "{args:?}: epoch {} loss {b} vs cpu {a}",
+                epoch + 1
+            );
+        }
+    }
+}

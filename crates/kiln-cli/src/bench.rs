@@ -106,11 +106,9 @@ pub fn run(
             d_out: 1,
         },
     ];
-    // Seeded and made on the CPU, as `kiln train` does: every run and device starts from the
-    // same weights, so variants' final losses compare (`fit` moves the network to `device`).
-    let cpu = burn::prelude::Device::flex();
-    cpu.seed(42);
-    let network = Network::init(&layers, &cpu);
+    // Seeded on the CPU, as `kiln train` does: every run and device starts from the same
+    // weights, so variants' and devices' losses compare.
+    let network = Network::seeded(&layers, 42, device);
     let mut marks = Vec::new();
     let started = Instant::now();
     let mut on_epoch = |_: &kiln_train::EpochRecord| {
@@ -159,6 +157,8 @@ pub fn run(
         "samples_per_sec": samples / timed,
         "warmup_seconds": total - timed,
         "final_loss": final_loss,
+        // Every epoch's training loss, the warm-up's first: variants and devices compare by it.
+        "epoch_losses": fitted.history.iter().map(|r| r.train_loss).collect::<Vec<_>>(),
         // Medians over the timed epochs: the CPU issuing the steps, drawing the next order,
         // and waiting at the read-back for the device to finish the epoch.
         "epoch_ms": {

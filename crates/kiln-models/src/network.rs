@@ -95,13 +95,23 @@ pub struct Network {
 
 impl Network {
     /// Builds the layers of `specs` with fresh random weights on `device` (PyTorch's default
-    /// initialisation: uniform in ±1/√fan_in).
+    /// initialisation: uniform in ±1/√fan_in), drawn now from `device`'s generator.
+    ///
+    /// Burn's parameters are lazy: left alone, they are drawn at first use, and moving an
+    /// undrawn network to another device moves the *drawing* there (to that device's generator,
+    /// unseeded on a GPU). Drawing at once is what makes a network seeded on the CPU start from
+    /// the same weights on every device.
     pub fn init(specs: &[LayerSpec], device: &Device) -> Self {
         let layers = specs
             .iter()
             .map(|spec| match *spec {
                 LayerSpec::Linear { d_in, d_out } => {
-                    Layer::Linear(LinearConfig::new(d_in, d_out).init(device))
+                    let linear = LinearConfig::new(d_in, d_out).init(device);
+                    linear.weight.val();
+                    if let Some(bias) = &linear.bias {
+                        bias.val();
+                    }
+                    Layer::Linear(linear)
                 }
                 LayerSpec::Relu => Layer::Relu(Relu::new()),
                 LayerSpec::Sigmoid => Layer::Sigmoid(Sigmoid::new()),
@@ -114,6 +124,14 @@ impl Network {
             })
             .collect();
         Self { layers }
+    }
+
+    /// The network of `specs` with weights drawn on the CPU from `seed`, moved to `device`:
+    /// the same starting weights whatever the device (a GPU's generator draws other numbers).
+    pub fn seeded(specs: &[LayerSpec], seed: u64, device: &Device) -> Self {
+        let cpu = Device::flex();
+        cpu.seed(seed);
+        Self::init(specs, &cpu).to_device(device)
     }
 
     /// A one-layer linear network with the given weights (`weights[j][k]`: input j, output k).
@@ -241,6 +259,39 @@ mod tests {
             }
         }
         all
+    }
+
+    /// Every weight, flattened in layer order.
+    fn weights(network: &Network) -> Vec<f32> {
+        let mut all = Vec::new();
+        for layer in &network.layers {
+            if let Layer::Linear(linear) = layer {
+                all.extend(linear.weight.val().into_data().iter::<f32>());
+                if let Some(bias) = &linear.bias {
+                    all.extend(bias.val().into_data().iter::<f32>());
+                }
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn weights_are_drawn_when_the_network_is_built() {
+        // Lazily drawn weights would come from whatever the generator holds at first use.
+        let specs = [LayerSpec::Linear { d_in: 3, d_out: 4 }];
+        let device = Device::flex();
+        device.seed(1);
+        let first = Network::init(&specs, &device);
+        device.seed(2);
+        let moved = first.to_device(&device);
+        assert_eq!(
+            weights(&moved),
+            weights(&Network::seeded(&specs, 1, &device))
+        );
+        assert_ne!(
+            weights(&moved),
+            weights(&Network::seeded(&specs, 2, &device))
+        );
     }
 
     #[test]

@@ -211,7 +211,7 @@ pub fn train(
                 // Ctrl-C asks to stop after this epoch.
                 !log.interrupted()
             };
-            let network = fresh_network(&layers, experiment.seed, device)?;
+            let network = Network::seeded(&layers, experiment.seed, device);
             let staging = staged.path().to_path_buf();
             let mut save = |kind: CheckpointKind,
                             state: &LoopState,
@@ -307,23 +307,6 @@ pub fn train(
     })
 }
 
-/// Fresh weights for `layers`, initialised on the CPU and copied to `device`: every device starts
-/// from the same weights, which makes results comparable across backends. (Burn initialises
-/// parameters lazily, on the device they end up on: serialising forces it here.)
-fn fresh_network(
-    layers: &[kiln_models::LayerSpec],
-    seed: u64,
-    device: &Device,
-) -> Result<Network, TrainError> {
-    let cpu = Device::flex();
-    cpu.seed(seed);
-    Ok(Network::from_bytes(
-        layers,
-        Network::init(layers, &cpu).to_bytes()?,
-        device,
-    )?)
-}
-
 /// Trains one model per fold and scores it on its held-out rows: `{"folds": k, "mean": {...},
 /// "std": {...}}` over every numeric metric (population standard deviation).
 fn cross_validate(
@@ -338,7 +321,7 @@ fn cross_validate(
     for i in 0..folds.len() {
         // One fold's matrices at a time.
         let fold = folds.fold(i)?;
-        let network = fresh_network(layers, seed, device)?;
+        let network = Network::seeded(layers, seed, device);
         let hooks = FitHooks {
             on_epoch: &mut |_| go_on(),
             checkpoint: None,
