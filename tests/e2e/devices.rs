@@ -164,6 +164,32 @@ fn a_device_that_is_not_there_is_an_error_not_a_fallback() {
 }
 
 #[test]
+fn wgpu_n_opens_the_adapter_kiln_devices_lists_as_n() {
+    // Before, `wgpu:N` meant the N-th *discrete* GPU: `wgpu:0` failed on a machine whose one
+    // adapter is integrated or software.
+    let listed = kiln(&["devices"]);
+    let Some(line) = listed
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("wgpu:0 "))
+    else {
+        return; // no Vulkan adapter on this machine: the wgpu tests above say so
+    };
+    let name = line.trim_start()["wgpu:0 ".len()..].trim_start();
+    let name = &name[..name.find(" (").expect("a type in brackets")];
+    let out = temp();
+    let seed = root().join("configs/seed_linear.toml");
+    let run = train(
+        &seed,
+        out.path(),
+        &["--device", "wgpu:0", "--set", "train.epochs=3"],
+    );
+    assert_eq!(run.status, 0, "{}\n{}", run.stdout, run.stderr);
+    let first = run.stdout.lines().next().unwrap_or_default();
+    assert!(first.contains(name), "{first} should name {name}");
+}
+
+#[test]
 fn the_seed_on_wgpu_matches_the_cpu() {
     let out = temp();
     let seed = root().join("configs/seed_linear.toml");

@@ -125,11 +125,64 @@ fn open_auto() -> Result<Chosen> {
     Ok(chosen)
 }
 
+/// The Vulkan adapters wgpu sees, in its order: `wgpu:N` is the N-th, as `kiln devices` lists
+/// them.
+#[cfg(feature = "wgpu")]
+pub fn vulkan_adapters() -> Vec<burn::tensor::wgpu::wgpu::Adapter> {
+    use burn::tensor::wgpu::wgpu;
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
+        backends: wgpu::Backends::VULKAN,
+        ..wgpu::InstanceDescriptor::new_without_display_handle()
+    });
+    pollster::block_on(instance.enumerate_adapters(wgpu::Backends::VULKAN))
+}
+
+/// How Burn addresses the `n`-th of the adapters of `types` (wgpu's order): by its type and its
+/// rank among the adapters of that type (Burn counts each type from zero, in the same order).
+/// `None` for a type Burn has no name for.
+#[cfg(feature = "wgpu")]
+fn adapter_kind(types: &[burn::tensor::wgpu::wgpu::DeviceType], n: usize) -> Option<DeviceKind> {
+    use burn::tensor::wgpu::wgpu::DeviceType;
+    let ty = *types.get(n)?;
+    let rank = types[..n].iter().filter(|t| **t == ty).count();
+    match ty {
+        DeviceType::DiscreteGpu => Some(DeviceKind::DiscreteGpu(rank)),
+        DeviceType::IntegratedGpu => Some(DeviceKind::IntegratedGpu(rank)),
+        DeviceType::VirtualGpu => Some(DeviceKind::VirtualGpu(rank)),
+        DeviceType::Cpu if rank == 0 => Some(DeviceKind::Cpu),
+        DeviceType::Cpu | DeviceType::Other => None,
+    }
+}
+
 #[cfg(feature = "wgpu")]
 fn open_wgpu(index: Option<usize>) -> Result<Chosen> {
     let kind = match index {
         None => DeviceKind::DefaultDevice,
-        Some(i) => DeviceKind::DiscreteGpu(i),
+        Some(i) => {
+            let types: Vec<_> = vulkan_adapters()
+                .iter()
+                .map(|a| a.get_info().device_type)
+                .collect();
+            match adapter_kind(&types, i) {
+                Some(kind) => kind,
+                None if i >= types.len() => bail!(
+                    "device `wgpu:{i}` is not available: this machine has {} Vulkan adapter{}{}. \
+                     Run `kiln devices` to see them and what is missing",
+                    types.len(),
+                    if types.len() == 1 { "" } else { "s" },
+                    match types.len() {
+                        0 => String::new(),
+                        1 => " (wgpu:0)".to_string(),
+                        n => format!(" (wgpu:0 to wgpu:{})", n - 1),
+                    }
+                ),
+                None => bail!(
+                    "device `wgpu:{i}` is a {:?} adapter, which Burn cannot address by number; \
+                     use `--device wgpu` for the default adapter",
+                    types[i]
+                ),
+            }
+        }
     };
     open_wgpu_kind(kind).map_err(|e| {
         anyhow::anyhow!(
@@ -179,4 +232,33 @@ fn open_wgpu(_index: Option<usize>) -> Result<Chosen> {
     bail!(
         "device `wgpu` is not compiled into this kiln; rebuild with `cargo build --release --features wgpu`"
     )
+}
+
+#[cfg(all(test, feature = "wgpu"))]
+mod tests {
+    use super::*;
+    use burn::tensor::wgpu::wgpu::DeviceType;
+
+    #[test]
+    fn wgpu_n_is_the_nth_adapter_addressed_by_its_type_and_rank() {
+        let types = [
+            DeviceType::Cpu,
+            DeviceType::DiscreteGpu,
+            DeviceType::IntegratedGpu,
+            DeviceType::DiscreteGpu,
+            DeviceType::Other,
+        ];
+        let kinds: Vec<_> = (0..6).map(|n| adapter_kind(&types, n)).collect();
+        assert_eq!(
+            kinds,
+            [
+                Some(DeviceKind::Cpu),
+                Some(DeviceKind::DiscreteGpu(0)),
+                Some(DeviceKind::IntegratedGpu(0)),
+                Some(DeviceKind::DiscreteGpu(1)),
+                None,
+                None,
+            ]
+        );
+    }
 }

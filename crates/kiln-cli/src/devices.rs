@@ -36,21 +36,11 @@ fn wgpu_report(out: &mut String) {
 #[cfg(feature = "wgpu")]
 fn wgpu_report(out: &mut String) {
     use burn::tensor::wgpu::wgpu;
-    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
-        backends: wgpu::Backends::VULKAN,
-        ..wgpu::InstanceDescriptor::new_without_display_handle()
-    });
-    let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::VULKAN));
+    let adapters = crate::device::vulkan_adapters();
     let _ = writeln!(out, "  wgpu     Vulkan adapters: {}", adapters.len());
-    let mut discrete = 0;
-    for adapter in &adapters {
+    for (n, adapter) in adapters.iter().enumerate() {
         let info = adapter.get_info();
-        let index = if info.device_type == wgpu::DeviceType::DiscreteGpu {
-            discrete += 1;
-            format!("wgpu:{}", discrete - 1)
-        } else {
-            "wgpu".into()
-        };
+        let index = format!("wgpu:{n}");
         let software = if info.device_type == wgpu::DeviceType::Cpu {
             format!(" — {}; `auto` skips it", crate::device::SOFTWARE_ADAPTER)
         } else {

@@ -126,10 +126,25 @@ pub struct FitPlot<'a> {
 }
 
 /// Data points, the fitted line, and the predicted points, for one-feature regression.
+///
+/// Points with a coordinate that is not finite (a prediction that overflowed f32) are left out:
+/// the axes could not hold them (and plotters loops forever laying out an infinite range).
 pub fn fit_line(path: &Path, plot: &FitPlot<'_>) -> Result<(), TrainError> {
     ensure_font();
     let err = plot_error(path);
-    let points = plot.data.iter().chain(&plot.line).chain(&plot.predicted);
+    let finite = |points: &[(f64, f64)]| -> Vec<(f64, f64)> {
+        points
+            .iter()
+            .copied()
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+            .collect()
+    };
+    let (data, line, predicted) = (
+        finite(&plot.data),
+        finite(&plot.line),
+        finite(&plot.predicted),
+    );
+    let points = data.iter().chain(&line).chain(&predicted);
     let (x0, x1, y0, y1) = points.fold(
         (
             f64::INFINITY,
@@ -162,18 +177,18 @@ pub fn fit_line(path: &Path, plot: &FitPlot<'_>) -> Result<(), TrainError> {
         .draw()
         .map_err(|e| err(e.to_string()))?;
     chart
-        .draw_series(LineSeries::new(plot.line.clone(), BLUE.stroke_width(2)))
+        .draw_series(LineSeries::new(line, BLUE.stroke_width(2)))
         .map_err(|e| err(e.to_string()))?
         .label("fitted line")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
     chart
-        .draw_series(plot.data.iter().map(|&p| Circle::new(p, 6, BLACK.filled())))
+        .draw_series(data.iter().map(|&p| Circle::new(p, 6, BLACK.filled())))
         .map_err(|e| err(e.to_string()))?
         .label("training data")
         .legend(|(x, y)| Circle::new((x + 10, y), 5, BLACK.filled()));
     chart
         .draw_series(
-            plot.predicted
+            predicted
                 .iter()
                 .map(|&p| TriangleMarker::new(p, 9, RED.filled())),
         )
@@ -189,4 +204,25 @@ pub fn fit_line(path: &Path, plot: &FitPlot<'_>) -> Result<(), TrainError> {
         .draw()
         .map_err(|e| err(e.to_string()))?;
     root.present().map_err(|e| err(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_prediction_that_overflowed_is_left_out_of_the_fit_plot() {
+        // Before, plotters looped forever laying out an axis that reached infinity.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("fit.png");
+        let plot = FitPlot {
+            feature: "x",
+            target: "y",
+            data: vec![(1.0, 2.0), (2.0, 4.0)],
+            line: vec![(1.0, 2.0), (3e38, f64::INFINITY)],
+            predicted: vec![(6.0, 12.0), (3e38, f64::INFINITY), (f64::NAN, 1.0)],
+        };
+        fit_line(&path, &plot).expect("drawn");
+        assert!(std::fs::metadata(&path).expect("written").len() > 0);
+    }
 }
