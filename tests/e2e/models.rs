@@ -281,24 +281,34 @@ fn four_epochs_straight_equal_two_plus_a_resumed_two() {
         2,
         &["train.optimizer.lr", "differs from the run being resumed"],
     );
+    let resume = |set: &str| {
+        kiln(&[
+            "train",
+            "--resume",
+            first_dir.to_str().expect("path"),
+            "--set",
+            set,
+            "--out",
+            out.path().to_str().expect("path"),
+        ])
+    };
+    // Resuming must train past the checkpoint: its 2 epochs are done.
+    resume("train.epochs=2").assert_error(2, &["train.epochs", "already trained 2 epochs"]);
+    // An edit to the run's own config.toml is a changed config too: the checkpoint keeps the
+    // experiment it was written for.
+    let saved = first_dir.join("config.toml");
+    let original = std::fs::read_to_string(&saved).expect("config");
+    let edited = original.replacen("seed = 42", "seed = 7", 1);
+    assert_ne!(edited, original, "the seed is in config.toml");
+    std::fs::write(&saved, edited).expect("edit");
+    resume("train.epochs=4").assert_error(2, &["seed", "differs from the run being resumed"]);
+    std::fs::write(&saved, original).expect("restore");
     let weights = first_dir.join("checkpoints/epoch-2/model.bpk");
     std::fs::write(&weights, b"not burnpack").expect("corrupt");
-    let corrupt = kiln(&[
-        "train",
-        "--resume",
-        first_dir.to_str().expect("path"),
-        "--out",
-        out.path().to_str().expect("path"),
-    ]);
+    let corrupt = resume("train.epochs=4");
     corrupt.assert_error(2, &["epoch-2/model.bpk", "not a readable weights file"]);
     std::fs::remove_dir_all(first_dir.join("checkpoints")).expect("remove");
-    let missing = kiln(&[
-        "train",
-        "--resume",
-        first_dir.to_str().expect("path"),
-        "--out",
-        out.path().to_str().expect("path"),
-    ]);
+    let missing = resume("train.epochs=4");
     missing.assert_error(2, &["no complete checkpoint"]);
 }
 

@@ -10,13 +10,16 @@ use burn::prelude::*;
 use kiln_models::{LayerSpec, Network};
 
 use crate::fit::{CheckpointKind, LoopState, Resume};
-use crate::{TrainError, files};
+use crate::{Experiment, TrainError, files};
 
 const MODEL: &str = "model.bpk";
 const OPTIMIZER: &str = "optimizer.bpk";
 /// TOML, not JSON: the toml crate reads floats back exactly (serde_json's default parser can be
 /// off in the last digit), and a resumed run must repeat the straight one bit for bit.
 const STATE: &str = "state.toml";
+/// The run's experiment as it was when the checkpoint was written: a resume checks against it,
+/// so that an edit to the run directory's own `config.toml` cannot slip through.
+const CONFIG: &str = "config.toml";
 const KEEP: usize = 2;
 
 /// Writes one checkpoint under `run_dir/checkpoints/`.
@@ -43,6 +46,9 @@ pub fn save(
         files::write_atomic(&dir.join(OPTIMIZER), &bytes)?;
         let text = toml::to_string(state).map_err(|e| TrainError::io(dir.join(STATE), e))?;
         files::write_atomic(&dir.join(STATE), text.as_bytes())?;
+        let config = run_dir.join(CONFIG);
+        let text = std::fs::read(&config).map_err(|e| TrainError::io(&config, e))?;
+        files::write_atomic(&dir.join(CONFIG), &text)?;
     }
     let target = root.join(&name);
     if target.exists() {
@@ -78,11 +84,14 @@ fn epochs(root: &Path, prefix: &str) -> Vec<usize> {
     found
 }
 
-/// Loads the newest resumable checkpoint of `run_dir` onto `device`.
+/// Loads the newest resumable checkpoint of `run_dir` onto `device`, for `experiment`: which
+/// must be the checkpointed one but for the keys a resume may change, and must train past the
+/// checkpoint's epoch.
 pub fn load_latest(
     run_dir: &Path,
     layers: &[LayerSpec],
     device: &Device,
+    experiment: &Experiment,
 ) -> Result<Resume, TrainError> {
     let root = run_dir.join("checkpoints");
     let available = epochs(&root, "epoch");
@@ -109,6 +118,23 @@ pub fn load_latest(
                 format!("not a kiln checkpoint state ({e})"),
             )
         })?;
+    // Checkpoints written before kiln kept the config in them have only the run's own copy.
+    let saved = dir.join(CONFIG);
+    if saved.exists() {
+        experiment.check_resumable(&Experiment::load(&saved, &[])?)?;
+    }
+    if experiment.train.epochs <= state.epoch {
+        return Err(TrainError::Invalid {
+            key: "train.epochs".into(),
+            reason: format!(
+                "is {}, but the run being resumed has already trained {} epochs: set it higher \
+                 (e.g. --set train.epochs={})",
+                experiment.train.epochs,
+                state.epoch,
+                state.epoch * 2
+            ),
+        });
+    }
     let network = Network::from_bytes(layers, read(MODEL)?, device)
         .map_err(|e| TrainError::io(dir.join(MODEL), e))?;
     let optimizer = read(OPTIMIZER)?;

@@ -183,7 +183,7 @@ pub fn train(
             }
             let resumed = match resume {
                 Some(dir) => {
-                    let r = checkpoint::load_latest(dir, &layers, device)?;
+                    let r = checkpoint::load_latest(dir, &layers, device, experiment)?;
                     log.line(&format!(
                         "resuming {} after epoch {}",
                         dir.display(),
