@@ -9,6 +9,15 @@ use crate::common::*;
 /// Starts `kiln train` on the seed experiment for far more epochs than it will get, waits for
 /// its first log line, sends SIGINT and returns (exit status, stdout, stderr).
 fn interrupted_training(out: &std::path::Path, extra: &[&str]) -> (i32, String, String) {
+    signalled_training(out, extra, "-INT")
+}
+
+/// [`interrupted_training`] with another signal (`-TERM`).
+fn signalled_training(
+    out: &std::path::Path,
+    extra: &[&str],
+    signal: &str,
+) -> (i32, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kiln"))
         .args(["train", "configs/seed_linear.toml", "--out"])
         .arg(out)
@@ -35,7 +44,7 @@ fn interrupted_training(out: &std::path::Path, extra: &[&str]) -> (i32, String, 
         seen.push_str(&line);
     }
     let sent = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .expect("`kill` runs (procps)");
     assert!(sent.success());
@@ -96,6 +105,60 @@ fn ctrl_c_stops_after_the_epoch_and_the_checkpointed_run_resumes() {
     for (p, want) in predicted.iter().zip([12.0, 14.0, 16.0]) {
         assert!((p - want).abs() < 1e-2, "{predicted:?}");
     }
+}
+
+/// Every entry of `dir`, hidden ones too.
+fn entries(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn sigterm_quits_at_once_and_leaves_no_hidden_run_behind() {
+    // Before, SIGTERM (or a second Ctrl-C) ended the process where it stood, leaving the
+    // hidden `.<run>.partial` staging directory, checkpoints and all, where no one looks.
+    let dir = temp();
+    let out = dir.path().join("runs");
+    let (status, stdout, stderr) =
+        signalled_training(&out, &["--set", "train.checkpoint_every=500"], "-TERM");
+    assert_eq!(status, 143, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let runs = entries(&out);
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert!(!runs[0].starts_with('.'), "{runs:?}");
+    let run = out.join(&runs[0]);
+    assert!(
+        stderr.contains(&format!("kiln train --resume {}", run.display())),
+        "{stderr}"
+    );
+    let checkpoints = entries(&run.join("checkpoints"));
+    assert!(
+        checkpoints.iter().any(|c| c.starts_with("epoch-"))
+            && !checkpoints.iter().any(|c| c.starts_with('.')),
+        "{checkpoints:?}"
+    );
+    let resumed = kiln(&[
+        "train",
+        "--resume",
+        run.to_str().expect("utf-8"),
+        "--set",
+        "train.epochs=100000010",
+        "--set",
+        "train.checkpoint_every=0",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    // Resumable: only epochs may change, so the changed checkpoint_every is what it names.
+    resumed.assert_error(2, &["train.checkpoint_every", "differs"]);
+
+    let bare = dir.path().join("bare");
+    let (status, _, stderr) = signalled_training(&bare, &[], "-TERM");
+    assert_eq!(status, 143, "{stderr}");
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+    assert!(entries(&bare).is_empty(), "{:?}", entries(&bare));
 }
 
 #[test]

@@ -40,9 +40,78 @@ pub fn write_atomic_with(
 
 /// A run directory being built: files go into a hidden staging directory, which
 /// [`StagedDir::commit`] renames to its final name. Dropped without a commit, it is removed.
+/// Every one in progress is also listed for [`abandon_staged`], which a process that must quit
+/// at once (a second Ctrl-C, SIGTERM) calls where no destructor will run.
 pub struct StagedDir {
     staging: PathBuf,
     committed: bool,
+}
+
+/// A staging directory in progress: where it is, and the name it would be committed under.
+struct Live {
+    staging: PathBuf,
+    parent: PathBuf,
+    name: String,
+}
+
+/// The staging directories in progress, oldest first. Creating, committing and dropping one
+/// hold the lock for the file-system change, so [`abandon_staged`] never sees one half-renamed.
+static LIVE: std::sync::Mutex<Vec<Live>> = std::sync::Mutex::new(Vec::new());
+
+fn live() -> std::sync::MutexGuard<'static, Vec<Live>> {
+    // A panic while holding the lock leaves a plain list behind: still usable.
+    LIVE.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// For a process about to quit without unwinding: removes every staging directory in progress,
+/// except a run that has resumable checkpoints, which is renamed into place (checkpoints that
+/// were being written are dropped) and returned, so the caller can say how to resume it.
+/// Whatever training thread is still running finds the directories gone; the caller quits.
+pub fn abandon_staged() -> Vec<PathBuf> {
+    let mut live = live();
+    let mut kept = Vec::new();
+    // Newest first: a checkpoint being written lies inside its run's staging directory.
+    while let Some(entry) = live.pop() {
+        let checkpoints = entry.staging.join("checkpoints");
+        let resumable = std::fs::read_dir(&checkpoints)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("epoch-"));
+        if resumable {
+            let target = free_name(&entry.parent, &entry.name);
+            if std::fs::rename(&entry.staging, &target).is_ok() {
+                // Files the training thread was still writing (a checkpoint's staging
+                // directory, a temporary file) are hidden: after the rename it writes nowhere
+                // here any more, so what is hidden now is unfinished.
+                for dir in [target.clone(), target.join("checkpoints")] {
+                    for hidden in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                        if hidden.file_name().to_string_lossy().starts_with('.') {
+                            let path = hidden.path();
+                            let _ = std::fs::remove_dir_all(&path)
+                                .or_else(|_| std::fs::remove_file(&path));
+                        }
+                    }
+                }
+                kept.push(target);
+                continue;
+            }
+        }
+        let _ = std::fs::remove_dir_all(&entry.staging);
+    }
+    kept
+}
+
+/// `<parent>/<name>`, or `<name>-2`, `-3`, … where that is taken.
+fn free_name(parent: &Path, name: &str) -> PathBuf {
+    (1..)
+        .map(|attempt| match attempt {
+            1 => parent.join(name),
+            n => parent.join(format!("{name}-{n}")),
+        })
+        .find(|target| !target.exists())
+        .unwrap_or_else(|| parent.join(name))
 }
 
 impl StagedDir {
@@ -50,10 +119,16 @@ impl StagedDir {
     pub fn create(parent: &Path, name: &str) -> Result<Self, TrainError> {
         std::fs::create_dir_all(parent).map_err(|e| TrainError::io(parent, e))?;
         let staging = parent.join(format!(".{name}.partial"));
+        let mut live = live();
         if staging.exists() {
             std::fs::remove_dir_all(&staging).map_err(|e| TrainError::io(&staging, e))?;
         }
         std::fs::create_dir(&staging).map_err(|e| TrainError::io(&staging, e))?;
+        live.push(Live {
+            staging: staging.clone(),
+            parent: parent.to_path_buf(),
+            name: name.to_string(),
+        });
         Ok(Self {
             staging,
             committed: false,
@@ -67,34 +142,28 @@ impl StagedDir {
 
     /// Renames the staging directory to `<parent>/<name>`, or `<name>-2`, `-3`, … if taken.
     pub fn commit(mut self, parent: &Path, name: &str) -> Result<PathBuf, TrainError> {
-        for attempt in 1.. {
-            let target = if attempt == 1 {
-                parent.join(name)
-            } else {
-                parent.join(format!("{name}-{attempt}"))
-            };
-            if target.exists() {
-                continue;
-            }
-            return match std::fs::rename(&self.staging, &target) {
+        let mut live = live();
+        live.retain(|l| l.staging != self.staging);
+        loop {
+            let target = free_name(parent, name);
+            match std::fs::rename(&self.staging, &target) {
                 Ok(()) => {
                     self.committed = true;
-                    Ok(target)
+                    return Ok(target);
                 }
-                Err(e) if target.exists() => {
-                    let _ = e; // lost a race for this name: try the next
-                    continue;
-                }
-                Err(e) => Err(TrainError::io(&target, e)),
-            };
+                // Lost a race for this name: take the next free one.
+                Err(_) if target.exists() => continue,
+                Err(e) => return Err(TrainError::io(&target, e)),
+            }
         }
-        unreachable!("an unbounded loop only ends by returning")
     }
 }
 
 impl Drop for StagedDir {
     fn drop(&mut self) {
         if !self.committed {
+            let mut live = live();
+            live.retain(|l| l.staging != self.staging);
             let _ = std::fs::remove_dir_all(&self.staging);
         }
     }
