@@ -181,3 +181,79 @@ fn predict_from_a_directory_that_is_not_a_run_is_an_error() {
     ]);
     run.assert_error(2, &["bundle.json", "kiln train"]);
 }
+
+#[test]
+fn a_number_beyond_32_bit_floats_in_training_data_is_a_data_error() {
+    let dir = temp();
+    let data = write(dir.path(), "big.csv", "x,y\n1,2\n2,4\n1e39,6\n4,8\n");
+    let config = experiment(dir.path(), &data, "[train]\nepochs = 3\n");
+    train(&config, dir.path(), &["--device", "cpu"]).assert_error(
+        2,
+        &[
+            "big.csv",
+            "line 4",
+            "`x`",
+            "`1e39`",
+            "32-bit floats",
+            "data.na_values",
+        ],
+    );
+}
+
+#[test]
+fn a_number_beyond_32_bit_floats_in_predict_or_eval_rows_is_a_data_error() {
+    let dir = temp();
+    let config = experiment(dir.path(), &seed_data(), "[train]\nepochs = 3\n");
+    let run = train(&config, dir.path(), &["--device", "cpu"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let run_dir = run.run_dir();
+    let run_dir = run_dir.to_str().expect("path");
+    let input = write(dir.path(), "input.csv", "x\n1\n1e39\n");
+    kiln(&["predict", run_dir, "--input", input.to_str().expect("path")]).assert_error(
+        2,
+        &["input.csv", "line 3", "`x`", "`1e39`", "32-bit floats"],
+    );
+    // The target of labelled rows too: a regression target becomes an f32 like any input.
+    let labelled = write(dir.path(), "labelled.csv", "x,y\n1,2\n2,-1e39\n");
+    kiln(&["eval", run_dir, "--data", labelled.to_str().expect("path")]).assert_error(
+        2,
+        &["labelled.csv", "line 3", "`y`", "`-1e39`", "32-bit floats"],
+    );
+}
+
+#[test]
+fn a_feature_listed_twice_is_named() {
+    let dir = temp();
+    let config = experiment(dir.path(), &seed_data(), "");
+    train(
+        &config,
+        dir.path(),
+        &["--set", "data.features=[\"x\", \"x\"]"],
+    )
+    .assert_error(2, &["data.features", "`x`", "twice"]);
+}
+
+#[test]
+fn a_dropped_column_that_is_also_a_feature_is_named() {
+    let dir = temp();
+    let config = experiment(dir.path(), &seed_data(), "");
+    train(
+        &config,
+        dir.path(),
+        &[
+            "--set",
+            "data.features=[\"x\"]",
+            "--set",
+            "data.drop=[\"x\"]",
+        ],
+    )
+    .assert_error(2, &["data.drop", "data.features", "`x`"]);
+}
+
+#[test]
+fn dropping_the_target_is_named() {
+    let dir = temp();
+    let config = experiment(dir.path(), &seed_data(), "");
+    train(&config, dir.path(), &["--set", "data.drop=[\"y\"]"])
+        .assert_error(2, &["data.drop", "data.target", "`y`"]);
+}

@@ -4,17 +4,18 @@
 //! A million-row numeric column costs 4 MB, a categorical one 1 MB — so a table takes less memory
 //! than its CSV, which leaves room for the encoded matrix within twice the file's size.
 //!
-//! A cell that reads as a finite number *is* that number: in a categorical column, `1`, `1.0` and
-//! `01` are one level, written in its canonical form (see [`canonical_number`]).
+//! A cell that reads as a number (see [`as_number`]) *is* that number: in a categorical column,
+//! `1`, `1.0` and `01` are one level, written in its canonical form (see [`canonical_number`]).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// One cell as read: a finite number, or any other text (empty, a word, `NaN`, `inf`, ...).
+/// One cell as read: a number kiln can compute with, or any other text (empty, a word, `NaN`,
+/// `inf`, `1e39`, ...).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Cell<'a> {
-    /// A cell that parses as a finite number.
+    /// A cell that parses as a finite number within the `f32` range (see [`LARGEST_NUMBER`]).
     Number(f64),
     /// Any other cell, trimmed.
     Text(&'a str),
@@ -29,14 +30,33 @@ impl<'a> Cell<'a> {
         }
     }
 
-    /// Whether the cell reads as a number of any kind, finite or not (`NaN`, `inf`): used to
-    /// tell a numeric column with a bad cell from a text column.
+    /// Whether the cell reads as a number of any kind, finite or not (`NaN`, `inf`), in the
+    /// `f32` range or not (`1e39`): used to tell a numeric column with a bad cell from a text
+    /// column.
     pub fn looks_numeric(self) -> bool {
         match self {
             Self::Number(_) => true,
             Self::Text(s) => s.parse::<f64>().is_ok(),
         }
     }
+}
+
+/// The largest magnitude a number cell may have: `f32::MAX`, about 3.4e38. Models train and
+/// predict in 32-bit floats, so a cell beyond it (finite as an `f64`) would become an infinity in
+/// the tensors: training would "diverge" on what is a data error, and predictions would come out
+/// as `inf` or NaN without a word. Such a cell therefore does not read as a number; where a number
+/// is needed it is reported, with its line and column (see [`DataError::OutOfRange`]).
+///
+/// [`DataError::OutOfRange`]: crate::DataError::OutOfRange
+pub const LARGEST_NUMBER: f64 = f32::MAX as f64;
+
+/// `text` as a number kiln can compute with: it parses, and is finite and within
+/// ±[`LARGEST_NUMBER`]. This is the one test of what a number is, for every way a column stores
+/// its cells (decimals cannot exceed the bound: their mantissa is an `i32`) and for `na_values`.
+pub(crate) fn as_number(text: &str) -> Option<f64> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|v| v.abs() <= LARGEST_NUMBER)
 }
 
 /// The one text form of a number: integers without a fraction (`3`, not `3.0`), others in the
@@ -96,8 +116,7 @@ impl Interner {
         let code = self.texts.len() as u32;
         let shared: Arc<str> = Arc::from(text);
         self.texts.push(shared.clone());
-        self.numbers
-            .push(text.parse::<f64>().ok().filter(|v| v.is_finite()));
+        self.numbers.push(as_number(text));
         self.codes.insert(shared, code);
         code
     }
@@ -179,15 +198,15 @@ impl Numbers {
         }
     }
 
-    /// Stores `cell` if it is a finite number in a form [`Numbers::push_decimal`] (which the
-    /// caller tries first) did not take; false otherwise.
+    /// Stores `cell` if it is a number ([`as_number`]) in a form [`Numbers::push_decimal`] (which
+    /// the caller tries first) did not take; false otherwise.
     fn push_float(&mut self, cell: &str) -> bool {
-        match cell.parse::<f64>() {
-            Ok(v) if v.is_finite() => {
+        match as_number(cell) {
+            Some(v) => {
                 self.as_floats().push(v);
                 true
             }
-            _ => false,
+            None => false,
         }
     }
 
@@ -394,8 +413,8 @@ impl Column {
         }
     }
 
-    /// The number of `row`, or NaN where the cell is not a finite number: the fast path for
-    /// columns already checked to be numeric.
+    /// The number of `row`, or NaN where the cell is not a number: the fast path for columns
+    /// already checked to be numeric.
     pub fn number(&self, row: usize) -> f64 {
         match &self.store {
             Store::Numbers { values, .. } => values.get(row),
@@ -406,7 +425,7 @@ impl Column {
         }
     }
 
-    /// The rows whose cell is not a finite number, in order, with their cell.
+    /// The rows whose cell is not a number, in order, with their cell.
     pub fn non_numbers(&self) -> Box<dyn Iterator<Item = (usize, Cell<'_>)> + '_> {
         match &self.store {
             Store::Numbers { others, .. } => Box::new(
@@ -479,8 +498,7 @@ impl Column {
                 }
             }
             Store::Codes(codes) => {
-                let number = cell.parse::<f64>().ok().filter(|v| v.is_finite());
-                let code = match number {
+                let code = match as_number(cell) {
                     Some(v) => self.texts.intern(&canonical_number(v)),
                     None => self.texts.intern(cell),
                 };
@@ -565,6 +583,31 @@ mod tests {
         assert!(matches!(column.store, Store::Codes(Codes::Wide(_))));
         for (row, word) in words.iter().enumerate() {
             assert_eq!(column.get(row), Cell::Text(word), "row {row}");
+        }
+    }
+
+    #[test]
+    fn numbers_beyond_f32_are_text_however_the_column_is_stored() {
+        // `f32::MAX` written out in full is the largest number; the next decimal up is not one.
+        let largest = "340282346638528859811704183484516925440";
+        let beyond = ["1e39", "-1e39", "340282356779733661637539395458142568448"];
+        let numeric = format!("x,z\n1.5,0\n{largest},0\n{},0\n", beyond.join(",0\n"));
+        // 40 words turn the column into interned codes before the large cells arrive.
+        let words: String = (0..40).map(|i| format!("w{},0\n", i % 3)).collect();
+        let coded = format!("x,z\n{words}{largest},0\n{},0\n", beyond.join(",0\n"));
+        for text in [numeric, coded] {
+            let table = parse(&text).expect("parses");
+            let column = table.column(0);
+            let first = table.len() - beyond.len();
+            assert_eq!(
+                column.get(first - 1),
+                Cell::Number(f64::from(f32::MAX)),
+                "{text}"
+            );
+            for (row, cell) in (first..).zip(beyond) {
+                assert_eq!(column.get(row), Cell::Text(cell), "{text}");
+                assert!(column.number(row).is_nan());
+            }
         }
     }
 

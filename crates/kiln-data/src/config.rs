@@ -16,10 +16,10 @@ pub struct DataConfig {
     pub path: PathBuf,
     /// The column to predict.
     pub target: String,
-    /// Feature columns; by default every column but the target and `drop`.
+    /// Feature columns, each once; by default every column but the target and `drop`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub features: Option<Vec<String>>,
-    /// Columns to ignore.
+    /// Columns to ignore: neither the target nor one of `features`, which would win over it.
     #[serde(default)]
     pub drop: Vec<String>,
     /// Numeric columns whose values are category codes, to be one-hot encoded.
@@ -210,6 +210,38 @@ impl DataConfig {
                 return bad(
                     "features",
                     format!("the target `{}` cannot also be a feature", self.target),
+                );
+            }
+            // Listed twice, a column would become two identical inputs.
+            if let Some(twice) = features
+                .iter()
+                .enumerate()
+                .find_map(|(i, f)| features[..i].contains(f).then_some(f))
+            {
+                return bad(
+                    "features",
+                    format!("`{twice}` is listed twice; list each column once"),
+                );
+            }
+        }
+        // `features` and the target win over `drop`, so an overlap would be ignored without a
+        // word: whichever the user meant, one of the two settings is wrong.
+        for dropped in &self.drop {
+            if *dropped == self.target {
+                return bad(
+                    "drop",
+                    format!(
+                        "lists `{dropped}`, which is data.target: the target cannot be dropped; \
+                         remove it from data.drop"
+                    ),
+                );
+            }
+            if self.features.iter().flatten().any(|f| f == dropped) {
+                return bad(
+                    "drop",
+                    format!(
+                        "lists `{dropped}`, which data.features also lists: drop it from one of them"
+                    ),
                 );
             }
         }

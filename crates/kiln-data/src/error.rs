@@ -101,6 +101,23 @@ pub enum DataError {
         /// The cell's text.
         value: String,
     },
+    /// A cell holds a number beyond the 32-bit floats kiln computes in (`1e39`): finite as
+    /// written, it would become an infinity in training or prediction.
+    #[error(
+        "{path}, line {line}, column `{column}`: `{value}` is outside the range kiln computes in \
+         (32-bit floats, about ±3.4e38); rescale the column (in smaller units, say), or list \
+         `{value}` in data.na_values to mark it missing"
+    )]
+    OutOfRange {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// Column name.
+        column: String,
+        /// The cell's text.
+        value: String,
+    },
     /// A missing cell where the policy is `missing = "error"`.
     #[error(
         "{path}, line {line}, column `{column}`: the cell is missing; set data.missing = \"impute\" \

@@ -27,7 +27,7 @@ mod split;
 mod suggest;
 mod table;
 
-pub use column::{Cell, Column, canonical_number};
+pub use column::{Cell, Column, LARGEST_NUMBER, canonical_number};
 pub use config::{DataConfig, MissingPolicy, Scale, SplitConfig, UnknownPolicy};
 pub use encode::{FeatureEncoding, OTHER, Preprocessor};
 pub use error::DataError;

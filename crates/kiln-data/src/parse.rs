@@ -1,10 +1,12 @@
 //! Cell reading with errors that name the file, line, column and value, and the missing-cell
 //! test every stage shares.
 
-use crate::column::{Cell, Column};
+use crate::column::{Cell, Column, as_number};
 use crate::{DataError, Table};
 
-/// Reads cell `row` of column `index`, known not to be missing, as a finite number.
+/// Reads cell `row` of column `index`, known not to be missing, as a number (see
+/// [`as_number`]): every numeric cell of every file (training, validation, test, `predict` and
+/// `eval` rows) that is not one is reported here.
 pub(crate) fn number(table: &Table, row: usize, index: usize) -> Result<f64, DataError> {
     match table.column(index).get(row) {
         Cell::Number(v) => Ok(v),
@@ -13,20 +15,26 @@ pub(crate) fn number(table: &Table, row: usize, index: usize) -> Result<f64, Dat
             let line = table.line(row);
             let column = table.names()[index].clone();
             let value = text.to_string();
-            Err(if text.parse::<f64>().is_ok() {
-                DataError::NotFinite {
+            Err(match text.parse::<f64>() {
+                // Finite but not a number cell: beyond the `f32` range.
+                Ok(v) if v.is_finite() => DataError::OutOfRange {
                     path,
                     line,
                     column,
                     value,
-                }
-            } else {
-                DataError::NotANumber {
+                },
+                Ok(_) => DataError::NotFinite {
                     path,
                     line,
                     column,
                     value,
-                }
+                },
+                Err(_) => DataError::NotANumber {
+                    path,
+                    line,
+                    column,
+                    value,
+                },
             })
         }
     }
@@ -44,10 +52,10 @@ impl NaValues {
     pub(crate) fn new(na_values: &[String]) -> Self {
         Self {
             texts: na_values.to_vec(),
+            // Only what reads as a number cell can match one; a listed `1e39` matches as text.
             numbers: na_values
                 .iter()
-                .filter_map(|v| v.trim().parse::<f64>().ok())
-                .filter(|v| v.is_finite())
+                .filter_map(|v| as_number(v.trim()))
                 .collect(),
         }
     }

@@ -603,6 +603,56 @@ mod tests {
     }
 
     #[test]
+    fn a_number_beyond_f32_is_a_bad_cell_in_features_and_target() {
+        for (text, line, column, value) in [
+            ("x,y\n1,1\n2,2\n3e40,3\n", 4, "x", "3e40"),
+            ("x,y\n1,1\n2,-1e39\n3,3\n", 3, "y", "-1e39"),
+        ] {
+            let err = prepare_table(&table(text), &config(""), TargetKind::Numeric, 1).unwrap_err();
+            let message = err.to_string();
+            assert!(
+                matches!(&err, DataError::OutOfRange { line: l, column: c, value: v, .. }
+                    if *l == line && c == column && v == value),
+                "{message}"
+            );
+            assert!(message.contains("32-bit floats"), "{message}");
+        }
+        // Declared missing, the cell is imputed like any other.
+        let t = table("x,y\n1,1\n1e39,2\n3,3\n");
+        let p = prepare_table(
+            &t,
+            &config("na_values = [\"1e39\"]\nmissing = \"impute\""),
+            TargetKind::Numeric,
+            1,
+        )
+        .expect("prepared");
+        assert_eq!(p.train.x.data, [1.0, 2.0, 3.0]);
+    }
+
+    #[test]
+    fn a_feature_twice_or_a_dropped_feature_or_target_is_a_config_error() {
+        let t = table("x,z,y\n1,1,1\n2,2,2\n");
+        for (extra, fragments) in [
+            (
+                "features = [\"x\", \"z\", \"x\"]",
+                ["data.features", "`x`", "twice"],
+            ),
+            (
+                "features = [\"x\"]\ndrop = [\"z\", \"x\"]",
+                ["data.drop", "data.features", "`x`"],
+            ),
+            ("drop = [\"y\"]", ["data.drop", "data.target", "`y`"]),
+        ] {
+            let err = prepare_table(&t, &config(extra), TargetKind::Numeric, 1)
+                .unwrap_err()
+                .to_string();
+            for fragment in fragments {
+                assert!(err.contains(fragment), "{extra}: {err}");
+            }
+        }
+    }
+
+    #[test]
     fn predict_time_encoding_repeats_training_and_rejects_unseen_categories() {
         let t = table("n,c,y\n1,a,1\n2,b,2\n3,a,3\n");
         let p = prepare_table(&t, &config("scale = \"standard\""), TargetKind::Numeric, 1)
