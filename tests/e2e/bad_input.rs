@@ -257,3 +257,36 @@ fn dropping_the_target_is_named() {
     train(&config, dir.path(), &["--set", "data.drop=[\"y\"]"])
         .assert_error(2, &["data.drop", "data.target", "`y`"]);
 }
+
+#[test]
+fn a_bad_predict_input_is_named_before_training() {
+    // Before, the whole run trained first and was then thrown away.
+    let dir = temp();
+    let config = experiment(dir.path(), &seed_data(), "");
+    let missing = dir.path().join("missing.csv");
+    let wrong = write(dir.path(), "wrong.csv", "z\n6\n");
+    for (input, fragments) in [
+        (&missing, &["predict.input", "missing.csv"][..]),
+        (&wrong, &["predict.input", "wrong.csv", "no column `x`"][..]),
+    ] {
+        let set = format!("predict.input={:?}", input.to_str().expect("utf-8"));
+        let run = train(
+            &config,
+            dir.path(),
+            &[
+                "--set",
+                &set,
+                "--set",
+                "train.epochs=500",
+                "--set",
+                "train.log_every=1",
+            ],
+        );
+        run.assert_error(2, fragments);
+        assert!(
+            !run.stdout.contains("Epoch"),
+            "it trained first:\n{}",
+            run.stdout
+        );
+    }
+}

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 use kiln_data::{
-    Cell, FeatureEncoding, Matrix, Prepared, Split, Table, TargetEncoding, TargetKind,
+    Cell, FeatureEncoding, Matrix, Prepared, Preprocessor, Split, Table, TargetEncoding, TargetKind,
 };
 use kiln_models::{Network, Task, kinds};
 use serde_json::{Value, json};
@@ -100,6 +100,23 @@ pub fn train(
         });
     }
     let mut data = prepare_data(experiment)?;
+    // The rows to predict are read and checked (columns, cells, categories) before training:
+    // a wrong file must not cost a whole training run.
+    let predict_rows = match &experiment.predict {
+        Some(p) => {
+            let named = |e: TrainError| TrainError::Invalid {
+                key: "predict.input".into(),
+                reason: e.to_string(),
+            };
+            let rows =
+                model_input(&data.preprocessor, &data.target, &p.input, false).map_err(named)?;
+            data.preprocessor
+                .transform_table(&rows)
+                .map_err(|e| named(e.into()))?;
+            Some(rows)
+        }
+        None => None,
+    };
     let n_classes = data.target.labels().len();
     let task = kinds::resolve_task(kind, &experiment.model, n_classes)?;
     let layers = kind.layers(
@@ -283,9 +300,8 @@ pub fn train(
     if !history.is_empty() {
         plot::loss_curve(&plots.join("loss.png"), &history)?;
     }
-    let predicted = match &experiment.predict {
-        Some(p) => {
-            let input = model_input(&bundle, &p.input, false)?;
+    let predicted = match predict_rows {
+        Some(input) => {
             let mut predictions = None;
             write_atomic_with(&dir.join("predictions.csv"), &mut |out| {
                 predictions = Some(predictions_csv(&bundle, &input, device, out)?);
@@ -511,15 +527,20 @@ pub fn predict_file(
     out: &mut dyn std::io::Write,
 ) -> Result<(), TrainError> {
     let bundle = Bundle::load(run_dir, device)?;
-    let table = model_input(&bundle, input, false)?;
+    let table = model_input(&bundle.info.preprocessor, &bundle.info.target, input, false)?;
     predictions_csv(&bundle, &table, device, out).map(drop)
 }
 
 /// Reads the rows a model is applied to: only its input columns (and the target, for `eval`)
 /// are parsed; the rest of the file is skipped (`predict` writes it back from the file itself).
-fn model_input(bundle: &Bundle, path: &Path, with_target: bool) -> Result<Table, TrainError> {
-    let columns = bundle.info.preprocessor.columns();
-    let target = bundle.info.target.column();
+fn model_input(
+    preprocessor: &Preprocessor,
+    target: &TargetEncoding,
+    path: &Path,
+    with_target: bool,
+) -> Result<Table, TrainError> {
+    let columns = preprocessor.columns();
+    let target = target.column();
     Ok(Table::read_where(path, |name| {
         columns.contains(&name) || (with_target && name == target)
     })?)
@@ -528,7 +549,7 @@ fn model_input(bundle: &Bundle, path: &Path, with_target: bool) -> Result<Table,
 /// `kiln eval`: metrics of the run in `run_dir` on the labelled rows of `data`.
 pub fn eval_file(run_dir: &Path, data: &Path, device: &Device) -> Result<Metrics, TrainError> {
     let bundle = Bundle::load(run_dir, device)?;
-    let table = model_input(&bundle, data, true)?;
+    let table = model_input(&bundle.info.preprocessor, &bundle.info.target, data, true)?;
     let x = bundle.info.preprocessor.transform_table(&table)?;
     let y = bundle
         .info
