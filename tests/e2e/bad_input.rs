@@ -290,3 +290,47 @@ fn a_bad_predict_input_is_named_before_training() {
         );
     }
 }
+
+#[test]
+fn messages_point_at_the_fix() {
+    let dir = temp();
+    // A relative data path that is not there says where it was looked for.
+    let config = experiment(dir.path(), &seed_data(), "");
+    let text = std::fs::read_to_string(&config).expect("config");
+    let relative = write(
+        dir.path(),
+        "relative.toml",
+        &text.replacen(
+            &format!("{:?}", seed_data().to_str().expect("utf-8")),
+            "\"no/such/data.csv\"",
+            1,
+        ),
+    );
+    train(&relative, dir.path(), &[]).assert_error(
+        2,
+        &[
+            "no/such/data.csv",
+            "directory kiln runs in",
+            "make them absolute",
+        ],
+    );
+    // A value checked after parsing names the file as well as the key.
+    train(&config, dir.path(), &["--set", "train.epochs=0"])
+        .assert_error(2, &["experiment.toml", "train.epochs", "at least 1"]);
+    // A binary MLP on three classes: the key to change is model.task, not the kind.
+    let iris = root().join("configs/multiclass_iris_softmax.toml");
+    train(
+        &iris,
+        dir.path(),
+        &[
+            "--set",
+            "model.kind=\"mlp\"",
+            "--set",
+            "model.task=\"binary\"",
+        ],
+    )
+    .assert_error(2, &["3 classes", "model.task = \"multiclass\""]);
+    // A text target under a regression kind names the classifying kinds.
+    train(&iris, dir.path(), &["--set", "model.kind=\"linear\""])
+        .assert_error(2, &["`species`", "setosa", "kind = \"logistic\""]);
+}

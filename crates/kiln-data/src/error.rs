@@ -8,7 +8,7 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum DataError {
     /// The file could not be opened or read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {source}{}", relative_hint(path, source))]
     Io {
         /// The file.
         path: PathBuf,
@@ -133,7 +133,9 @@ pub enum DataError {
     },
     /// The target column holds text where numbers are needed.
     #[error(
-        "{path}: the target `{column}` must be numeric for {task}, but line {line} holds `{value}`"
+        "{path}: the target `{column}` must be numeric for {task}, but line {line} holds \
+         `{value}`; if it holds class labels, use kind = \"logistic\" (two classes), \
+         \"softmax\" or \"mlp\""
     )]
     TextTarget {
         /// The file.
@@ -190,4 +192,21 @@ pub enum DataError {
         /// The categories seen in training.
         known: String,
     },
+}
+
+/// For a relative path that is not there: where it was looked for. Paths in an experiment file
+/// are read from the directory kiln runs in, not the file's own, which surprises whoever runs
+/// `kiln train <run>/config.toml` from elsewhere.
+fn relative_hint(path: &std::path::Path, source: &std::io::Error) -> String {
+    if path.is_absolute() || source.kind() != std::io::ErrorKind::NotFound {
+        return String::new();
+    }
+    match std::env::current_dir() {
+        Ok(dir) => format!(
+            " (a relative path is read from the directory kiln runs in, {}; run kiln from the \
+             directory the paths are relative to, or make them absolute)",
+            dir.display()
+        ),
+        Err(_) => String::new(),
+    }
 }

@@ -332,7 +332,14 @@ impl Experiment {
                 reason: crate::overrides::with_suggestion(&e.to_string()),
             })?
         };
-        experiment.validate()?;
+        // Values checked after parsing have no line to point at: the file and key say where.
+        experiment.validate().map_err(|e| match e {
+            TrainError::Invalid { key, reason } => TrainError::Invalid {
+                key: format!("{}: {key}", path.display()),
+                reason,
+            },
+            other => other,
+        })?;
         Ok(experiment)
     }
 

@@ -77,8 +77,13 @@ pub fn resolve_task(
         Some(Task::Binary) if n_classes != 2 => Err(ModelError::TaskMismatch {
             kind: kind.name().into(),
             reason: format!(
-                "is a binary classifier, but the target has {n_classes} classes; use kind = \
-                 \"softmax\" (or \"mlp\") for more than two"
+                "is a binary classifier, but the target has {n_classes} classes; {}",
+                // An MLP is binary only by its `task`: that is the key to change.
+                if config.task.is_some() {
+                    "set model.task = \"multiclass\" (or remove it: the target decides)"
+                } else {
+                    "use kind = \"softmax\" (or \"mlp\") for more than two"
+                }
             ),
         }),
         Some(task) => Ok(task),
