@@ -267,7 +267,15 @@ fn a_bad_predict_input_is_named_before_training() {
     let wrong = write(dir.path(), "wrong.csv", "z\n6\n");
     for (input, fragments) in [
         (&missing, &["predict.input", "missing.csv"][..]),
-        (&wrong, &["predict.input", "wrong.csv", "no column `x`"][..]),
+        (
+            &wrong,
+            &[
+                "predict.input",
+                "wrong.csv",
+                "lacks `x`",
+                "which the model reads",
+            ][..],
+        ),
     ] {
         let set = format!("predict.input={:?}", input.to_str().expect("utf-8"));
         let run = train(

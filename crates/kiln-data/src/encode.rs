@@ -164,6 +164,28 @@ impl Preprocessor {
     /// Encodes every row of `table` (raw, as a user gives it for prediction). Columns are matched
     /// by name; extra columns are ignored.
     pub fn transform_table(&self, table: &Table) -> Result<Matrix, DataError> {
+        // Every missing column at once, against the model's list: the file's other columns are
+        // no guide to what the model needs.
+        let quoted = |names: &mut dyn Iterator<Item = &str>| {
+            names
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let columns = self.columns();
+        let missing = quoted(
+            &mut columns
+                .iter()
+                .copied()
+                .filter(|c| !table.names().iter().any(|n| n == c)),
+        );
+        if !missing.is_empty() {
+            return Err(DataError::MissingModelColumns {
+                path: table.path().to_path_buf(),
+                missing,
+                needed: quoted(&mut columns.iter().copied()),
+            });
+        }
         let indices = self
             .features
             .iter()

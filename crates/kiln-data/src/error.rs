@@ -71,6 +71,19 @@ pub enum DataError {
         /// The columns the file has, comma separated.
         found: String,
     },
+    /// Rows given to a trained model lack columns it reads.
+    #[error(
+        "{path} lacks {missing}, which the model reads; it reads {needed} (matched by name, \
+         in any order; other columns are ignored)"
+    )]
+    MissingModelColumns {
+        /// The file.
+        path: PathBuf,
+        /// The missing columns, comma separated, each in backticks.
+        missing: String,
+        /// Every column the model reads, comma separated, each in backticks.
+        needed: String,
+    },
     /// A cell in a numeric column is not a number.
     #[error(
         "{path}, line {line}, column `{column}`: `{value}` is not a number (the column is numeric); \

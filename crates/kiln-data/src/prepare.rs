@@ -675,7 +675,7 @@ mod tests {
                 .transform_table(&missing_column)
                 .unwrap_err()
                 .to_string()
-                .contains("no column `n`")
+                .contains("lacks `n`, which the model reads; it reads `n`, `c`")
         );
     }
 }
