@@ -273,13 +273,13 @@ fn four_epochs_straight_equal_two_plus_a_resumed_two() {
         "--resume",
         first_dir.to_str().expect("path"),
         "--set",
-        "train.optimizer.lr=0.5",
+        "train.batch_size=16",
         "--out",
         out.path().to_str().expect("path"),
     ]);
     changed.assert_error(
         2,
-        &["train.optimizer.lr", "differs from the run being resumed"],
+        &["train.batch_size", "differs from the run being resumed"],
     );
     let resume = |set: &str| {
         kiln(&[

@@ -154,6 +154,66 @@ fn the_documents_learning_rate_diverges_cleanly_and_saves_nothing() {
 }
 
 #[test]
+fn a_diverged_run_keeps_its_last_good_checkpoint_to_go_on_from_at_a_lower_rate() {
+    // Before, divergence deleted the finite checkpoints along with the run.
+    let out = temp();
+    let diverged = train(
+        &seed_config(),
+        out.path(),
+        &[
+            "--set",
+            "train.optimizer.lr=0.1",
+            "--set",
+            "train.checkpoint_every=1",
+        ],
+    );
+    diverged.assert_error(
+        1,
+        &[
+            "diverged at epoch 16",
+            "kept in",
+            "--set train.optimizer.lr=0.01",
+        ],
+    );
+    let runs: Vec<_> = std::fs::read_dir(out.path())
+        .expect("the run was kept")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    // Epoch 15's weights are the ones whose loss exploded in epoch 16: 14 is the last good.
+    let newest = std::fs::read_dir(runs[0].join("checkpoints"))
+        .expect("checkpoints")
+        .filter_map(|e| {
+            let name = e.expect("entry").file_name().to_string_lossy().into_owned();
+            name.strip_prefix("epoch-")?.parse::<usize>().ok()
+        })
+        .max();
+    assert_eq!(newest, Some(14));
+    let resumed = kiln(&[
+        "train",
+        "--resume",
+        runs[0].to_str().expect("utf-8"),
+        "--set",
+        "train.optimizer.lr=0.01",
+        "--set",
+        "train.epochs=3000",
+        "--out",
+        out.path().to_str().expect("utf-8"),
+    ]);
+    assert_eq!(resumed.status, 0, "{}", resumed.stderr);
+    assert_predicts_12_14_16(&resumed.run_dir(), 1e-2);
+    // The new run records the rate it used from the resume on.
+    let history = std::fs::read_to_string(resumed.run_dir().join("history.csv")).expect("history");
+    assert!(
+        history
+            .lines()
+            .nth(15)
+            .is_some_and(|l| l.ends_with(",0.01")),
+        "{history}"
+    );
+}
+
+#[test]
 fn standard_scaling_makes_the_same_learning_rate_converge() {
     let out = temp();
     let run = train(

@@ -66,6 +66,16 @@ pub fn save(
     Ok(())
 }
 
+/// Removes the resumable checkpoint of `epoch` from `run_dir`, if there is one.
+pub fn discard(run_dir: &Path, epoch: usize) {
+    let _ = std::fs::remove_dir_all(run_dir.join("checkpoints").join(format!("epoch-{epoch}")));
+}
+
+/// Whether `run_dir` holds a checkpoint to resume from.
+pub fn resumable(run_dir: &Path) -> bool {
+    !epochs(&run_dir.join("checkpoints"), "epoch").is_empty()
+}
+
 /// The epochs of the complete checkpoints named `<prefix>-N`, ascending.
 fn epochs(root: &Path, prefix: &str) -> Vec<usize> {
     let mut found: Vec<usize> = std::fs::read_dir(root)

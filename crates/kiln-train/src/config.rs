@@ -472,6 +472,8 @@ impl Experiment {
             let mut e = e.clone();
             e.train.epochs = 0;
             e.train.log_every = 1;
+            // A lower rate is how a diverged run goes on from its last good checkpoint.
+            e.train.optimizer.lr = 0.0;
             e.device = String::new();
             toml::Value::try_from(&e).unwrap_or(toml::Value::Boolean(false))
         };
@@ -482,10 +484,9 @@ impl Experiment {
         } else {
             Err(TrainError::Invalid {
                 key: changed.join(", "),
-                reason:
-                    "differs from the run being resumed; only train.epochs, train.log_every and \
-                         device may change (start a new run instead)"
-                        .into(),
+                reason: "differs from the run being resumed; only train.epochs, train.log_every, \
+                         train.optimizer.lr and device may change (start a new run instead)"
+                    .into(),
             })
         }
     }

@@ -48,8 +48,19 @@ pub enum TrainError {
     Model(#[from] kiln_models::ModelError),
     /// Training diverged: the loss became non-finite or exploded.
     #[error(
-        "training diverged at epoch {epoch}: loss = {loss:e} (first epoch: {first:e}). Nothing was \
-         saved. Lower the learning rate (train.optimizer.lr = {lr} now){scale_hint}"
+        "training diverged at epoch {epoch}: loss = {loss:e} (first epoch: {first:e}). {}",
+        match kept {
+            Some(dir) => format!(
+                "The checkpoints before it are kept in {dir}: go on from the last with a lower \
+                 rate, `kiln train --resume {dir} --set train.optimizer.lr={}`{scale_hint}",
+                lr / 10.0,
+                dir = dir.display()
+            ),
+            None => format!(
+                "Nothing was saved. Lower the learning rate (train.optimizer.lr = {lr} \
+                 now){scale_hint}"
+            ),
+        }
     )]
     Diverged {
         /// The epoch (1-based) whose loss gave it away.
@@ -62,6 +73,8 @@ pub enum TrainError {
         lr: f64,
         /// `, or set data.scale = "standard"` when the features are unscaled.
         scale_hint: String,
+        /// The run directory holding the checkpoints before the divergence, when there are any.
+        kept: Option<PathBuf>,
     },
     /// The user asked training to stop (Ctrl-C); it stopped after a whole epoch.
     #[error("interrupted after epoch {epoch}{}", match resume_from {

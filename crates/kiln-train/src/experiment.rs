@@ -266,6 +266,31 @@ pub fn train(
                         resume_from: Some(dir),
                     });
                 }
+                // A diverged run can go on from its last good checkpoint, at a lower rate. The
+                // one of the epoch just before holds the weights whose loss exploded: not good.
+                Err(TrainError::Diverged {
+                    epoch,
+                    loss,
+                    first,
+                    lr,
+                    scale_hint,
+                    kept: None,
+                }) => {
+                    checkpoint::discard(staged.path(), epoch - 1);
+                    let kept = if checkpoint::resumable(staged.path()) {
+                        Some(staged.commit(out, &run_name)?)
+                    } else {
+                        None
+                    };
+                    return Err(TrainError::Diverged {
+                        epoch,
+                        loss,
+                        first,
+                        lr,
+                        scale_hint,
+                        kept,
+                    });
+                }
                 other => other?,
             };
             data.train = fitted.train;

@@ -73,13 +73,7 @@ pub fn abandon_staged() -> Vec<PathBuf> {
     let mut kept = Vec::new();
     // Newest first: a checkpoint being written lies inside its run's staging directory.
     while let Some(entry) = live.pop() {
-        let checkpoints = entry.staging.join("checkpoints");
-        let resumable = std::fs::read_dir(&checkpoints)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .any(|e| e.file_name().to_string_lossy().starts_with("epoch-"));
-        if resumable {
+        if crate::checkpoint::resumable(&entry.staging) {
             let target = free_name(&entry.parent, &entry.name);
             if std::fs::rename(&entry.staging, &target).is_ok() {
                 // Files the training thread was still writing (a checkpoint's staging

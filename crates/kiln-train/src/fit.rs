@@ -356,6 +356,7 @@ pub fn fit(
                 })?;
             let mut state = resume.state;
             state.schedule.extend_to(config.epochs);
+            state.schedule.rebase(config.optimizer.lr);
             (
                 resume.network,
                 state,
@@ -572,6 +573,7 @@ impl Conclusions<'_, '_> {
                 } else {
                     ", or set data.scale = \"standard\"".into()
                 },
+                kept: None,
             });
         }
         let record = EpochRecord {

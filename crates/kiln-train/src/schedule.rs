@@ -132,6 +132,16 @@ impl LrSchedule {
         self.epochs = epochs;
     }
 
+    /// Scales the schedule to start from `base` instead (a resume with another
+    /// train.optimizer.lr): every later rate, a plateau's reductions so far included, by the
+    /// same factor. The same base changes nothing, so an unchanged resume stays exact.
+    pub fn rebase(&mut self, base: f64) {
+        if base != self.base {
+            self.plateau_lr *= base / self.base;
+            self.base = base;
+        }
+    }
+
     /// The rate for 1-based `epoch`.
     pub fn lr(&self, epoch: usize) -> f64 {
         let c = &self.config;
@@ -254,5 +264,28 @@ mod tests {
             s.observe(loss);
         }
         assert_eq!(s.lr(5), 0.5);
+    }
+
+    #[test]
+    fn a_rebased_schedule_scales_every_later_rate_and_the_same_base_changes_nothing() {
+        let s = schedule(ScheduleKind::Step, |c| {
+            c.step_size = 3;
+            c.gamma = Some(0.5);
+        });
+        let mut same = s.clone();
+        same.rebase(1.0);
+        assert_eq!([4, 7].map(|e| same.lr(e)), [0.5, 0.25]);
+        let mut lower = s;
+        lower.rebase(0.1);
+        assert_eq!([4, 7].map(|e| lower.lr(e)), [0.05, 0.025]);
+        let mut plateau = schedule(ScheduleKind::Plateau, |c| {
+            c.patience = 2;
+            c.factor = 0.5;
+        });
+        for loss in [1.0, 0.9, 0.9, 0.9] {
+            plateau.observe(loss);
+        }
+        plateau.rebase(0.1);
+        assert_eq!(plateau.lr(5), 0.05);
     }
 }
