@@ -303,6 +303,12 @@ fn four_epochs_straight_equal_two_plus_a_resumed_two() {
     std::fs::write(&saved, edited).expect("edit");
     resume("train.epochs=4").assert_error(2, &["seed", "differs from the run being resumed"]);
     std::fs::write(&saved, original).expect("restore");
+    let optimizer = first_dir.join("checkpoints/epoch-2/optimizer.bpk");
+    std::fs::write(&optimizer, b"not burnpack").expect("corrupt");
+    resume("train.epochs=4").assert_error(
+        2,
+        &["epoch-2/optimizer.bpk", "cannot restore the optimizer"],
+    );
     let weights = first_dir.join("checkpoints/epoch-2/model.bpk");
     std::fs::write(&weights, b"not burnpack").expect("corrupt");
     let corrupt = resume("train.epochs=4");

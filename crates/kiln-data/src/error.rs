@@ -133,8 +133,9 @@ pub enum DataError {
     },
     /// A missing cell where the policy is `missing = "error"`.
     #[error(
-        "{path}, line {line}, column `{column}`: the cell is missing; set data.missing = \"impute\" \
-         (median or most frequent value of the training rows) or \"drop\" (skip such rows)"
+        "{path}, line {line}, column `{column}`: the cell is missing; fill it in, or train with \
+         data.missing = \"impute\" (median or most frequent value of the training rows) or \
+         \"drop\" (skip such rows)"
     )]
     MissingCell {
         /// The file.
@@ -191,7 +192,8 @@ pub enum DataError {
     /// Rows given for prediction contain a category never seen in training.
     #[error(
         "{path}, line {line}, column `{column}`: category `{value}` was not seen in training \
-         (known: {known}); set data.unknown = \"ignore\" to encode it as all zeros"
+         (known: {known}); use one of those, or train with data.unknown = \"ignore\" to encode \
+         unseen categories as all zeros"
     )]
     UnknownCategory {
         /// The file.

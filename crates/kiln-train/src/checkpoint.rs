@@ -165,6 +165,7 @@ pub fn load_latest(
         state,
         network,
         optimizer,
+        optimizer_path: dir.join(OPTIMIZER),
         best,
     })
 }

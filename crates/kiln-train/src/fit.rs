@@ -90,6 +90,8 @@ pub struct Resume {
     pub network: Network,
     /// The checkpoint's optimizer state (burnpack bytes).
     pub optimizer: Vec<u8>,
+    /// The file they came from, for messages.
+    pub optimizer_path: std::path::PathBuf,
     /// The best epoch's weights, for early stopping with `restore_best`.
     pub best: Option<Network>,
 }
@@ -351,7 +353,7 @@ pub fn fit(
             optimizer = optimizer
                 .from_bytes(burn::tensor::Bytes::from_bytes_vec(resume.optimizer))
                 .map_err(|e| TrainError::Files {
-                    path: "optimizer.bpk".into(),
+                    path: resume.optimizer_path.clone(),
                     reason: format!("cannot restore the optimizer ({e})"),
                 })?;
             let mut state = resume.state;
