@@ -342,3 +342,40 @@ fn messages_point_at_the_fix() {
     train(&iris, dir.path(), &["--set", "model.kind=\"linear\""])
         .assert_error(2, &["`species`", "setosa", "kind = \"logistic\""]);
 }
+
+#[test]
+fn an_output_that_cannot_be_written_is_named_as_given() {
+    // Before, the message named kiln's hidden staging or temporary file inside the folder.
+    let dir = temp();
+    let config = experiment(dir.path(), &seed_data(), "");
+    // A folder under a plain file cannot be made, whoever runs the test (root included).
+    let file = write(dir.path(), "a-file", "");
+    let out = file.join("runs");
+    let run = train(&config, &out, &[]);
+    run.assert_error(2, &[out.to_str().expect("utf-8"), "cannot write here"]);
+    assert!(!run.stderr.contains(".partial"), "{}", run.stderr);
+    let done = train(
+        &config,
+        &dir.path().join("runs"),
+        &["--set", "train.epochs=5"],
+    );
+    assert_eq!(done.status, 0, "{}", done.stderr);
+    let missing = dir.path().join("no-such-folder");
+    let predicted = kiln(&[
+        "predict",
+        done.run_dir().to_str().expect("utf-8"),
+        "--input",
+        seed_data().to_str().expect("utf-8"),
+        "--output",
+        missing.join("p.csv").to_str().expect("utf-8"),
+    ]);
+    predicted.assert_error(
+        2,
+        &[
+            missing.to_str().expect("utf-8"),
+            "no such folder",
+            "choose a folder",
+        ],
+    );
+    assert!(!predicted.stderr.contains("at path"), "{}", predicted.stderr);
+}

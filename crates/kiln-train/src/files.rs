@@ -24,7 +24,7 @@ pub fn write_atomic_with(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| TrainError::io(dir, e))?;
+    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| unwritable(dir, &e))?;
     let mut out = std::io::BufWriter::new(tmp);
     write(&mut out)?;
     let tmp = out
@@ -36,6 +36,22 @@ pub fn write_atomic_with(
     tmp.persist(path)
         .map_err(|e| TrainError::io(path, e.error))?;
     Ok(())
+}
+
+/// A folder kiln cannot write into, named as the user gave it: the hidden staging or temporary
+/// name inside it (which tempfile's own message adds) means nothing to them.
+fn unwritable(dir: &Path, error: &std::io::Error) -> TrainError {
+    // tempfile wraps the system's error in one that appends the temporary path (and hides the
+    // system's code): then the error's kind says it.
+    let reason = match (error.raw_os_error(), error.kind()) {
+        (Some(code), _) => std::io::Error::from_raw_os_error(code).to_string(),
+        (None, std::io::ErrorKind::NotFound) => "no such folder".to_string(),
+        (None, kind) => kind.to_string(),
+    };
+    TrainError::io(
+        dir,
+        format!("cannot write here ({reason}); choose a folder you can write to"),
+    )
 }
 
 /// A run directory being built: files go into a hidden staging directory, which
@@ -111,13 +127,13 @@ fn free_name(parent: &Path, name: &str) -> PathBuf {
 impl StagedDir {
     /// Creates the staging directory `<parent>/.<name>.partial` (and `parent` if needed).
     pub fn create(parent: &Path, name: &str) -> Result<Self, TrainError> {
-        std::fs::create_dir_all(parent).map_err(|e| TrainError::io(parent, e))?;
+        std::fs::create_dir_all(parent).map_err(|e| unwritable(parent, &e))?;
         let staging = parent.join(format!(".{name}.partial"));
         let mut live = live();
         if staging.exists() {
-            std::fs::remove_dir_all(&staging).map_err(|e| TrainError::io(&staging, e))?;
+            std::fs::remove_dir_all(&staging).map_err(|e| unwritable(parent, &e))?;
         }
-        std::fs::create_dir(&staging).map_err(|e| TrainError::io(&staging, e))?;
+        std::fs::create_dir(&staging).map_err(|e| unwritable(parent, &e))?;
         live.push(Live {
             staging: staging.clone(),
             parent: parent.to_path_buf(),
