@@ -338,6 +338,17 @@ fn messages_point_at_the_fix() {
         ],
     )
     .assert_error(2, &["3 classes", "model.task = \"multiclass\""]);
+    // A file without a header line says so.
+    let headless = write(dir.path(), "headless.csv", "1,2\n2,4\n3,6\n");
+    let config = experiment(dir.path(), &headless, "");
+    train(&config, dir.path(), &[]).assert_error(
+        2,
+        &[
+            "headless.csv",
+            "no column `y`",
+            "looks like data, not a header",
+        ],
+    );
     // A text target under a regression kind names the classifying kinds.
     train(&iris, dir.path(), &["--set", "model.kind=\"linear\""])
         .assert_error(2, &["`species`", "setosa", "kind = \"logistic\""]);
@@ -377,5 +388,9 @@ fn an_output_that_cannot_be_written_is_named_as_given() {
             "choose a folder",
         ],
     );
-    assert!(!predicted.stderr.contains("at path"), "{}", predicted.stderr);
+    assert!(
+        !predicted.stderr.contains("at path"),
+        "{}",
+        predicted.stderr
+    );
 }

@@ -193,12 +193,20 @@ impl Table {
                 path: self.path.clone(),
                 column: name.to_string(),
                 key: key.to_string(),
-                suggestion: crate::suggest::did_you_mean(
-                    name,
-                    self.names.iter().map(String::as_str),
-                ),
+                suggestion: if self.header_looks_like_data() {
+                    "; the first line looks like data, not a header: add a first line naming \
+                     the columns"
+                        .to_string()
+                } else {
+                    crate::suggest::did_you_mean(name, self.names.iter().map(String::as_str))
+                },
                 found: self.names.join(", "),
             })
+    }
+
+    /// Whether every name in the header is a number: a file without a header line.
+    fn header_looks_like_data(&self) -> bool {
+        !self.names.is_empty() && self.names.iter().all(|n| n.trim().parse::<f64>().is_ok())
     }
 
     /// Column `index`.
