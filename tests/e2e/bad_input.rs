@@ -325,6 +325,28 @@ fn messages_point_at_the_fix() {
     // A value checked after parsing names the file as well as the key.
     train(&config, dir.path(), &["--set", "train.epochs=0"])
         .assert_error(2, &["experiment.toml", "train.epochs", "at least 1"]);
+    // Every bad value at once, not one per run.
+    train(
+        &config,
+        dir.path(),
+        &[
+            "--set",
+            "train.epochs=0",
+            "--set",
+            "train.batch_size=0",
+            "--set",
+            "train.optimizer.lr=-1",
+        ],
+    )
+    .assert_error(
+        2,
+        &[
+            "train.epochs",
+            "train.batch_size",
+            "train.optimizer.lr",
+            "found -1",
+        ],
+    );
     // A binary MLP on three classes: the key to change is model.task, not the kind.
     let iris = root().join("configs/multiclass_iris_softmax.toml");
     train(

@@ -345,14 +345,13 @@ impl Experiment {
 
     /// Checks ranges and cross-key rules.
     pub fn validate(&self) -> Result<(), TrainError> {
-        let invalid = |key: &str, reason: String| {
-            Err(TrainError::Invalid {
-                key: key.into(),
-                reason,
-            })
-        };
+        // Every problem at once: one run of kiln should show all that needs fixing.
+        let mut problems: Vec<(String, String)> = Vec::new();
+        let mut invalid = |key: &str, reason: String| problems.push((key.into(), reason));
+        // [data]'s own checks come first, and stop here: its type names its keys itself.
+        self.data.validate()?;
         if self.name.trim().is_empty() || self.name.contains(['/', '\\']) {
-            return invalid(
+            invalid(
                 "name",
                 format!(
                     "expected a non-empty name without slashes, found {:?}",
@@ -360,7 +359,6 @@ impl Experiment {
                 ),
             );
         }
-        self.data.validate()?;
         let t = &self.train;
         let o = &t.optimizer;
         for (key, value) in [
@@ -369,17 +367,17 @@ impl Experiment {
             ("train.log_every", t.log_every),
         ] {
             if value == 0 {
-                return invalid(key, "expected at least 1, found 0".into());
+                invalid(key, "expected at least 1, found 0".into());
             }
         }
         if !(o.lr.is_finite() && o.lr > 0.0) {
-            return invalid(
+            invalid(
                 "train.optimizer.lr",
                 format!("expected a finite number > 0, found {}", o.lr),
             );
         }
         if !(t.divergence_factor.is_finite() && t.divergence_factor > 1.0) {
-            return invalid(
+            invalid(
                 "train.divergence_factor",
                 format!(
                     "expected a finite number > 1, found {}",
@@ -392,7 +390,7 @@ impl Experiment {
             ("train.optimizer.weight_decay", o.weight_decay),
         ] {
             if !(value.is_finite() && value >= 0.0) {
-                return invalid(key, format!("expected a finite number ≥ 0, found {value}"));
+                invalid(key, format!("expected a finite number ≥ 0, found {value}"));
             }
         }
         for (key, value) in [
@@ -401,11 +399,11 @@ impl Experiment {
             ("train.optimizer.beta2", o.beta2),
         ] {
             if !(0.0..1.0).contains(&value) {
-                return invalid(key, format!("expected a value in [0, 1), found {value}"));
+                invalid(key, format!("expected a value in [0, 1), found {value}"));
             }
         }
         if !(o.epsilon.is_finite() && o.epsilon > 0.0) {
-            return invalid(
+            invalid(
                 "train.optimizer.epsilon",
                 format!("expected a finite number > 0, found {}", o.epsilon),
             );
@@ -413,56 +411,66 @@ impl Experiment {
         if let Some(clip) = o.clip_norm
             && !(clip.is_finite() && clip > 0.0)
         {
-            return invalid(
+            invalid(
                 "train.optimizer.clip_norm",
                 format!("expected a finite number > 0, found {clip}"),
             );
         }
         if o.nesterov && o.momentum == 0.0 {
-            return invalid(
+            invalid(
                 "train.optimizer.nesterov",
                 "needs train.optimizer.momentum > 0".into(),
             );
         }
         if o.kind != OptimizerKind::Sgd && (o.momentum != 0.0 || o.nesterov) {
-            return invalid(
+            invalid(
                 "train.optimizer.momentum",
                 "applies to kind = \"sgd\" only (Adam has beta1)".into(),
             );
         }
-        if let Err((key, reason)) = t.schedule.check(o.lr) {
-            return invalid(&format!("train.schedule.{key}"), reason);
+        // Checked against a valid rate only: a bad lr is already reported.
+        if o.lr > 0.0
+            && let Err((key, reason)) = t.schedule.check(o.lr)
+        {
+            invalid(&format!("train.schedule.{key}"), reason);
         }
         if let Some(stop) = &t.early_stopping {
             if stop.patience == 0 {
-                return invalid(
+                invalid(
                     "train.early_stopping.patience",
                     "expected at least 1, found 0".into(),
                 );
             }
             if !(stop.min_delta.is_finite() && stop.min_delta >= 0.0) {
-                return invalid(
+                invalid(
                     "train.early_stopping.min_delta",
                     format!("expected a finite number ≥ 0, found {}", stop.min_delta),
                 );
             }
             if stop.metric == Monitored::ValidLoss && self.data.split.valid == 0.0 {
-                return invalid(
+                invalid(
                     "train.early_stopping.metric",
                     "\"valid_loss\" needs a validation split: set data.split.valid (e.g. 0.1), or metric = \"train_loss\"".into(),
                 );
             }
         }
         if !(t.huber_delta.is_finite() && t.huber_delta > 0.0) {
-            return invalid(
+            invalid(
                 "train.huber_delta",
                 format!("expected a finite number > 0, found {}", t.huber_delta),
             );
         }
         if t.l2 > 0.0 && t.solver != Solver::Exact {
-            return invalid("train.l2", "applies to solver = \"exact\" only; for gradient training use train.optimizer.weight_decay".into());
+            invalid("train.l2", "applies to solver = \"exact\" only; for gradient training use train.optimizer.weight_decay".into());
         }
-        Ok(())
+        let mut problems = problems.into_iter();
+        match problems.next() {
+            None => Ok(()),
+            Some((key, reason)) => Err(TrainError::Invalid {
+                key,
+                reason: problems.fold(reason, |all, (k, r)| format!("{all}; {k}: {r}")),
+            }),
+        }
     }
 
     /// Refuses to resume `original`'s run with this experiment if anything but the epoch
