@@ -261,6 +261,15 @@ mod tests {
         all
     }
 
+    /// The flex device's generator is one for the whole process, and tests run in parallel:
+    /// every test that draws on it takes its turn, or another's draws shift its stream.
+    fn generator_turn() -> std::sync::MutexGuard<'static, ()> {
+        static GENERATOR: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        GENERATOR
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// Every weight, flattened in layer order.
     fn weights(network: &Network) -> Vec<f32> {
         let mut all = Vec::new();
@@ -277,6 +286,7 @@ mod tests {
 
     #[test]
     fn weights_are_drawn_when_the_network_is_built() {
+        let _turn = generator_turn();
         // Lazily drawn weights would come from whatever the generator holds at first use.
         let specs = [LayerSpec::Linear { d_in: 3, d_out: 4 }];
         let device = Device::flex();
@@ -296,6 +306,7 @@ mod tests {
 
     #[test]
     fn only_dropout_makes_a_network_stochastic() {
+        let _turn = generator_turn();
         let device = Device::flex();
         let network = |first: LayerSpec| {
             Network::init(&[first, LayerSpec::Linear { d_in: 2, d_out: 1 }], &device)
@@ -307,6 +318,7 @@ mod tests {
 
     #[test]
     fn a_split_forward_gives_the_same_outputs_and_gradients() {
+        let _turn = generator_turn();
         let device = Device::flex().autodiff();
         let specs = [
             LayerSpec::Linear { d_in: 3, d_out: 5 },
