@@ -84,11 +84,18 @@ fn ctrl_c_stops_after_the_epoch_and_the_checkpointed_run_resumes() {
         .expect("checkpoints")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(checkpoints.len(), 1, "{checkpoints:?}");
-    let epoch: usize = checkpoints[0]
-        .strip_prefix("epoch-")
-        .and_then(|e| e.parse().ok())
-        .expect("epoch-N");
+    // The interrupted epoch's checkpoint, and the best one it names (restore_best needs it).
+    let epochs: Vec<usize> = checkpoints
+        .iter()
+        .filter_map(|c| c.strip_prefix("epoch-")?.parse().ok())
+        .collect();
+    assert_eq!(epochs.len(), 1, "{checkpoints:?}");
+    assert_eq!(checkpoints.len(), 2, "{checkpoints:?}");
+    assert!(
+        checkpoints.iter().any(|c| c.starts_with("best-")),
+        "{checkpoints:?}"
+    );
+    let epoch = epochs[0];
     assert!(epoch >= 1000, "{epoch}");
     // Resuming finishes the run: 12, 14, 16 for x = 6, 7, 8.
     let resumed = kiln(&[
@@ -140,6 +147,23 @@ fn sigterm_quits_at_once_and_leaves_no_hidden_run_behind() {
             && !checkpoints.iter().any(|c| c.starts_with('.')),
         "{checkpoints:?}"
     );
+    // Every kept epoch checkpoint finds the best checkpoint it names (a resume with
+    // restore_best needs it): the best is written first, and a signal never cuts a save.
+    for epoch in checkpoints.iter().filter(|c| c.starts_with("epoch-")) {
+        let state = std::fs::read_to_string(run.join("checkpoints").join(epoch).join("state.toml"))
+            .expect("state.toml");
+        let best: Option<&str> = state
+            .lines()
+            .find_map(|l| l.strip_prefix("best = ["))
+            .and_then(|rest| rest.trim_end_matches(']').split(',').nth(1))
+            .map(str::trim);
+        if let Some(best) = best {
+            assert!(
+                checkpoints.contains(&format!("best-{best}")),
+                "{epoch} names best-{best}: {checkpoints:?}"
+            );
+        }
+    }
     let resumed = kiln(&[
         "train",
         "--resume",
@@ -157,7 +181,7 @@ fn sigterm_quits_at_once_and_leaves_no_hidden_run_behind() {
     let bare = dir.path().join("bare");
     let (status, _, stderr) = signalled_training(&bare, &[], "-TERM");
     assert_eq!(status, 143, "{stderr}");
-    assert!(stderr.contains("nothing was written"), "{stderr}");
+    assert!(stderr.contains("nothing was kept"), "{stderr}");
     assert!(entries(&bare).is_empty(), "{:?}", entries(&bare));
 }
 

@@ -202,6 +202,9 @@ fn a_diverged_run_keeps_its_last_good_checkpoint_to_go_on_from_at_a_lower_rate()
     ]);
     assert_eq!(resumed.status, 0, "{}", resumed.stderr);
     assert_predicts_12_14_16(&resumed.run_dir(), 1e-2);
+    // Its config.toml says it alone does not repeat the run (the first epochs ran at 0.1).
+    let config = std::fs::read_to_string(resumed.run_dir().join("config.toml")).expect("config");
+    assert!(config.starts_with("# Resumed from"), "{config}");
     // The new run records the rate it used from the resume on.
     let history = std::fs::read_to_string(resumed.run_dir().join("history.csv")).expect("history");
     assert!(

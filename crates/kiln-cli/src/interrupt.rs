@@ -25,18 +25,24 @@ pub fn on_ctrl_c() -> Arc<AtomicBool> {
                 if signal == SIGINT && !flag.swap(true, Ordering::SeqCst) {
                     continue; // the first Ctrl-C: the loop stops after this epoch
                 }
-                let kept = kiln_train::abandon_staged();
-                for dir in &kept {
+                let left = kiln_train::abandon_staged();
+                for dir in &left.kept {
                     eprintln!(
                         "stopped; the checkpoints so far are kept in {dir}: continue with \
                          `kiln train --resume {dir}`",
                         dir = dir.display()
                     );
                 }
-                if kept.is_empty() {
+                for dir in &left.finished {
                     eprintln!(
-                        "stopped; nothing was written (with train.checkpoint_every = N a \
-                         stopped run can be resumed)"
+                        "stopped; the run had been written already: {}",
+                        dir.display()
+                    );
+                }
+                if left.kept.is_empty() && left.finished.is_empty() {
+                    eprintln!(
+                        "stopped; nothing was kept (no checkpoint had been written; \
+                         train.checkpoint_every = N writes them, for --resume)"
                     );
                 }
                 // The shell's status for a process ended by this signal.

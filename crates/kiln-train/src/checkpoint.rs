@@ -1,7 +1,10 @@
 //! Checkpoints in a run directory: `checkpoints/epoch-N/` (resumable: weights, optimizer state
 //! and loop state) and `checkpoints/best-N/` (the best epoch's weights). Each is written under a
 //! hidden name and renamed into place, so a checkpoint directory is always complete; the two
-//! newest `epoch-N` and the newest `best-N` are kept.
+//! newest of each are kept, and a `best-N` is written before the `epoch-M` that names it, so
+//! every kept `epoch-M` finds its best (checkpoints are due at the same epochs: between two
+//! kept `epoch-M`, at most one new best was saved). The training loop writes an epoch's best
+//! and epoch checkpoints in one [`files::writing`] stretch, which a signal never cuts.
 
 use std::path::{Path, PathBuf};
 
@@ -55,12 +58,7 @@ pub fn save(
         std::fs::remove_dir_all(&target).map_err(|e| TrainError::io(&target, e))?;
     }
     staging.commit(&root, &name)?;
-    let keep = if kind == CheckpointKind::Every {
-        KEEP
-    } else {
-        1
-    };
-    for old in epochs(&root, prefix).into_iter().rev().skip(keep) {
+    for old in epochs(&root, prefix).into_iter().rev().skip(KEEP) {
         let _ = std::fs::remove_dir_all(root.join(format!("{prefix}-{old}")));
     }
     Ok(())
@@ -151,13 +149,15 @@ pub fn load_latest(
     let best = match state.best {
         Some((_, best_epoch)) => {
             let path: PathBuf = root.join(format!("best-{best_epoch}")).join(MODEL);
-            match std::fs::read(&path) {
-                Ok(bytes) => Some(
-                    Network::from_bytes(layers, bytes, device)
-                        .map_err(|e| TrainError::io(&path, e))?,
+            // Without it, `restore_best` would end on other weights than the straight run.
+            let bytes = std::fs::read(&path).map_err(|e| TrainError::Files {
+                path: path.clone(),
+                reason: format!(
+                    "{e}; checkpoint epoch-{epoch} names this best checkpoint: the run cannot \
+                     be resumed as it was"
                 ),
-                Err(_) => None,
-            }
+            })?;
+            Some(Network::from_bytes(layers, bytes, device).map_err(|e| TrainError::io(&path, e))?)
         }
         None => None,
     };

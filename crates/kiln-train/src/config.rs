@@ -335,7 +335,11 @@ impl Experiment {
         // Values checked after parsing have no line to point at: the file and key say where.
         experiment.validate().map_err(|e| match e {
             TrainError::Invalid { key, reason } => TrainError::Invalid {
-                key: format!("{}: {key}", path.display()),
+                key: if overrides.is_empty() {
+                    format!("{}: {key}", path.display())
+                } else {
+                    format!("{} with --set: {key}", path.display())
+                },
                 reason,
             },
             other => other,

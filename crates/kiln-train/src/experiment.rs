@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::bundle::{BUNDLE_FORMAT, Bundle, BundleInfo};
 use crate::checkpoint;
-use crate::files::{StagedDir, timestamp, write_atomic, write_atomic_with};
+use crate::files::{self, StagedDir, timestamp, write_atomic, write_atomic_with};
 use crate::fit::{
     CheckpointKind, CheckpointSink, EpochRecord, FitHooks, FitSettings, LoopState, fit,
 };
@@ -127,12 +127,28 @@ pub fn train(
 
     // Stage the run directory before training: an unwritable output is reported up front.
     let run_name = format!("{}-{}", experiment.name, timestamp());
-    let staged = StagedDir::create(out, &run_name)?;
-    // Written first, so that even a partial run directory says how it was made.
-    write_atomic(
-        &staged.path().join("config.toml"),
-        experiment.to_toml().as_bytes(),
-    )?;
+    // A resume at another rate cannot be repeated from this file alone: it says so.
+    let mut config_text = String::new();
+    if let Some(dir) = resume {
+        let before = Experiment::load(&dir.join("config.toml"), &[])?;
+        if before.train.optimizer.lr != experiment.train.optimizer.lr {
+            config_text = format!(
+                "# Resumed from {} after its newest checkpoint, which trained at \
+                 train.optimizer.lr = {}:\n# this file alone does not repeat this run \
+                 (history.csv has every epoch's rate).\n",
+                dir.display(),
+                before.train.optimizer.lr
+            );
+        }
+    }
+    config_text.push_str(&experiment.to_toml());
+    let staged = {
+        let _writing = files::writing();
+        let staged = StagedDir::create_run(out, &run_name)?;
+        // Written first, so that even a partial run directory says how it was made.
+        write_atomic(&staged.path().join("config.toml"), config_text.as_bytes())?;
+        staged
+    };
     if data.dropped_rows > 0 {
         log.line(&format!(
             "skipped {} rows with missing cells",
@@ -260,7 +276,10 @@ pub fn train(
                 Err(TrainError::Interrupted { epoch, .. })
                     if experiment.train.checkpoint_every > 0 =>
                 {
-                    let dir = staged.commit(out, &run_name)?;
+                    let dir = {
+                        let _writing = files::writing();
+                        staged.commit(out, &run_name)?
+                    };
                     return Err(TrainError::Interrupted {
                         epoch,
                         resume_from: Some(dir),
@@ -276,6 +295,7 @@ pub fn train(
                     scale_hint,
                     kept: None,
                 }) => {
+                    let _writing = files::writing();
                     checkpoint::discard(staged.path(), epoch - 1);
                     let kept = if checkpoint::resumable(staged.path()) {
                         Some(staged.commit(out, &run_name)?)
@@ -316,6 +336,8 @@ pub fn train(
     if let Some(cv) = cross_validation {
         metrics["cv"] = cv;
     }
+    // From the first file of the finished run to its commit, a signal waits.
+    let _writing = files::writing();
     let dir = staged.path();
     write_atomic(&dir.join("metrics.json"), json_bytes(&metrics).as_slice())?;
     write_atomic(&dir.join("history.csv"), history_csv(&history).as_bytes())?;

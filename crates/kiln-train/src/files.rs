@@ -61,6 +61,8 @@ fn unwritable(dir: &Path, error: &std::io::Error) -> TrainError {
 pub struct StagedDir {
     staging: PathBuf,
     committed: bool,
+    /// A whole run (not a checkpoint inside one): its commit is listed as finished.
+    run: bool,
 }
 
 /// A staging directory in progress: where it is, and the name it would be committed under.
@@ -70,47 +72,64 @@ struct Live {
     name: String,
 }
 
-/// The staging directories in progress, oldest first. Creating, committing and dropping one
-/// hold the lock for the file-system change, so [`abandon_staged`] never sees one half-renamed.
-static LIVE: std::sync::Mutex<Vec<Live>> = std::sync::Mutex::new(Vec::new());
-
-fn live() -> std::sync::MutexGuard<'static, Vec<Live>> {
-    // A panic while holding the lock leaves a plain list behind: still usable.
-    LIVE.lock()
+/// Locks a list, poisoned or not: a panic while holding it leaves a plain list behind.
+fn locked<T>(list: &'static std::sync::Mutex<T>) -> std::sync::MutexGuard<'static, T> {
+    list.lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// For a process about to quit without unwinding: removes every staging directory in progress,
-/// except a run that has resumable checkpoints, which is renamed into place (checkpoints that
-/// were being written are dropped) and returned, so the caller can say how to resume it.
-/// Whatever training thread is still running finds the directories gone; the caller quits.
-pub fn abandon_staged() -> Vec<PathBuf> {
-    let mut live = live();
+/// The staging directories in progress, oldest first.
+static LIVE: std::sync::Mutex<Vec<Live>> = std::sync::Mutex::new(Vec::new());
+
+/// The runs committed by this process.
+static FINISHED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Held by every stretch of the training thread that changes a run's files (staging the run
+/// and its config, one checkpoint, the finished run's files up to its commit), and by
+/// [`abandon_staged`] for good: a signal never cuts such a stretch in half, and once it has
+/// acted nothing writes again before the process quits.
+static WRITES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Enters a stretch of writes that a signal must not cut (see [`WRITES`]); it ends when the
+/// guard is dropped.
+pub fn writing() -> std::sync::MutexGuard<'static, ()> {
+    locked(&WRITES)
+}
+
+/// What [`abandon_staged`] left: runs kept for `--resume`, and runs this process had already
+/// finished.
+#[derive(Debug, Default)]
+pub struct Abandoned {
+    /// Unfinished runs with resumable checkpoints, renamed into place.
+    pub kept: Vec<PathBuf>,
+    /// Runs committed before the signal was acted on.
+    pub finished: Vec<PathBuf>,
+}
+
+/// For a process about to quit without unwinding: waits for the stretch of writes in progress
+/// to end, stops any other from starting, then removes every staging directory in progress,
+/// except a run that has resumable checkpoints, which is renamed into place. The caller quits.
+pub fn abandon_staged() -> Abandoned {
+    // Never released: the process is about to exit, and nothing may write until it does.
+    std::mem::forget(writing());
+    let mut live = locked(&LIVE);
     let mut kept = Vec::new();
-    // Newest first: a checkpoint being written lies inside its run's staging directory.
+    // Newest first: a checkpoint in progress lies inside its run's staging directory (none
+    // can be, outside a stretch of writes; kept for a run staged by other means).
     while let Some(entry) = live.pop() {
         if crate::checkpoint::resumable(&entry.staging) {
             let target = free_name(&entry.parent, &entry.name);
             if std::fs::rename(&entry.staging, &target).is_ok() {
-                // Files the training thread was still writing (a checkpoint's staging
-                // directory, a temporary file) are hidden: after the rename it writes nowhere
-                // here any more, so what is hidden now is unfinished.
-                for dir in [target.clone(), target.join("checkpoints")] {
-                    for hidden in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-                        if hidden.file_name().to_string_lossy().starts_with('.') {
-                            let path = hidden.path();
-                            let _ = std::fs::remove_dir_all(&path)
-                                .or_else(|_| std::fs::remove_file(&path));
-                        }
-                    }
-                }
                 kept.push(target);
                 continue;
             }
         }
         let _ = std::fs::remove_dir_all(&entry.staging);
     }
-    kept
+    Abandoned {
+        kept,
+        finished: locked(&FINISHED).clone(),
+    }
 }
 
 /// `<parent>/<name>`, or `<name>-2`, `-3`, … where that is taken.
@@ -129,7 +148,7 @@ impl StagedDir {
     pub fn create(parent: &Path, name: &str) -> Result<Self, TrainError> {
         std::fs::create_dir_all(parent).map_err(|e| unwritable(parent, &e))?;
         let staging = parent.join(format!(".{name}.partial"));
-        let mut live = live();
+        let mut live = locked(&LIVE);
         if staging.exists() {
             std::fs::remove_dir_all(&staging).map_err(|e| unwritable(parent, &e))?;
         }
@@ -142,7 +161,15 @@ impl StagedDir {
         Ok(Self {
             staging,
             committed: false,
+            run: false,
         })
+    }
+
+    /// [`StagedDir::create`] for a whole run, whose commit [`abandon_staged`] reports.
+    pub fn create_run(parent: &Path, name: &str) -> Result<Self, TrainError> {
+        let mut staged = Self::create(parent, name)?;
+        staged.run = true;
+        Ok(staged)
     }
 
     /// Where files go until the commit.
@@ -152,13 +179,16 @@ impl StagedDir {
 
     /// Renames the staging directory to `<parent>/<name>`, or `<name>-2`, `-3`, … if taken.
     pub fn commit(mut self, parent: &Path, name: &str) -> Result<PathBuf, TrainError> {
-        let mut live = live();
+        let mut live = locked(&LIVE);
         live.retain(|l| l.staging != self.staging);
         loop {
             let target = free_name(parent, name);
             match std::fs::rename(&self.staging, &target) {
                 Ok(()) => {
                     self.committed = true;
+                    if self.run {
+                        locked(&FINISHED).push(target.clone());
+                    }
                     return Ok(target);
                 }
                 // Lost a race for this name: take the next free one.
@@ -172,7 +202,7 @@ impl StagedDir {
 impl Drop for StagedDir {
     fn drop(&mut self) {
         if !self.committed {
-            let mut live = live();
+            let mut live = locked(&LIVE);
             live.retain(|l| l.staging != self.staging);
             let _ = std::fs::remove_dir_all(&self.staging);
         }

@@ -611,23 +611,25 @@ impl Conclusions<'_, '_> {
             .is_some_and(|s| state.stalled >= s.patience);
         let due = config.checkpoint_every > 0
             && (epoch.is_multiple_of(config.checkpoint_every) || epoch == config.epochs || stop);
+        // An interrupted run is checkpointed whether due or not: it is kept for --resume.
+        let interrupted = !go_on && epoch < config.epochs;
         let optimizer = issued.optimizer.as_ref().unwrap_or(live);
-        if let Some(save) = self.checkpoints.as_mut().filter(|_| due) {
-            save(CheckpointKind::Every, state, &issued.model, optimizer)?;
+        if let Some(save) = self.checkpoints.as_mut().filter(|_| due || interrupted) {
+            // One stretch of writes that a signal never cuts (see `files::writing`), the best
+            // first: the epoch's checkpoint names it, and must never exist without it.
+            let _writing = crate::files::writing();
             if let (Some(best), Some((_, best_epoch))) = (&self.best_model, state.best)
                 && best_epoch > self.saved_best
             {
                 save(CheckpointKind::Best, state, best, optimizer)?;
                 self.saved_best = best_epoch;
             }
+            save(CheckpointKind::Every, state, &issued.model, optimizer)?;
         }
         if stop {
             return Ok(Flow::Stop(issued.model));
         }
-        if !go_on && epoch < config.epochs {
-            if let Some(save) = self.checkpoints.as_mut().filter(|_| !due) {
-                save(CheckpointKind::Every, state, &issued.model, optimizer)?;
-            }
+        if interrupted {
             return Err(TrainError::Interrupted {
                 epoch,
                 resume_from: None,

@@ -30,7 +30,7 @@ pub use error::TrainError;
 pub use experiment::{
     Reporter, RunReport, eval_file, predict_file, predictions_csv, prepare_data, score, train,
 };
-pub use files::{abandon_staged, write_atomic, write_atomic_with};
+pub use files::{Abandoned, abandon_staged, write_atomic, write_atomic_with};
 pub use fit::{
     CheckpointKind, EpochRecord, EpochTiming, FitHooks, FitSettings, Fitted, LoopState, Resume, fit,
 };

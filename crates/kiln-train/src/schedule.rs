@@ -134,10 +134,11 @@ impl LrSchedule {
 
     /// Scales the schedule to start from `base` instead (a resume with another
     /// train.optimizer.lr): every later rate, a plateau's reductions so far included, by the
-    /// same factor. The same base changes nothing, so an unchanged resume stays exact.
+    /// same factor, a plateau's no lower than its `min_lr`. The same base changes nothing, so
+    /// an unchanged resume stays exact.
     pub fn rebase(&mut self, base: f64) {
         if base != self.base {
-            self.plateau_lr *= base / self.base;
+            self.plateau_lr = (self.plateau_lr * base / self.base).max(self.config.min_lr);
             self.base = base;
         }
     }
@@ -287,5 +288,17 @@ mod tests {
         }
         plateau.rebase(0.1);
         assert_eq!(plateau.lr(5), 0.05);
+        // Never below the plateau's floor.
+        let mut floored = schedule(ScheduleKind::Plateau, |c| {
+            c.patience = 1;
+            c.factor = 0.1;
+            c.min_lr = 0.2;
+        });
+        for loss in [1.0, 1.0, 1.0] {
+            floored.observe(loss);
+        }
+        assert_eq!(floored.lr(4), 0.2);
+        floored.rebase(0.5);
+        assert_eq!(floored.lr(4), 0.2);
     }
 }
