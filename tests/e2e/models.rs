@@ -292,8 +292,8 @@ fn four_epochs_straight_equal_two_plus_a_resumed_two() {
             out.path().to_str().expect("path"),
         ])
     };
-    // Resuming must train past the checkpoint: its 2 epochs are done.
-    resume("train.epochs=2").assert_error(2, &["train.epochs", "already trained 2 epochs"]);
+    // Resuming cannot train fewer epochs than the checkpoint has: its 2 are done.
+    resume("train.epochs=1").assert_error(2, &["train.epochs", "already trained 2 epochs"]);
     // An edit to the run's own config.toml is a changed config too: the checkpoint keeps the
     // experiment it was written for.
     let saved = first_dir.join("config.toml");
@@ -316,6 +316,75 @@ fn four_epochs_straight_equal_two_plus_a_resumed_two() {
     std::fs::remove_dir_all(first_dir.join("checkpoints")).expect("remove");
     let missing = resume("train.epochs=4");
     missing.assert_error(2, &["no complete checkpoint"]);
+}
+
+#[test]
+fn a_run_resumed_from_its_last_checkpoint_finishes_and_a_resumed_run_resumes_again() {
+    let out = temp();
+    let config = root().join("configs/industrial_concrete_mlp.toml");
+    // No epoch after the first counts as better: the best stays epoch 1's throughout.
+    let early = "train.early_stopping={metric=\"valid_loss\",patience=50,min_delta=1e9,\
+                 restore_best=true}";
+    let straight = train(
+        &config,
+        out.path(),
+        &[
+            "--set",
+            "train.epochs=3",
+            "--set",
+            "train.checkpoint_every=1",
+            "--set",
+            early,
+        ],
+    );
+    assert_eq!(straight.status, 0, "{}", straight.stderr);
+    let resume = |run: &std::path::Path, epochs: &str| {
+        kiln(&[
+            "train",
+            "--resume",
+            run.to_str().expect("utf-8"),
+            "--set",
+            epochs,
+            "--out",
+            out.path().to_str().expect("utf-8"),
+        ])
+    };
+    // The same epochs from the last epoch's checkpoint: what a signal between that checkpoint
+    // and the run's commit leaves to do. It finishes the run as the straight one did.
+    let finished = resume(&straight.run_dir(), "train.epochs=3");
+    assert_eq!(finished.status, 0, "{}", finished.stderr);
+    for file in ["metrics.json", "history.csv"] {
+        let read = |dir: std::path::PathBuf| std::fs::read(dir.join(file)).expect("file");
+        assert_eq!(read(straight.run_dir()), read(finished.run_dir()), "{file}");
+    }
+    // A resumed run's checkpoints hold the best they name: it resumes in turn (before, its
+    // newest checkpoint named a best that only the first run's folder had).
+    let longer = resume(&straight.run_dir(), "train.epochs=4");
+    assert_eq!(longer.status, 0, "{}", longer.stderr);
+    let again = resume(&longer.run_dir(), "train.epochs=5");
+    assert_eq!(again.status, 0, "{}", again.stderr);
+
+    // Early stopping fired at epoch 2 (patience 1): a resume from that checkpoint trains no
+    // third epoch (before, it did, and the run differed from the straight one).
+    let stopped = train(
+        &config,
+        out.path(),
+        &[
+            "--set",
+            "train.epochs=10",
+            "--set",
+            "train.checkpoint_every=1",
+            "--set",
+            &early.replace("patience=50", "patience=1"),
+        ],
+    );
+    assert_eq!(stopped.status, 0, "{}", stopped.stderr);
+    let finished = resume(&stopped.run_dir(), "train.epochs=10");
+    assert_eq!(finished.status, 0, "{}", finished.stderr);
+    for file in ["metrics.json", "history.csv"] {
+        let read = |dir: std::path::PathBuf| std::fs::read(dir.join(file)).expect("file");
+        assert_eq!(read(stopped.run_dir()), read(finished.run_dir()), "{file}");
+    }
 }
 
 #[test]

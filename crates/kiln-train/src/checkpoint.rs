@@ -131,12 +131,14 @@ pub fn load_latest(
     if saved.exists() {
         experiment.check_resumable(&Experiment::load(&saved, &[])?)?;
     }
-    if experiment.train.epochs <= state.epoch {
+    // As many epochs as were trained only finishes the run (evaluation, predictions, files):
+    // what a signal between the last checkpoint and the run's commit left undone.
+    if experiment.train.epochs < state.epoch {
         return Err(TrainError::Invalid {
             key: "train.epochs".into(),
             reason: format!(
-                "is {}, but the run being resumed has already trained {} epochs: set it higher \
-                 (e.g. --set train.epochs={})",
+                "is {}, but the run being resumed has already trained {} epochs: set it at least \
+                 that high (e.g. --set train.epochs={})",
                 experiment.train.epochs,
                 state.epoch,
                 state.epoch * 2

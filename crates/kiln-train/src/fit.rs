@@ -382,11 +382,19 @@ pub fn fit(
     let lag = settings.read_ahead.unwrap_or(permute) && !state.schedule.follows_losses();
     let stochastic = model.is_stochastic();
     let first_epoch = state.epoch + 1;
+    // A checkpoint written as early stopping fired ends the training: a resume from it (after a
+    // signal cut the run short) only finishes the run, as one from the last epoch's does.
+    let last_epoch = match &config.early_stopping {
+        Some(stop) if state.stalled >= stop.patience => state.epoch,
+        _ => config.epochs,
+    };
     let mut conclusions = Conclusions {
         config,
         scaled: settings.scaled,
         rows: n,
-        saved_best: state.best.map_or(0, |(_, e)| e),
+        // None in this run's own checkpoints yet: a resumed run writes the best it was given
+        // at its first checkpoint, which names it.
+        saved_best: 0,
         state,
         best_model,
         on_epoch,
@@ -396,7 +404,7 @@ pub fn fit(
     let mut pending: Option<IssuedEpoch> = None;
     let mut stopped: Option<Network> = None;
 
-    for epoch in first_epoch..=config.epochs {
+    for epoch in first_epoch..=last_epoch {
         // Seeding per epoch makes dropout masks a function of (seed, epoch): resumed runs match.
         // Only networks with dropout draw on the device: on a GPU the seed is a blocking round
         // trip to the device's thread, paid every epoch.
