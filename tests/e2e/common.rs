@@ -51,6 +51,15 @@ impl Run {
     }
 }
 
+/// `kiln train --resume RUN --out OUT`, then `extra` (`--set KEY=VALUE`, `--device D`).
+pub fn resume(run: &Path, out: &Path, extra: &[&str]) -> Run {
+    let (run, out) = (
+        run.to_str().expect("utf-8 path"),
+        out.to_str().expect("utf-8 path"),
+    );
+    kiln(&[&["train", "--resume", run, "--out", out], extra].concat())
+}
+
 /// Runs `kiln args…` in the repository root.
 pub fn kiln(args: &[&str]) -> Run {
     kiln_without(args, &[])

@@ -98,15 +98,8 @@ fn ctrl_c_stops_after_the_epoch_and_the_checkpointed_run_resumes() {
     let epoch = epochs[0];
     assert!(epoch >= 1000, "{epoch}");
     // Resuming finishes the run: 12, 14, 16 for x = 6, 7, 8.
-    let resumed = kiln(&[
-        "train",
-        "--resume",
-        run.to_str().expect("utf-8"),
-        "--set",
-        &format!("train.epochs={}", epoch + 10),
-        "--out",
-        out.to_str().expect("utf-8"),
-    ]);
+    let epochs = format!("train.epochs={}", epoch + 10);
+    let resumed = resume(run, &out, &["--set", &epochs]);
     assert_eq!(resumed.status, 0, "{}", resumed.stderr);
     let predicted = predictions(&resumed.run_dir().join("predictions.csv"));
     for (p, want) in predicted.iter().zip([12.0, 14.0, 16.0]) {
@@ -164,17 +157,16 @@ fn sigterm_quits_at_once_and_leaves_no_hidden_run_behind() {
             );
         }
     }
-    let resumed = kiln(&[
-        "train",
-        "--resume",
-        run.to_str().expect("utf-8"),
-        "--set",
-        "train.epochs=100000010",
-        "--set",
-        "train.checkpoint_every=0",
-        "--out",
-        out.to_str().expect("utf-8"),
-    ]);
+    let resumed = resume(
+        &run,
+        &out,
+        &[
+            "--set",
+            "train.epochs=100000010",
+            "--set",
+            "train.checkpoint_every=0",
+        ],
+    );
     // Resumable: only epochs may change, so the changed checkpoint_every is what it names.
     resumed.assert_error(2, &["train.checkpoint_every", "differs"]);
 

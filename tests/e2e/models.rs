@@ -230,17 +230,11 @@ fn straight_equals_resumed(device: &str, first: usize) -> (tempfile::TempDir, st
         let dir = first_dir.join(format!("checkpoints/epoch-{later}"));
         std::fs::remove_dir_all(&dir).expect("a later checkpoint");
     }
-    let resumed = kiln(&[
-        "train",
-        "--resume",
-        first_dir.to_str().expect("path"),
-        "--device",
-        device,
-        "--set",
-        "train.epochs=4",
-        "--out",
-        out.path().to_str().expect("path"),
-    ]);
+    let resumed = resume(
+        &first_dir,
+        out.path(),
+        &["--device", device, "--set", "train.epochs=4"],
+    );
     assert_eq!(resumed.status, 0, "{}\n{}", resumed.stdout, resumed.stderr);
     // The predictions on all 1030 rows stand for the weights (weights.bpk also holds Burn's
     // random parameter ids).
@@ -268,30 +262,12 @@ fn four_epochs_straight_equal_two_plus_a_resumed_two() {
     let (out, first_dir) = straight_equals_resumed("cpu", 2);
 
     // A changed config is refused, naming the key; a missing checkpoint is named.
-    let changed = kiln(&[
-        "train",
-        "--resume",
-        first_dir.to_str().expect("path"),
-        "--set",
-        "train.batch_size=16",
-        "--out",
-        out.path().to_str().expect("path"),
-    ]);
+    let changed = resume(&first_dir, out.path(), &["--set", "train.batch_size=16"]);
     changed.assert_error(
         2,
         &["train.batch_size", "differs from the run being resumed"],
     );
-    let resume = |set: &str| {
-        kiln(&[
-            "train",
-            "--resume",
-            first_dir.to_str().expect("path"),
-            "--set",
-            set,
-            "--out",
-            out.path().to_str().expect("path"),
-        ])
-    };
+    let resume = |set: &str| resume(&first_dir, out.path(), &["--set", set]);
     // Resuming cannot train fewer epochs than the checkpoint has: its 2 are done.
     resume("train.epochs=1").assert_error(2, &["train.epochs", "already trained 2 epochs"]);
     // An edit to the run's own config.toml is a changed config too: the checkpoint keeps the
@@ -338,17 +314,7 @@ fn a_run_resumed_from_its_last_checkpoint_finishes_and_a_resumed_run_resumes_aga
         ],
     );
     assert_eq!(straight.status, 0, "{}", straight.stderr);
-    let resume = |run: &std::path::Path, epochs: &str| {
-        kiln(&[
-            "train",
-            "--resume",
-            run.to_str().expect("utf-8"),
-            "--set",
-            epochs,
-            "--out",
-            out.path().to_str().expect("utf-8"),
-        ])
-    };
+    let resume = |run: &std::path::Path, epochs: &str| resume(run, out.path(), &["--set", epochs]);
     // The same epochs from the last epoch's checkpoint: what a signal between that checkpoint
     // and the run's commit leaves to do. It finishes the run as the straight one did.
     let finished = resume(&straight.run_dir(), "train.epochs=3");

@@ -189,17 +189,16 @@ fn a_diverged_run_keeps_its_last_good_checkpoint_to_go_on_from_at_a_lower_rate()
         })
         .max();
     assert_eq!(newest, Some(14));
-    let resumed = kiln(&[
-        "train",
-        "--resume",
-        runs[0].to_str().expect("utf-8"),
-        "--set",
-        "train.optimizer.lr=0.01",
-        "--set",
-        "train.epochs=3000",
-        "--out",
-        out.path().to_str().expect("utf-8"),
-    ]);
+    let resumed = resume(
+        &runs[0],
+        out.path(),
+        &[
+            "--set",
+            "train.optimizer.lr=0.01",
+            "--set",
+            "train.epochs=3000",
+        ],
+    );
     assert_eq!(resumed.status, 0, "{}", resumed.stderr);
     assert_predicts_12_14_16(&resumed.run_dir(), 1e-2);
     // Its config.toml says it alone does not repeat the run (the first epochs ran at 0.1).
