@@ -82,8 +82,9 @@ pub enum TrainError {
             "; the checkpoints are kept in {dir}: continue with `kiln train --resume {dir}`",
             dir = dir.display()
         ),
-        None => "; nothing was written (with train.checkpoint_every = N an interrupted run \
-                 can be resumed)".to_string(),
+        None => "; nothing was written (a run can be resumed from the checkpoints that \
+                 train.checkpoint_every = N writes, none of which existed yet; cross-validation \
+                 writes none)".to_string(),
     })]
     Interrupted {
         /// The last whole epoch.
