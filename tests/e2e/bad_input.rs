@@ -416,3 +416,38 @@ fn an_output_that_cannot_be_written_is_named_as_given() {
         predicted.stderr
     );
 }
+
+#[test]
+fn a_prediction_that_overflows_is_written_and_warned_about() {
+    // 3e38 is a valid 32-bit input; twice it is not: the prediction is `inf`. Before, it was
+    // written without a word (and the fit plot hung on it).
+    let dir = temp();
+    let config = experiment(dir.path(), &seed_data(), "");
+    let done = train(
+        &config,
+        &dir.path().join("runs"),
+        &["--set", "train.epochs=5"],
+    );
+    assert_eq!(done.status, 0, "{}", done.stderr);
+    let rows = write(dir.path(), "far.csv", "x\n6\n3e38\n");
+    let predicted = kiln(&[
+        "predict",
+        done.run_dir().to_str().expect("utf-8"),
+        "--input",
+        rows.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(predicted.status, 0, "{}", predicted.stderr);
+    assert!(
+        predicted.stdout.contains("3e38,inf"),
+        "{}",
+        predicted.stdout
+    );
+    assert!(
+        predicted
+            .stderr
+            .contains("1 prediction is not a finite number")
+            && predicted.stderr.contains("far.csv, line 3"),
+        "{}",
+        predicted.stderr
+    );
+}

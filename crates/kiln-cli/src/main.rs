@@ -251,18 +251,33 @@ fn run(cli: Cli) -> Result<()> {
             device,
         } => {
             let chosen = device::open(&device)?;
-            match output {
+            let predictions = match output {
                 // Streamed into a temporary file that replaces `path` once complete.
-                Some(path) => kiln_train::write_atomic_with(&path, &mut |out| {
-                    kiln_train::predict_file(&run_dir, &input, &chosen.device, out)
-                })?,
+                Some(path) => {
+                    let mut predictions = None;
+                    kiln_train::write_atomic_with(&path, &mut |out| {
+                        predictions = Some(kiln_train::predict_file(
+                            &run_dir,
+                            &input,
+                            &chosen.device,
+                            out,
+                        )?);
+                        Ok(())
+                    })?;
+                    predictions
+                }
                 // Made whole before a byte is written, so that a closed pipe (`| head`) is told
                 // apart from a failed prediction.
                 None => {
                     let mut bytes = Vec::new();
-                    kiln_train::predict_file(&run_dir, &input, &chosen.device, &mut bytes)?;
+                    let predictions =
+                        kiln_train::predict_file(&run_dir, &input, &chosen.device, &mut bytes)?;
                     stdout.write_all(&bytes)?;
+                    Some(predictions)
                 }
+            };
+            if let Some(warning) = predictions.and_then(|p| p.warning(&input)) {
+                eprintln!("{warning}");
             }
         }
         Command::Eval {

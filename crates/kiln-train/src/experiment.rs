@@ -354,6 +354,9 @@ pub fn train(
                 predictions = Some(predictions_csv(&bundle, &input, device, out)?);
                 Ok(())
             })?;
+            if let Some(warning) = predictions.as_ref().and_then(|p| p.warning(input.path())) {
+                log.line(&warning);
+            }
             predictions.map(|p| (input, p))
         }
         None => None,
@@ -566,16 +569,16 @@ pub fn predictions_csv(
 }
 
 /// `kiln predict`: predictions for the raw rows of `input` from the run in `run_dir`, as CSV to
-/// `out`.
+/// `out`; returned too, for [`Predictions::warning`].
 pub fn predict_file(
     run_dir: &Path,
     input: &Path,
     device: &Device,
     out: &mut dyn std::io::Write,
-) -> Result<(), TrainError> {
+) -> Result<Predictions, TrainError> {
     let bundle = Bundle::load(run_dir, device)?;
     let table = model_input(&bundle.info.preprocessor, &bundle.info.target, input, false)?;
-    predictions_csv(&bundle, &table, device, out).map(drop)
+    predictions_csv(&bundle, &table, device, out)
 }
 
 /// Reads the rows a model is applied to: only its input columns (and the target, for `eval`)
