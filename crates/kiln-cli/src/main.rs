@@ -251,32 +251,23 @@ fn run(cli: Cli) -> Result<()> {
             device,
         } => {
             let chosen = device::open(&device)?;
-            let predictions = match output {
+            let mut warning = None;
+            match output {
                 // Streamed into a temporary file that replaces `path` once complete.
-                Some(path) => {
-                    let mut predictions = None;
-                    kiln_train::write_atomic_with(&path, &mut |out| {
-                        predictions = Some(kiln_train::predict_file(
-                            &run_dir,
-                            &input,
-                            &chosen.device,
-                            out,
-                        )?);
-                        Ok(())
-                    })?;
-                    predictions
-                }
+                Some(path) => kiln_train::write_atomic_with(&path, &mut |out| {
+                    warning = kiln_train::predict_file(&run_dir, &input, &chosen.device, out)?;
+                    Ok(())
+                })?,
                 // Made whole before a byte is written, so that a closed pipe (`| head`) is told
                 // apart from a failed prediction.
                 None => {
                     let mut bytes = Vec::new();
-                    let predictions =
+                    warning =
                         kiln_train::predict_file(&run_dir, &input, &chosen.device, &mut bytes)?;
                     stdout.write_all(&bytes)?;
-                    Some(predictions)
                 }
-            };
-            if let Some(warning) = predictions.and_then(|p| p.warning(&input)) {
+            }
+            if let Some(warning) = warning {
                 eprintln!("{warning}");
             }
         }

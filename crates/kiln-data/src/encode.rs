@@ -164,33 +164,28 @@ impl Preprocessor {
     /// Encodes every row of `table` (raw, as a user gives it for prediction). Columns are matched
     /// by name; extra columns are ignored.
     pub fn transform_table(&self, table: &Table) -> Result<Matrix, DataError> {
+        let columns = self.columns();
+        let found: Vec<Option<usize>> = columns
+            .iter()
+            .map(|c| table.names().iter().position(|n| n == c))
+            .collect();
         // Every missing column at once, against the model's list: the file's other columns are
         // no guide to what the model needs.
-        let quoted = |names: &mut dyn Iterator<Item = &str>| {
-            names
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let columns = self.columns();
-        let missing = quoted(
-            &mut columns
-                .iter()
-                .copied()
-                .filter(|c| !table.names().iter().any(|n| n == c)),
-        );
-        if !missing.is_empty() {
+        let Some(indices) = found.iter().copied().collect::<Option<Vec<_>>>() else {
+            let quoted = |names: Vec<&str>| {
+                names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let missing = columns.iter().zip(&found).filter(|(_, f)| f.is_none());
             return Err(DataError::MissingModelColumns {
                 path: table.path().to_path_buf(),
-                missing,
-                needed: quoted(&mut columns.iter().copied()),
+                missing: quoted(missing.map(|(c, _)| *c).collect()),
+                needed: quoted(columns),
             });
-        }
-        let indices = self
-            .features
-            .iter()
-            .map(|f| table.index_of(f.column(), "the saved model"))
-            .collect::<Result<Vec<_>, _>>()?;
+        };
         let rows: Vec<usize> = (0..table.len()).collect();
         self.transform(table, &indices, &rows, true)
     }

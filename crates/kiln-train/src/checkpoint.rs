@@ -57,7 +57,7 @@ pub fn save(
     if target.exists() {
         std::fs::remove_dir_all(&target).map_err(|e| TrainError::io(&target, e))?;
     }
-    staging.commit(&root, &name)?;
+    staging.commit()?;
     for old in epochs(&root, prefix).into_iter().rev().skip(KEEP) {
         let _ = std::fs::remove_dir_all(root.join(format!("{prefix}-{old}")));
     }

@@ -278,7 +278,7 @@ pub fn train(
                 {
                     let dir = {
                         let _writing = files::writing();
-                        staged.commit(out, &run_name)?
+                        staged.commit()?
                     };
                     return Err(TrainError::Interrupted {
                         epoch,
@@ -298,7 +298,7 @@ pub fn train(
                     let _writing = files::writing();
                     checkpoint::discard(staged.path(), epoch - 1);
                     let kept = if checkpoint::resumable(staged.path()) {
-                        Some(staged.commit(out, &run_name)?)
+                        Some(staged.commit()?)
                     } else {
                         None
                     };
@@ -354,7 +354,7 @@ pub fn train(
                 predictions = Some(predictions_csv(&bundle, &input, device, out)?);
                 Ok(())
             })?;
-            if let Some(warning) = predictions.as_ref().and_then(|p| p.warning(input.path())) {
+            if let Some(warning) = predictions.as_ref().and_then(|p| p.warning(&input)) {
                 log.line(&warning);
             }
             predictions.map(|p| (input, p))
@@ -364,7 +364,7 @@ pub fn train(
     if let Some(fit_plot) = one_feature_fit(&bundle, &data.train, predicted.as_ref(), device) {
         plot::fit_line(&plots.join("fit.png"), &fit_plot)?;
     }
-    let run_dir = staged.commit(out, &run_name)?;
+    let run_dir = staged.commit()?;
     Ok(RunReport {
         run_dir,
         metrics,
@@ -569,16 +569,16 @@ pub fn predictions_csv(
 }
 
 /// `kiln predict`: predictions for the raw rows of `input` from the run in `run_dir`, as CSV to
-/// `out`; returned too, for [`Predictions::warning`].
+/// `out`; returns [`Predictions::warning`]'s warning, if any.
 pub fn predict_file(
     run_dir: &Path,
     input: &Path,
     device: &Device,
     out: &mut dyn std::io::Write,
-) -> Result<Predictions, TrainError> {
+) -> Result<Option<String>, TrainError> {
     let bundle = Bundle::load(run_dir, device)?;
     let table = model_input(&bundle.info.preprocessor, &bundle.info.target, input, false)?;
-    predictions_csv(&bundle, &table, device, out)
+    Ok(predictions_csv(&bundle, &table, device, out)?.warning(&table))
 }
 
 /// Reads the rows a model is applied to: only its input columns (and the target, for `eval`)

@@ -59,14 +59,15 @@ fn unwritable(dir: &Path, error: &std::io::Error) -> TrainError {
 /// Every one in progress is also listed for [`abandon_staged`], which a process that must quit
 /// at once (a second Ctrl-C, SIGTERM) calls where no destructor will run.
 pub struct StagedDir {
-    staging: PathBuf,
+    place: Place,
     committed: bool,
     /// A whole run (not a checkpoint inside one): its commit is listed as finished.
     run: bool,
 }
 
-/// A staging directory in progress: where it is, and the name it would be committed under.
-struct Live {
+/// Where a staging directory is, and the name it is committed under.
+#[derive(Clone, PartialEq)]
+struct Place {
     staging: PathBuf,
     parent: PathBuf,
     name: String,
@@ -79,7 +80,7 @@ fn locked<T>(list: &'static std::sync::Mutex<T>) -> std::sync::MutexGuard<'stati
 }
 
 /// The staging directories in progress, oldest first.
-static LIVE: std::sync::Mutex<Vec<Live>> = std::sync::Mutex::new(Vec::new());
+static LIVE: std::sync::Mutex<Vec<Place>> = std::sync::Mutex::new(Vec::new());
 
 /// The runs committed by this process.
 static FINISHED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
@@ -114,8 +115,7 @@ pub fn abandon_staged() -> Abandoned {
     std::mem::forget(writing());
     let mut live = locked(&LIVE);
     let mut kept = Vec::new();
-    // Newest first: a checkpoint in progress lies inside its run's staging directory (none
-    // can be, outside a stretch of writes; kept for a run staged by other means).
+    // Newest first: a checkpoint's staging directory lies inside its run's.
     while let Some(entry) = live.pop() {
         if crate::checkpoint::resumable(&entry.staging) {
             let target = free_name(&entry.parent, &entry.name);
@@ -153,13 +153,14 @@ impl StagedDir {
             std::fs::remove_dir_all(&staging).map_err(|e| unwritable(parent, &e))?;
         }
         std::fs::create_dir(&staging).map_err(|e| unwritable(parent, &e))?;
-        live.push(Live {
-            staging: staging.clone(),
+        let place = Place {
+            staging,
             parent: parent.to_path_buf(),
             name: name.to_string(),
-        });
+        };
+        live.push(place.clone());
         Ok(Self {
-            staging,
+            place,
             committed: false,
             run: false,
         })
@@ -174,16 +175,17 @@ impl StagedDir {
 
     /// Where files go until the commit.
     pub fn path(&self) -> &Path {
-        &self.staging
+        &self.place.staging
     }
 
-    /// Renames the staging directory to `<parent>/<name>`, or `<name>-2`, `-3`, … if taken.
-    pub fn commit(mut self, parent: &Path, name: &str) -> Result<PathBuf, TrainError> {
+    /// Renames the staging directory to `<parent>/<name>` as created, or `<name>-2`, `-3`, …
+    /// if taken.
+    pub fn commit(mut self) -> Result<PathBuf, TrainError> {
         let mut live = locked(&LIVE);
-        live.retain(|l| l.staging != self.staging);
+        live.retain(|l| *l != self.place);
         loop {
-            let target = free_name(parent, name);
-            match std::fs::rename(&self.staging, &target) {
+            let target = free_name(&self.place.parent, &self.place.name);
+            match std::fs::rename(&self.place.staging, &target) {
                 Ok(()) => {
                     self.committed = true;
                     if self.run {
@@ -203,8 +205,8 @@ impl Drop for StagedDir {
     fn drop(&mut self) {
         if !self.committed {
             let mut live = locked(&LIVE);
-            live.retain(|l| l.staging != self.staging);
-            let _ = std::fs::remove_dir_all(&self.staging);
+            live.retain(|l| *l != self.place);
+            let _ = std::fs::remove_dir_all(&self.place.staging);
         }
     }
 }
@@ -247,11 +249,11 @@ mod tests {
         assert_eq!(std::fs::read_dir(root.path()).expect("ls").count(), 0);
         let a = StagedDir::create(root.path(), "run")
             .expect("stage")
-            .commit(root.path(), "run")
+            .commit()
             .expect("commit");
         let b = StagedDir::create(root.path(), "run")
             .expect("stage")
-            .commit(root.path(), "run")
+            .commit()
             .expect("commit");
         assert_ne!(a, b);
         assert!(b.ends_with("run-2"));

@@ -26,31 +26,27 @@ impl Predictions {
         }
     }
 
-    /// The rows (0-based) whose prediction is not a finite number: inputs so far outside the
-    /// training data that the model's arithmetic overflowed 32-bit floats.
-    pub fn not_finite(&self) -> Vec<usize> {
-        let finite: Box<dyn Iterator<Item = bool> + '_> = match self {
-            Self::Values(v) => Box::new(v.iter().map(|x| x.is_finite())),
-            Self::Probabilities(p) => Box::new(p.iter().map(|r| r.iter().all(|x| x.is_finite()))),
+    /// A warning for the rows of `input` whose prediction is not a finite number (inputs so
+    /// far outside the training data that the model's 32-bit arithmetic overflowed), or `None`
+    /// when every prediction is a number.
+    pub fn warning(&self, input: &kiln_data::Table) -> Option<String> {
+        let finite: Vec<bool> = match self {
+            Self::Values(v) => v.iter().map(|x| x.is_finite()).collect(),
+            Self::Probabilities(p) => p.iter().map(|r| r.iter().all(|x| x.is_finite())).collect(),
         };
-        finite
-            .enumerate()
-            .filter_map(|(row, ok)| (!ok).then_some(row))
-            .collect()
-    }
-
-    /// A warning for [`Predictions::not_finite`] rows of the file at `path` (its line 1 is
-    /// the header), or `None` when every prediction is a number.
-    pub fn warning(&self, path: &std::path::Path) -> Option<String> {
-        let rows = self.not_finite();
-        let lines: Vec<String> = rows.iter().take(5).map(|r| (r + 2).to_string()).collect();
+        let rows: Vec<usize> = (0..finite.len()).filter(|&r| !finite[r]).collect();
+        let lines: Vec<String> = rows
+            .iter()
+            .take(5)
+            .map(|&r| input.line(r).to_string())
+            .collect();
         (!rows.is_empty()).then(|| {
             format!(
                 "warning: {} prediction{} not a finite number ({}, line {}{}): the inputs lie so \
                  far outside the training data that the model's 32-bit arithmetic overflowed",
                 rows.len(),
                 if rows.len() == 1 { " is" } else { "s are" },
-                path.display(),
+                input.path().display(),
                 lines.join(", "),
                 if rows.len() > lines.len() {
                     ", …"
