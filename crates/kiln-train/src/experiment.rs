@@ -287,29 +287,15 @@ pub fn train(
                 }
                 // A diverged run can go on from its last good checkpoint, at a lower rate. The
                 // one of the epoch just before holds the weights whose loss exploded: not good.
-                Err(TrainError::Diverged {
-                    epoch,
-                    loss,
-                    first,
-                    lr,
-                    scale_hint,
-                    kept: None,
-                }) => {
-                    let _writing = files::writing();
-                    checkpoint::discard(staged.path(), epoch - 1);
-                    let kept = if checkpoint::resumable(staged.path()) {
-                        Some(staged.commit()?)
-                    } else {
-                        None
-                    };
-                    return Err(TrainError::Diverged {
-                        epoch,
-                        loss,
-                        first,
-                        lr,
-                        scale_hint,
-                        kept,
-                    });
+                Err(mut diverged @ TrainError::Diverged { .. }) => {
+                    if let TrainError::Diverged { epoch, kept, .. } = &mut diverged {
+                        let _writing = files::writing();
+                        checkpoint::discard(staged.path(), *epoch - 1);
+                        if checkpoint::resumable(staged.path()) {
+                            *kept = Some(staged.commit()?);
+                        }
+                    }
+                    return Err(diverged);
                 }
                 other => other?,
             };
