@@ -1,7 +1,7 @@
 //! `kiln`: train, evaluate and use tabular models from a TOML experiment file.
 //!
-//! Exit status: 0 on success, 1 when training failed (diverged), 2 for a usage, config or data
-//! error.
+//! Exit status: 0 on success, 1 when the run failed (training diverged, the device failed, the
+//! disk filled), 2 for a usage, config or data error.
 
 mod bench;
 mod device;
@@ -136,7 +136,11 @@ fn main() -> ExitCode {
             eprintln!("error: {}", message(&error));
             ExitCode::from(match error.downcast_ref::<TrainError>() {
                 // The run failed; the input was not wrong.
-                Some(TrainError::Diverged { .. } | TrainError::Device { .. }) => 1,
+                Some(
+                    TrainError::Diverged { .. }
+                    | TrainError::Device { .. }
+                    | TrainError::NoSpace { .. },
+                ) => 1,
                 // The shell's code for a process stopped by SIGINT.
                 Some(TrainError::Interrupted { .. }) => 130,
                 _ => 2,

@@ -1,6 +1,6 @@
-//! The one error type of `kiln-train`. The CLI maps [`TrainError::Diverged`] and
-//! [`TrainError::Device`] to exit status 1 (the run failed), [`TrainError::Interrupted`] to 130,
-//! and every other variant to 2 (the input was wrong).
+//! The one error type of `kiln-train`. The CLI maps [`TrainError::Diverged`],
+//! [`TrainError::Device`] and [`TrainError::NoSpace`] to exit status 1 (the run failed),
+//! [`TrainError::Interrupted`] to 130, and every other variant to 2 (the input was wrong).
 
 use std::path::PathBuf;
 
@@ -105,6 +105,15 @@ pub enum TrainError {
         /// The device's own account of the failure.
         reason: String,
     },
+    /// The disk (or the user's quota) filled while kiln wrote `path`: the input was not wrong,
+    /// so it is told apart from [`TrainError::Files`]. The file itself was not replaced.
+    #[error("{path}: {reason}; free some space there and run again")]
+    NoSpace {
+        /// The file being written.
+        path: PathBuf,
+        /// The system's words.
+        reason: String,
+    },
     /// A run directory or model bundle could not be written or read.
     #[error("{path}: {reason}")]
     Files {
@@ -121,6 +130,30 @@ impl TrainError {
         Self::Files {
             path: path.into(),
             reason: error.to_string(),
+        }
+    }
+
+    /// A failure to write `path`: [`TrainError::NoSpace`] when the disk or quota is full,
+    /// otherwise [`TrainError::Files`]. A full disk is named by the folder the user chose, not
+    /// by a hidden staging name that is gone by the time they read the message.
+    pub(crate) fn write(path: impl Into<PathBuf>, error: &std::io::Error) -> Self {
+        use std::io::ErrorKind::{QuotaExceeded, StorageFull};
+        let path = path.into();
+        match error.kind() {
+            kind @ (StorageFull | QuotaExceeded) => match crate::files::outside_staging(&path) {
+                Some((folder, file)) => Self::NoSpace {
+                    path: folder.to_path_buf(),
+                    reason: format!("{kind} (writing the run's {})", file.display()),
+                },
+                None => Self::NoSpace {
+                    reason: kind.to_string(),
+                    path,
+                },
+            },
+            _ => Self::Files {
+                path,
+                reason: error.to_string(),
+            },
         }
     }
 }

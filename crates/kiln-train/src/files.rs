@@ -10,12 +10,15 @@ use crate::TrainError;
 /// Writes `bytes` to `path` atomically (temporary file + rename in the same directory).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
     write_atomic_with(path, &mut |out| {
-        out.write_all(bytes).map_err(|e| TrainError::io(path, e))
+        out.write_all(bytes)
+            .map_err(|e| TrainError::write(path, &e))
     })
 }
 
 /// [`write_atomic`] for content written piece by piece: `write` fills a buffered temporary
-/// file beside `path`, which replaces `path` only once `write` has succeeded.
+/// file beside `path`, which replaces `path` only once `write` has succeeded. A failure to
+/// write the temporary file is reported as `path`'s, whatever `write` made of it (a CSV writer
+/// would name the file it was reading from).
 pub fn write_atomic_with(
     path: &Path,
     write: &mut dyn FnMut(&mut dyn Write) -> Result<(), TrainError>,
@@ -24,23 +27,95 @@ pub fn write_atomic_with(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| unwritable(dir, &e))?;
-    let mut out = std::io::BufWriter::new(tmp);
-    write(&mut out)?;
-    let tmp = out
-        .into_inner()
-        .map_err(|e| TrainError::io(path, e.error()))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| TrainError::io(path, e))?;
-    tmp.persist(path)
-        .map_err(|e| TrainError::io(path, e.error))?;
+    let tmp = temporary_file(dir, path).map_err(|e| unwritable(dir, &e))?;
+    let mut out = Watched::new(std::io::BufWriter::new(tmp));
+    let written = write(&mut out);
+    let failed = |e: &std::io::Error| TrainError::write(path, e);
+    if let Some(e) = &out.failed {
+        return Err(failed(e));
+    }
+    written?;
+    let tmp = out.inner.into_inner().map_err(|e| failed(e.error()))?;
+    tmp.as_file().sync_all().map_err(|e| failed(&e))?;
+    tmp.persist(path).map_err(|e| failed(&e.error))?;
     Ok(())
+}
+
+/// An empty temporary file in `dir`, to be renamed to `path`, with the permissions the file
+/// will keep: `path`'s own when it exists (a replaced file keeps its mode), otherwise those of
+/// any new file (read-write for all, less the umask). A temporary file's default, owner-only,
+/// would leave every file of a run unreadable to the user's group.
+fn temporary_file(dir: &Path, path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let tmp = builder.tempfile_in(dir)?;
+    if let Ok(existing) = std::fs::metadata(path) {
+        tmp.as_file().set_permissions(existing.permissions())?;
+    }
+    Ok(tmp)
+}
+
+/// A writer that keeps the first error its inner writer gave, so that the file that failed is
+/// named rather than whatever the code writing through it thought it was doing.
+struct Watched<W> {
+    inner: W,
+    failed: Option<std::io::Error>,
+}
+
+impl<W: Write> Watched<W> {
+    fn new(inner: W) -> Self {
+        Self {
+            inner,
+            failed: None,
+        }
+    }
+
+    fn watch<T>(&mut self, result: std::io::Result<T>) -> std::io::Result<T> {
+        if let (Err(e), None) = (&result, &self.failed) {
+            self.failed = Some(std::io::Error::new(e.kind(), e.to_string()));
+        }
+        result
+    }
+}
+
+impl<W: Write> Write for Watched<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let result = self.inner.write(bytes);
+        self.watch(result)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let result = self.inner.flush();
+        self.watch(result)
+    }
+}
+
+/// For a path inside a staging directory (`<folder>/.<name>.partial/<file>`): the folder the
+/// user chose and the file's path within the run (the outermost staging directory's, for a
+/// checkpoint staged inside a run being built); `None` for any other path.
+pub(crate) fn outside_staging(path: &Path) -> Option<(&Path, &Path)> {
+    path.ancestors()
+        .skip(1)
+        .filter(|dir| {
+            dir.file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| name.starts_with('.') && name.ends_with(".partial"))
+        })
+        .last()
+        .and_then(|dir| Some((dir.parent()?, path.strip_prefix(dir).ok()?)))
 }
 
 /// A folder kiln cannot write into, named as the user gave it: the hidden staging or temporary
 /// name inside it (which tempfile's own message adds) means nothing to them.
 fn unwritable(dir: &Path, error: &std::io::Error) -> TrainError {
+    let full = TrainError::write(dir, error);
+    if matches!(full, TrainError::NoSpace { .. }) {
+        return full;
+    }
     // tempfile wraps the system's error in one that appends the temporary path (and hides the
     // system's code): then the error's kind says it.
     let reason = match (error.raw_os_error(), error.kind()) {
@@ -267,6 +342,64 @@ mod tests {
         let missing_dir = root.path().join("nope").join("f.txt");
         assert!(write_atomic(&missing_dir, b"new").is_err());
         assert_eq!(std::fs::read(&file).expect("read"), b"old");
+    }
+
+    /// A writer standing for a full disk.
+    struct Full;
+
+    impl Write for Full {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::from_raw_os_error(28)) // ENOSPC
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_full_disk_is_told_apart_from_other_write_failures() {
+        let mut out = Watched::new(Full);
+        // What a CSV writer does with the failure is its own affair; the watcher keeps it.
+        assert!(out.write_all(b"row").is_err());
+        let error = TrainError::write("out.csv", out.failed.as_ref().expect("kept"));
+        assert!(
+            matches!(&error, TrainError::NoSpace { path, .. } if path == Path::new("out.csv")),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("free some space"), "{error}");
+        // Inside a run being built, the folder the user chose is named, not the staging one.
+        let staged = Path::new("out/.run-1.partial/checkpoints/.epoch-2.partial/model.bpk");
+        let error = TrainError::write(staged, out.failed.as_ref().expect("kept"));
+        assert_eq!(
+            error.to_string(),
+            "out: no storage space (writing the run's checkpoints/.epoch-2.partial/model.bpk); \
+             free some space there and run again"
+        );
+        let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        assert!(matches!(
+            TrainError::write("out.csv", &denied),
+            TrainError::Files { .. }
+        ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn written_files_have_a_new_files_permissions_and_replaced_ones_keep_theirs() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+        let root = tempfile::tempdir().expect("tempdir");
+        // What any program's new file gets under the process's umask.
+        let plain = root.path().join("plain");
+        std::fs::write(&plain, b"x").expect("write");
+        let fresh = root.path().join("fresh.json");
+        write_atomic(&fresh, b"{}").expect("write");
+        assert_eq!(mode(&fresh), mode(&plain));
+        let kept = root.path().join("kept.csv");
+        std::fs::write(&kept, b"old").expect("write");
+        std::fs::set_permissions(&kept, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+        write_atomic(&kept, b"new").expect("write");
+        assert_eq!(mode(&kept), 0o640);
     }
 
     #[test]

@@ -5,10 +5,12 @@
 use std::path::Path;
 use std::sync::Once;
 
+use image::ImageEncoder;
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-use crate::{EpochRecord, TrainError};
+use crate::{EpochRecord, TrainError, files};
 
 const FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 const SIZE: (u32, u32) = (900, 560);
@@ -28,9 +30,35 @@ fn plot_error(path: &Path) -> impl Fn(String) -> TrainError + '_ {
     }
 }
 
+/// A picture being drawn.
+type Canvas<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+
+/// Draws a picture in memory with `draw` and writes it to `path` as PNG, like every other file
+/// of a run: atomically, and with a full disk reported as such (plotters' own file output
+/// reports it as a drawing error).
+fn render(
+    path: &Path,
+    draw: impl FnOnce(&Canvas<'_>) -> Result<(), TrainError>,
+) -> Result<(), TrainError> {
+    ensure_font();
+    let err = plot_error(path);
+    let (width, height) = SIZE;
+    let mut pixels = vec![0u8; width as usize * height as usize * 3];
+    {
+        let canvas = BitMapBackend::with_buffer(&mut pixels, SIZE).into_drawing_area();
+        canvas.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+        draw(&canvas)?;
+        canvas.present().map_err(|e| err(e.to_string()))?;
+    }
+    files::write_atomic_with(path, &mut |out| {
+        image::codecs::png::PngEncoder::new(out)
+            .write_image(&pixels, width, height, image::ColorType::Rgb8)
+            .map_err(|e| err(e.to_string()))
+    })
+}
+
 /// Training (and validation) loss per epoch, on a log scale when the loss spans a wide range.
 pub fn loss_curve(path: &Path, history: &[EpochRecord]) -> Result<(), TrainError> {
-    ensure_font();
     let err = plot_error(path);
     let train: Vec<(f64, f64)> = history
         .iter()
@@ -50,65 +78,67 @@ pub fn loss_curve(path: &Path, history: &[EpochRecord]) -> Result<(), TrainError
     });
     let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
     let epochs = history.len().max(2) as f64;
-    let root = BitMapBackend::new(path, SIZE).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
-    let mut builder = ChartBuilder::on(&root);
-    builder
-        .caption("Loss per epoch", ("sans-serif", 26))
-        .margin(20)
-        .margin_right(40)
-        .x_label_area_size(55)
-        .y_label_area_size(90);
-    let positive = lo > 0.0;
-    macro_rules! draw {
-        ($chart:expr) => {{
-            let mut chart = $chart.map_err(|e| err(e.to_string()))?;
-            chart
-                .configure_mesh()
-                .x_desc("epoch")
-                .y_desc("loss")
-                .axis_desc_style(("sans-serif", 20))
-                .label_style(("sans-serif", 16))
-                .x_label_formatter(&|v| format!("{v:.0}"))
-                .y_label_formatter(&|v| {
-                    if v.abs() >= 1e-2 && v.abs() < 1e4 {
-                        format!("{v:.3}")
-                    } else {
-                        format!("{v:.1e}")
-                    }
-                })
-                .draw()
-                .map_err(|e| err(e.to_string()))?;
-            chart
-                .draw_series(LineSeries::new(train, BLUE.stroke_width(2)))
-                .map_err(|e| err(e.to_string()))?
-                .label("train")
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
-            if !valid.is_empty() {
+    render(path, |root| {
+        let mut builder = ChartBuilder::on(root);
+        builder
+            .caption("Loss per epoch", ("sans-serif", 26))
+            .margin(20)
+            .margin_right(40)
+            .x_label_area_size(55)
+            .y_label_area_size(90);
+        let positive = lo > 0.0;
+        macro_rules! draw {
+            ($chart:expr) => {{
+                let mut chart = $chart.map_err(|e| err(e.to_string()))?;
                 chart
-                    .draw_series(LineSeries::new(valid, RED.stroke_width(2)))
+                    .configure_mesh()
+                    .x_desc("epoch")
+                    .y_desc("loss")
+                    .axis_desc_style(("sans-serif", 20))
+                    .label_style(("sans-serif", 16))
+                    .x_label_formatter(&|v| format!("{v:.0}"))
+                    .y_label_formatter(&|v| {
+                        if v.abs() >= 1e-2 && v.abs() < 1e4 {
+                            format!("{v:.3}")
+                        } else {
+                            format!("{v:.1e}")
+                        }
+                    })
+                    .draw()
+                    .map_err(|e| err(e.to_string()))?;
+                chart
+                    .draw_series(LineSeries::new(train, BLUE.stroke_width(2)))
                     .map_err(|e| err(e.to_string()))?
-                    .label("valid")
+                    .label("train")
                     .legend(|(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(2))
+                        PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2))
                     });
-            }
-            chart
-                .configure_series_labels()
-                .label_font(("sans-serif", 16))
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .draw()
-                .map_err(|e| err(e.to_string()))?;
-        }};
-    }
-    if positive && hi / lo > 100.0 {
-        draw!(builder.build_cartesian_2d(1.0..epochs, (lo * 0.8..hi * 1.25).log_scale()));
-    } else {
-        let pad = ((hi - lo) * 0.05).max(1e-12);
-        draw!(builder.build_cartesian_2d(1.0..epochs, (lo - pad)..(hi + pad)));
-    }
-    root.present().map_err(|e| err(e.to_string()))
+                if !valid.is_empty() {
+                    chart
+                        .draw_series(LineSeries::new(valid, RED.stroke_width(2)))
+                        .map_err(|e| err(e.to_string()))?
+                        .label("valid")
+                        .legend(|(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(2))
+                        });
+                }
+                chart
+                    .configure_series_labels()
+                    .label_font(("sans-serif", 16))
+                    .background_style(WHITE.mix(0.85))
+                    .border_style(BLACK)
+                    .draw()
+                    .map_err(|e| err(e.to_string()))?;
+            }};
+        }
+        if positive && hi / lo > 100.0 {
+            draw!(builder.build_cartesian_2d(1.0..epochs, (lo * 0.8..hi * 1.25).log_scale()));
+        } else {
+            let pad = ((hi - lo) * 0.05).max(1e-12);
+            draw!(builder.build_cartesian_2d(1.0..epochs, (lo - pad)..(hi + pad)));
+        }
+        Ok(())
+    })
 }
 
 /// What the fit plot shows.
@@ -130,7 +160,6 @@ pub struct FitPlot<'a> {
 /// Points with a coordinate that is not finite (a prediction that overflowed f32) are left out:
 /// the axes could not hold them (and plotters loops forever laying out an infinite range).
 pub fn fit_line(path: &Path, plot: &FitPlot<'_>) -> Result<(), TrainError> {
-    ensure_font();
     let err = plot_error(path);
     let finite = |points: &[(f64, f64)]| -> Vec<(f64, f64)> {
         points
@@ -156,54 +185,54 @@ pub fn fit_line(path: &Path, plot: &FitPlot<'_>) -> Result<(), TrainError> {
     );
     let pad = |lo: f64, hi: f64| ((hi - lo) * 0.08).max(0.5);
     let (px, py) = (pad(x0, x1), pad(y0, y1));
-    let root = BitMapBackend::new(path, SIZE).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            format!("{} against {}", plot.target, plot.feature),
-            ("sans-serif", 26),
-        )
-        .margin(20)
-        .x_label_area_size(55)
-        .y_label_area_size(80)
-        .build_cartesian_2d((x0 - px)..(x1 + px), (y0 - py)..(y1 + py))
-        .map_err(|e| err(e.to_string()))?;
-    chart
-        .configure_mesh()
-        .x_desc(plot.feature)
-        .y_desc(plot.target)
-        .axis_desc_style(("sans-serif", 20))
-        .label_style(("sans-serif", 16))
-        .draw()
-        .map_err(|e| err(e.to_string()))?;
-    chart
-        .draw_series(LineSeries::new(line, BLUE.stroke_width(2)))
-        .map_err(|e| err(e.to_string()))?
-        .label("fitted line")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
-    chart
-        .draw_series(data.iter().map(|&p| Circle::new(p, 6, BLACK.filled())))
-        .map_err(|e| err(e.to_string()))?
-        .label("training data")
-        .legend(|(x, y)| Circle::new((x + 10, y), 5, BLACK.filled()));
-    chart
-        .draw_series(
-            predicted
-                .iter()
-                .map(|&p| TriangleMarker::new(p, 9, RED.filled())),
-        )
-        .map_err(|e| err(e.to_string()))?
-        .label("predicted")
-        .legend(|(x, y)| TriangleMarker::new((x + 10, y), 7, RED.filled()));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font(("sans-serif", 16))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| err(e.to_string()))?;
-    root.present().map_err(|e| err(e.to_string()))
+    render(path, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(
+                format!("{} against {}", plot.target, plot.feature),
+                ("sans-serif", 26),
+            )
+            .margin(20)
+            .x_label_area_size(55)
+            .y_label_area_size(80)
+            .build_cartesian_2d((x0 - px)..(x1 + px), (y0 - py)..(y1 + py))
+            .map_err(|e| err(e.to_string()))?;
+        chart
+            .configure_mesh()
+            .x_desc(plot.feature)
+            .y_desc(plot.target)
+            .axis_desc_style(("sans-serif", 20))
+            .label_style(("sans-serif", 16))
+            .draw()
+            .map_err(|e| err(e.to_string()))?;
+        chart
+            .draw_series(LineSeries::new(line, BLUE.stroke_width(2)))
+            .map_err(|e| err(e.to_string()))?
+            .label("fitted line")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
+        chart
+            .draw_series(data.iter().map(|&p| Circle::new(p, 6, BLACK.filled())))
+            .map_err(|e| err(e.to_string()))?
+            .label("training data")
+            .legend(|(x, y)| Circle::new((x + 10, y), 5, BLACK.filled()));
+        chart
+            .draw_series(
+                predicted
+                    .iter()
+                    .map(|&p| TriangleMarker::new(p, 9, RED.filled())),
+            )
+            .map_err(|e| err(e.to_string()))?
+            .label("predicted")
+            .legend(|(x, y)| TriangleMarker::new((x + 10, y), 7, RED.filled()));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font(("sans-serif", 16))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| err(e.to_string()))?;
+        Ok(())
+    })
 }
 
 #[cfg(test)]
