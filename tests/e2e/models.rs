@@ -428,10 +428,57 @@ fn kfold_reports_the_mean_and_spread_of_every_metric() {
         mean > 0.8 && mean <= 1.0 && (0.0..0.5).contains(&std),
         "{cv}"
     );
+    // A fold whose training rows lack a category level has fewer inputs (this panicked: the
+    // network was sized for the whole training set's columns).
+    let heart = root().join("configs/medical_heart_disease_logistic.toml");
+    let run = train(
+        &heart,
+        out.path(),
+        &["--set", "data.kfold=5", "--set", "train.epochs=2"],
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
     let concrete = root().join("configs/industrial_concrete_mlp.toml");
     train(&concrete, out.path(), &["--set", "data.kfold=3"])
         .assert_error(2, &["data.kfold", "split.valid = 0"]);
     train(&iris, out.path(), &["--set", "data.kfold=1"]).assert_error(2, &["data.kfold"]);
+}
+
+#[test]
+fn eval_scores_the_files_own_targets_beyond_f32_precision() {
+    // Odd targets above 2^24 have no f32: scored against f32-rounded targets, these exact
+    // predictions (themselves f32) were off by 0 or 2 instead of the file's 1.
+    let dir = temp();
+    let rows: String = (1..=6)
+        .map(|x| format!("{x},{}\n", 2 * x + 19_999_999))
+        .collect();
+    let data = write(dir.path(), "big.csv", &format!("x,y\n{rows}"));
+    let config = experiment(dir.path(), &data, "[train]\nsolver = \"exact\"\n");
+    let run = train(&config, dir.path(), &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let data_arg = data.to_str().expect("utf-8");
+    let run_dir = run.run_dir();
+    let run_arg = run_dir.to_str().expect("utf-8");
+    let eval = kiln(&["eval", run_arg, "--data", data_arg]);
+    assert_eq!(eval.status, 0, "{}", eval.stderr);
+    let metrics: serde_json::Value = serde_json::from_str(&eval.stdout).expect("JSON");
+    let out = dir.path().join("p.csv");
+    let predict = kiln(&[
+        "predict",
+        run_arg,
+        "--input",
+        data_arg,
+        "--output",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(predict.status, 0, "{}", predict.stderr);
+    let mse = predictions(&out)
+        .iter()
+        .zip(1..=6)
+        .map(|(p, x)| (f64::from(2 * x + 19_999_999) - p).powi(2))
+        .sum::<f64>()
+        / 6.0;
+    assert!(mse > 0.5, "the predictions are f32: {mse}");
+    assert_eq!(metrics["mse"].as_f64(), Some(mse), "{metrics}");
 }
 
 #[test]

@@ -48,7 +48,7 @@ fn synthetic(rows: usize, seed: u64) -> Split {
             *v = normal() as f32;
         }
         let dot: f64 = row.iter().zip(&w).map(|(a, b)| f64::from(*a) * b).sum();
-        y.push((dot + f64::from(row[0]).tanh()) as f32);
+        y.push(f64::from((dot + f64::from(row[0]).tanh()) as f32));
     }
     Split {
         x,
@@ -197,7 +197,8 @@ pub fn load(
         // The matrix moves into the tensor: no second copy of the data.
         let shape = [split.x.rows, split.x.cols];
         let x = Tensor::<2>::from_data(TensorData::new(split.x.data, shape), device);
-        let y = Tensor::<1>::from_data(TensorData::new(split.y, [split.x.rows]), device);
+        let y: Vec<f32> = split.y.iter().map(|&v| v as f32).collect();
+        let y = Tensor::<1>::from_data(TensorData::new(y, [split.x.rows]), device);
         tensors.push((x, y));
     }
     // Wait for the device (a GPU upload is asynchronous) by reading one value back.

@@ -281,8 +281,18 @@ fn run(cli: Cli) -> Result<()> {
             device,
         } => {
             let chosen = device::open(&device)?;
-            let metrics = kiln_train::eval_file(&run_dir, &data, &chosen.device)?;
-            writeln!(stdout, "{}", serde_json::to_string_pretty(&metrics)?)?;
+            let evaluation = kiln_train::eval_file(&run_dir, &data, &chosen.device)?;
+            writeln!(
+                stdout,
+                "{}",
+                serde_json::to_string_pretty(&evaluation.metrics)?
+            )?;
+            if let Some(warning) = evaluation.warning {
+                eprintln!("{warning}");
+            }
+            for note in kiln_train::metrics::undefined(&evaluation.metrics) {
+                eprintln!("note: {note}");
+            }
         }
         Command::Devices => write!(stdout, "{}", devices::report())?,
         Command::BenchLoad { config, device } => {
@@ -340,15 +350,20 @@ fn print_summary(out: &mut impl Write, report: &kiln_train::RunReport) -> Result
         "exact solve".into()
     };
     writeln!(out, "fitted in {:.3} s ({trained})", report.fit_seconds)?;
+    let mut undefined = Vec::new();
     for split in ["train", "valid", "test"] {
         let Some(metrics) = report.metrics.get(split).and_then(|m| m.as_object()) else {
             continue;
         };
-        let shown: Vec<String> = metrics
-            .iter()
-            .filter_map(|(k, v)| v.as_f64().map(|v| format!("{k} {v:.4}")))
-            .collect();
-        writeln!(out, "{split:>5}: {}", shown.join(", "))?;
+        writeln!(out, "{split:>5}: {}", kiln_train::metrics::brief(metrics))?;
+        undefined.extend(
+            kiln_train::metrics::undefined(metrics)
+                .into_iter()
+                .map(|note| format!("{split} {note}")),
+        );
+    }
+    for note in undefined {
+        writeln!(out, "note: {note}")?;
     }
     if let Some(c) = report.metrics.get("coefficients") {
         writeln!(out, "coefficients: {c}")?;

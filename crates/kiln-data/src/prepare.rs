@@ -55,7 +55,7 @@ impl TargetEncoding {
     }
 
     /// Encodes the target cells of `table` (for `eval`): values, or label indices.
-    pub fn encode_table(&self, table: &Table, na_values: &[String]) -> Result<Vec<f32>, DataError> {
+    pub fn encode_table(&self, table: &Table, na_values: &[String]) -> Result<Vec<f64>, DataError> {
         let index = table.index_of(self.column(), "the saved model's target")?;
         let column = table.column(index);
         let na = NaValues::new(na_values);
@@ -70,13 +70,13 @@ impl TargetEncoding {
                     });
                 }
                 match self {
-                    Self::Numeric { .. } => number(table, row, index).map(|v| v as f32),
+                    Self::Numeric { .. } => number(table, row, index),
                     Self::Classes { labels, .. } => {
                         let label = cell.text();
                         labels
                             .iter()
                             .position(|l| *l == label)
-                            .map(|i| i as f32)
+                            .map(|i| i as f64)
                             .ok_or_else(|| DataError::Classes {
                                 path: table.path().to_path_buf(),
                                 column: self.column().to_string(),
@@ -99,8 +99,10 @@ impl TargetEncoding {
 pub struct Split {
     /// Model inputs, one row per example.
     pub x: Matrix,
-    /// Targets: values for regression, class indices for classification.
-    pub y: Vec<f32>,
+    /// Targets: values for regression, class indices for classification. In f64, as read:
+    /// the metrics score the file's own values (training rounds them to f32 where the tensors
+    /// are made).
+    pub y: Vec<f64>,
     /// The 0-based data-row position of each example in the CSV file.
     pub rows: Vec<usize>,
 }
@@ -133,7 +135,7 @@ pub struct CrossValidation {
     config: DataConfig,
     columns: Vec<RawColumn>,
     feature_indices: Vec<usize>,
-    y: Vec<f32>,
+    y: Vec<f64>,
     train: Vec<usize>,
     held_out: Vec<Vec<usize>>,
 }
@@ -198,7 +200,7 @@ fn encode_split(
     table: &Table,
     preprocessor: &Preprocessor,
     feature_indices: &[usize],
-    y: &[f32],
+    y: &[f64],
     rows: Vec<usize>,
 ) -> Result<Split, DataError> {
     Ok(Split {
@@ -459,10 +461,10 @@ fn encode_target(
     kind: TargetKind,
     usable: &[usize],
     na: &NaValues,
-) -> Result<(TargetEncoding, Vec<f32>), DataError> {
+) -> Result<(TargetEncoding, Vec<f64>), DataError> {
     let cells = table.column(index);
     let column = table.names()[index].clone();
-    let mut y = vec![0.0f32; table.len()];
+    let mut y = vec![0.0f64; table.len()];
     match kind {
         TargetKind::Numeric => {
             for &row in usable {
@@ -475,7 +477,7 @@ fn encode_target(
                         value,
                     },
                     other => other,
-                })? as f32;
+                })?;
             }
             Ok((TargetEncoding::Numeric { column }, y))
         }
@@ -515,7 +517,7 @@ fn encode_target(
                 .collect();
             for &row in usable {
                 let label = cells.get(row).text();
-                y[row] = position.get(label.as_ref()).copied().unwrap_or(0) as f32;
+                y[row] = position.get(label.as_ref()).copied().unwrap_or(0) as f64;
             }
             Ok((TargetEncoding::Classes { column, labels }, y))
         }

@@ -18,7 +18,7 @@ pub struct LinearFit {
 ///
 /// `x` is row-major with `cols` columns. Collinear columns (a rank-deficient design) are an error
 /// that names the first dependent column, unless `l2 > 0` makes the problem well posed.
-pub fn least_squares(x: &[f32], cols: usize, y: &[f32], l2: f64) -> Result<LinearFit, ModelError> {
+pub fn least_squares(x: &[f32], cols: usize, y: &[f64], l2: f64) -> Result<LinearFit, ModelError> {
     let rows = y.len();
     if cols == 0 || x.len() != rows * cols {
         return Err(ModelError::LeastSquares(format!(
@@ -41,7 +41,7 @@ pub fn least_squares(x: &[f32], cols: usize, y: &[f32], l2: f64) -> Result<Linea
             a[j * m + i] = f64::from(x[i * cols + j]);
         }
         a[cols * m + i] = 1.0;
-        b[i] = f64::from(y[i]);
+        b[i] = y[i];
     }
     for j in 0..extra {
         a[j * m + rows + j] = l2.sqrt();
@@ -131,9 +131,7 @@ mod tests {
         let fit = least_squares(&x, 2, &y, 0.0).expect("fits");
         let residual = |w: &[f64], b: f64| -> f64 {
             (0..5)
-                .map(|i| {
-                    (x[2 * i] as f64 * w[0] + x[2 * i + 1] as f64 * w[1] + b - y[i] as f64).powi(2)
-                })
+                .map(|i| (x[2 * i] as f64 * w[0] + x[2 * i + 1] as f64 * w[1] + b - y[i]).powi(2))
                 .sum()
         };
         let best = residual(&fit.weights, fit.intercept);

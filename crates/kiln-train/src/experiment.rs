@@ -119,11 +119,11 @@ pub fn train(
     };
     let n_classes = data.target.labels().len();
     let task = kinds::resolve_task(kind, &experiment.model, n_classes)?;
-    let layers = kind.layers(
-        &experiment.model,
-        data.train.x.cols,
-        task.outputs(n_classes),
-    )?;
+    // A fold's inputs can be fewer than the whole training set's: a category level or a
+    // missing-value indicator that only the fold's held-out rows have is not a column of its own.
+    let layers_for =
+        |inputs: usize| kind.layers(&experiment.model, inputs, task.outputs(n_classes));
+    let layers = layers_for(data.train.x.cols)?;
 
     // Stage the run directory before training: an unwritable output is reported up front.
     let run_name = format!("{}-{}", experiment.name, timestamp());
@@ -205,8 +205,14 @@ pub fn train(
             };
             if let Some(folds) = &data.folds {
                 let go_on = || !log.interrupted();
-                let cv =
-                    cross_validate(folds, &layers, &settings, experiment.seed, device, &go_on)?;
+                let cv = cross_validate(
+                    folds,
+                    &layers_for,
+                    &settings,
+                    experiment.seed,
+                    device,
+                    &go_on,
+                )?;
                 log.line(&format!(
                     "{}-fold cross-validation: {}",
                     folds.len(),
@@ -363,7 +369,7 @@ pub fn train(
 /// "std": {...}}` over every numeric metric (population standard deviation).
 fn cross_validate(
     folds: &kiln_data::CrossValidation,
-    layers: &[kiln_models::LayerSpec],
+    layers_for: &dyn Fn(usize) -> Result<Vec<kiln_models::LayerSpec>, kiln_models::ModelError>,
     settings: &FitSettings<'_>,
     seed: u64,
     device: &Device,
@@ -373,7 +379,7 @@ fn cross_validate(
     for i in 0..folds.len() {
         // One fold's matrices at a time.
         let fold = folds.fold(i)?;
-        let network = Network::seeded(layers, seed, device);
+        let network = Network::seeded(&layers_for(fold.train.x.cols)?, seed, device);
         let hooks = FitHooks {
             on_epoch: &mut |_| go_on(),
             checkpoint: None,
@@ -383,36 +389,38 @@ fn cross_validate(
             crate::bundle::predict_rows(&fitted.network, settings.task, &fold.held_out.x, device)?;
         scores.push(score(settings.task, &fold.held_out.y, &predictions));
     }
-    let keys: Vec<String> = scores[0]
-        .iter()
-        .filter(|(_, v)| v.is_f64())
-        .map(|(k, _)| k.clone())
-        .collect();
+    // Every scalar metric of any fold. One undefined (null) in some fold leaves the mean and
+    // standard deviation undefined too: over the other folds alone they would claim k folds'
+    // worth of evidence they do not have.
+    let mut keys: Vec<&String> = Vec::new();
+    for (key, value) in scores.iter().flatten() {
+        if (value.is_f64() || value.is_null()) && !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
     let (mut mean, mut std) = (serde_json::Map::new(), serde_json::Map::new());
     for key in keys {
-        let values: Vec<f64> = scores
+        let values: Option<Vec<f64>> = scores
             .iter()
-            .filter_map(|m| m.get(&key).and_then(Value::as_f64))
+            .map(|m| m.get(key).and_then(Value::as_f64))
             .collect();
-        let m = values.iter().sum::<f64>() / values.len() as f64;
-        let sd = (values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / values.len() as f64).sqrt();
+        let (m, sd) = match values {
+            Some(values) => {
+                let m = values.iter().sum::<f64>() / values.len() as f64;
+                let var = values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / values.len() as f64;
+                (Some(m), Some(var.sqrt()))
+            }
+            None => (None, None),
+        };
         mean.insert(key.clone(), json!(m));
-        std.insert(key, json!(sd));
+        std.insert(key.clone(), json!(sd));
     }
     Ok(json!({"folds": folds.len(), "mean": mean, "std": std}))
 }
 
 /// `key value, …` for a log line.
 fn summary(metrics: &Value) -> String {
-    metrics
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| v.as_f64().map(|v| format!("{k} {v:.4}")))
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default()
+    metrics.as_object().map(metrics::brief).unwrap_or_default()
 }
 
 /// Metrics of every split, plus the coefficients of a linear model.
@@ -439,11 +447,9 @@ fn evaluate_splits(bundle: &Bundle, data: &Prepared, device: &Device) -> Result<
 }
 
 /// Metrics for targets `y` (values or class indices) and `predictions`.
-pub fn score(task: Task, y: &[f32], predictions: &Predictions) -> Metrics {
+pub fn score(task: Task, y: &[f64], predictions: &Predictions) -> Metrics {
     match predictions {
-        Predictions::Values(p) => {
-            metrics::regression(&y.iter().map(|&v| f64::from(v)).collect::<Vec<_>>(), p)
-        }
+        Predictions::Values(p) => metrics::regression(y, p),
         Predictions::Probabilities(p) => {
             let k = p.first().map_or(task.outputs(2).max(2), Vec::len);
             metrics::classification(&y.iter().map(|&v| v as usize).collect::<Vec<_>>(), p, k)
@@ -582,8 +588,16 @@ fn model_input(
     })?)
 }
 
+/// What `kiln eval` found: the metrics, and [`Predictions::warning`]'s warning, if any.
+pub struct Evaluation {
+    /// Metric name → value.
+    pub metrics: Metrics,
+    /// Rows whose prediction is not a finite number.
+    pub warning: Option<String>,
+}
+
 /// `kiln eval`: metrics of the run in `run_dir` on the labelled rows of `data`.
-pub fn eval_file(run_dir: &Path, data: &Path, device: &Device) -> Result<Metrics, TrainError> {
+pub fn eval_file(run_dir: &Path, data: &Path, device: &Device) -> Result<Evaluation, TrainError> {
     let bundle = Bundle::load(run_dir, device)?;
     let table = model_input(&bundle.info.preprocessor, &bundle.info.target, data, true)?;
     let x = bundle.info.preprocessor.transform_table(&table)?;
@@ -591,7 +605,11 @@ pub fn eval_file(run_dir: &Path, data: &Path, device: &Device) -> Result<Metrics
         .info
         .target
         .encode_table(&table, &bundle.info.preprocessor.na_values)?;
-    Ok(score(bundle.info.task, &y, &bundle.predict(&x, device)?))
+    let predictions = bundle.predict(&x, device)?;
+    Ok(Evaluation {
+        metrics: score(bundle.info.task, &y, &predictions),
+        warning: predictions.warning(&table),
+    })
 }
 
 /// The fit plot's content, when the model is a regression on one numeric feature.
@@ -621,7 +639,7 @@ fn one_feature_fit<'a>(
     };
     let raw = |x: f32| f64::from(x) * scale + shift;
     let data: Vec<(f64, f64)> = (0..train.x.rows)
-        .map(|r| (raw(train.x.row(r)[0]), f64::from(train.y[r])))
+        .map(|r| (raw(train.x.row(r)[0]), train.y[r]))
         .collect();
     let mut predicted_points = Vec::new();
     if let Some((input, Predictions::Values(values))) = predicted {

@@ -222,7 +222,7 @@ impl DeviceSplit {
     /// targets `y` as tensors on `device`.
     fn new(
         x: Matrix,
-        y: &[f32],
+        y: &[f64],
         task: Task,
         k: usize,
         class_weights: Option<&[f32]>,
@@ -664,7 +664,7 @@ mod tests {
         let data: Vec<f32> = (0..rows * 2).map(|_| uniform()).collect();
         let y = data
             .chunks(2)
-            .map(|x| x[0] - 2.0 * x[1] + 0.1 * uniform())
+            .map(|x| f64::from(x[0] - 2.0 * x[1] + 0.1 * uniform()))
             .collect();
         Split {
             x: Matrix {
@@ -897,7 +897,7 @@ mod tests {
             rows,
             cols: 3,
         };
-        let y: Vec<f32> = (0..rows).map(|v| (v % 2) as f32).collect();
+        let y: Vec<f64> = (0..rows).map(|v| (v % 2) as f64).collect();
         let data = DeviceSplit::new(x, &y, Task::Binary, 0, Some(&[1.0, 2.0]), &device);
         let (mut a, mut b) = (SeededRng::new(9), SeededRng::new(9));
         let permuted = EpochRows::shuffled(&mut a, &data, true);

@@ -1,7 +1,10 @@
-//! Evaluation metrics, computed in f64 on the host from predictions. Regression: `mse`, `rmse`,
-//! `mae`, `r2`. Classification: `accuracy`, `precision`, `recall`, `f1` (of class 1 for binary,
-//! macro-averaged for multiclass), `roc_auc` (one-vs-rest macro for multiclass), `pr_auc`
-//! (binary), `log_loss` and `confusion_matrix` (rows: true class, columns: predicted).
+//! Evaluation metrics, computed in f64 on the host from predictions, as scikit-learn (1.9)
+//! defines them. Regression: `mse`, `rmse`, `mae`, `r2`. Classification: `accuracy`,
+//! `precision`, `recall`, `f1` (of class 1 for binary; for multiclass the macro average over the
+//! classes present in the truth or the predictions), `roc_auc` (one-vs-rest macro for
+//! multiclass), `pr_auc` (binary: average precision), `log_loss` (probabilities clipped to
+//! [ε, 1 − ε] with f64's ε) and `confusion_matrix` (rows: true class, columns: predicted). A metric that is undefined on the rows given is `null` (where
+//! scikit-learn returns NaN or raises), and [`undefined`] says why.
 
 use serde_json::{Map, Value, json};
 
@@ -20,13 +23,16 @@ pub fn regression(y: &[f64], pred: &[f64]) -> Metrics {
     let mae = y.iter().zip(pred).map(|(t, p)| (t - p).abs()).sum::<f64>() / n;
     let mean = y.iter().sum::<f64>() / n;
     let total = y.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / n;
-    // R² is undefined for a constant target; report 0 residual as a perfect 1 and otherwise 0.
-    let r2 = if total > 0.0 {
-        1.0 - mse / total
+    // scikit-learn's conventions: undefined under two rows; for a constant target, a perfect
+    // fit scores 1 and any other 0.
+    let r2 = if y.len() < 2 {
+        None
+    } else if total > 0.0 {
+        Some(1.0 - mse / total)
     } else if mse == 0.0 {
-        1.0
+        Some(1.0)
     } else {
-        0.0
+        Some(0.0)
     };
     let mut m = Metrics::new();
     m.insert("mse".into(), json!(mse));
@@ -67,25 +73,42 @@ pub fn classification(y: &[usize], probs: &[Vec<f64>], k: usize) -> Metrics {
     let (precision, recall, f1) = if k == 2 {
         per_class(1)
     } else {
-        let sums = (0..k)
-            .map(per_class)
+        // A class absent from both the truth and the predictions has no precision or recall
+        // to speak of: averaging its zeros in would score perfect predictions below 1.
+        let seen: Vec<usize> = (0..k)
+            .filter(|&c| (0..k).any(|o| confusion[c][o] + confusion[o][c] > 0))
+            .collect();
+        let sums = seen
+            .iter()
+            .map(|&c| per_class(c))
             .fold((0.0, 0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
-        (sums.0 / k as f64, sums.1 / k as f64, sums.2 / k as f64)
+        let count = seen.len().max(1) as f64;
+        (sums.0 / count, sums.1 / count, sums.2 / count)
     };
+    // A prediction that overflowed (inputs far outside the training data) has no rank and no
+    // likelihood: the metrics of scores are undefined, those of the predicted labels are not.
+    let finite = probs.iter().flatten().all(|p| p.is_finite());
     let score = |c: usize| probs.iter().map(|p| p[c]).collect::<Vec<f64>>();
     let is = |c: usize| y.iter().map(|&t| t == c).collect::<Vec<bool>>();
-    let roc_auc = if k == 2 {
+    let roc_auc = if !finite {
+        None
+    } else if k == 2 {
         auc(&score(1), &is(1))
     } else {
-        let aucs: Vec<f64> = (0..k).filter_map(|c| auc(&score(c), &is(c))).collect();
-        (!aucs.is_empty()).then(|| aucs.iter().sum::<f64>() / aucs.len() as f64)
+        // Every class's curve needs it among the true labels: without one, the average would be
+        // over fewer classes than the model has (scikit-learn refuses).
+        (0..k)
+            .map(|c| auc(&score(c), &is(c)))
+            .sum::<Option<f64>>()
+            .map(|sum| sum / k as f64)
     };
-    let log_loss = -y
-        .iter()
-        .zip(probs)
-        .map(|(&t, p)| p[t].clamp(1e-15, 1.0).ln())
-        .sum::<f64>()
-        / n.max(1) as f64;
+    let log_loss = finite.then(|| {
+        -y.iter()
+            .zip(probs)
+            .map(|(&t, p)| p[t].clamp(f64::EPSILON, 1.0 - f64::EPSILON).ln())
+            .sum::<f64>()
+            / n.max(1) as f64
+    });
 
     let mut m = Metrics::new();
     m.insert("accuracy".into(), json!(correct as f64 / n.max(1) as f64));
@@ -95,11 +118,48 @@ pub fn classification(y: &[usize], probs: &[Vec<f64>], k: usize) -> Metrics {
     // A single-class set has no ROC curve: null, as scikit-learn refuses to compute it.
     m.insert("roc_auc".into(), json!(roc_auc));
     if k == 2 {
-        m.insert("pr_auc".into(), json!(average_precision(&score(1), &is(1))));
+        let pr_auc = finite
+            .then(|| average_precision(&score(1), &is(1)))
+            .flatten();
+        m.insert("pr_auc".into(), json!(pr_auc));
     }
     m.insert("log_loss".into(), json!(log_loss));
     m.insert("confusion_matrix".into(), json!(confusion));
     m
+}
+
+/// `name value, …` for a log line: every scalar metric to four decimals, `n/a` where undefined.
+pub fn brief(m: &Metrics) -> String {
+    m.iter()
+        .filter_map(|(k, v)| match v {
+            Value::Null => Some(format!("{k} n/a")),
+            v => v.as_f64().map(|v| format!("{k} {v:.4}")),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Why each `null` metric of `m` is undefined, one line per metric (empty when none is).
+pub fn undefined(m: &Metrics) -> Vec<String> {
+    m.iter()
+        .filter(|(_, v)| v.is_null())
+        .map(|(name, _)| {
+            let why = match name.as_str() {
+                "r2" => "it needs at least two rows",
+                "roc_auc" => {
+                    "it needs rows of every class among the true labels, and predictions that \
+                     are numbers"
+                }
+                "pr_auc" => {
+                    "it needs a row of the positive class among the true labels, and \
+                     predictions that are numbers"
+                }
+                "log_loss" => "it needs predictions that are numbers",
+                _ => "a prediction is not a number",
+            };
+            format!("{name} is undefined here (null in the JSON): {why}")
+        })
+        .collect()
 }
 
 /// Index of the largest value (the first on ties).
@@ -238,5 +298,48 @@ mod tests {
             m["confusion_matrix"],
             json!([[1, 0, 0], [0, 1, 0], [0, 1, 1]])
         );
+    }
+
+    #[test]
+    fn a_class_in_neither_truth_nor_predictions_leaves_the_macro_average() {
+        // Classes 0 and 1 predicted perfectly; class 2 (known to the model) absent.
+        let probs = vec![vec![0.8, 0.1, 0.1], vec![0.1, 0.8, 0.1]];
+        let m = classification(&[0, 1], &probs, 3);
+        for key in ["precision", "recall", "f1"] {
+            assert!((get(&m, key) - 1.0).abs() < 1e-12, "{key}: {}", m[key]);
+        }
+        // One-vs-rest needs every class among the true labels (scikit-learn refuses).
+        assert!(m["roc_auc"].is_null());
+        assert!(undefined(&m).iter().any(|n| n.starts_with("roc_auc")));
+        // A class that is predicted but absent from the truth still counts (precision 0).
+        let probs = vec![vec![0.8, 0.1, 0.1], vec![0.1, 0.1, 0.8]];
+        let m = classification(&[0, 1], &probs, 3);
+        assert!((get(&m, "precision") - 1.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn log_loss_clips_at_f64_epsilon_as_scikit_learn_does() {
+        let probs = vec![vec![1.0, 0.0], vec![0.0, 1.0]];
+        let m = classification(&[1, 1], &probs, 2);
+        let expected = -(f64::EPSILON.ln() + (1.0 - f64::EPSILON).ln()) / 2.0;
+        assert!((get(&m, "log_loss") - expected).abs() < 1e-12);
+    }
+
+    #[test]
+    fn r2_needs_two_rows() {
+        let m = regression(&[3.0], &[3.0]);
+        assert!(m["r2"].is_null());
+        assert!((get(&m, "mse")).abs() < 1e-12);
+        assert_eq!(brief(&m), "mae 0.0000, mse 0.0000, r2 n/a, rmse 0.0000");
+    }
+
+    #[test]
+    fn predictions_that_are_not_numbers_leave_the_score_metrics_undefined() {
+        let probs = vec![vec![f64::NAN, f64::NAN], vec![0.2, 0.8], vec![0.9, 0.1]];
+        let m = classification(&[1, 1, 0], &probs, 2);
+        for key in ["roc_auc", "pr_auc", "log_loss"] {
+            assert!(m[key].is_null(), "{key}: {}", m[key]);
+        }
+        assert!(m["accuracy"].is_f64());
     }
 }

@@ -75,11 +75,12 @@ pub(crate) fn row_chunks(n: usize, size: usize) -> impl Iterator<Item = std::ops
 }
 
 /// The target tensor: `[n, 1]` values (regression), `[n, 1]` 0/1 (binary) or `[n, k]` one-hot.
-pub fn target_tensor(task: Task, y: &[f32], k: usize, device: &Device) -> Tensor<2> {
+pub fn target_tensor(task: Task, y: &[f64], k: usize, device: &Device) -> Tensor<2> {
     let n = y.len();
     match task {
         Task::Regression | Task::Binary => {
-            Tensor::from_data(TensorData::new(y.to_vec(), [n, 1]), device)
+            let values: Vec<f32> = y.iter().map(|&v| v as f32).collect();
+            Tensor::from_data(TensorData::new(values, [n, 1]), device)
         }
         Task::Multiclass => {
             let mut one_hot = vec![0.0f32; n * k];
@@ -131,7 +132,7 @@ pub fn loss(
 }
 
 /// Row weights `[n, 1]` from per-class weights and class indices `y`.
-pub fn row_weights(class_weights: &[f32], y: &[f32], device: &Device) -> Tensor<2> {
+pub fn row_weights(class_weights: &[f32], y: &[f64], device: &Device) -> Tensor<2> {
     let w: Vec<f32> = y.iter().map(|&c| class_weights[c as usize]).collect();
     Tensor::from_data(TensorData::new(w, [y.len(), 1]), device)
 }
