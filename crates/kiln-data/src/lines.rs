@@ -22,6 +22,7 @@ pub(crate) struct Breaks(std::rc::Rc<std::cell::RefCell<BreakState>>);
 
 #[derive(Default)]
 struct BreakState {
+    quotes: Quotes,
     /// Offsets of `\n` and `\r` bytes ahead of the last query, and whether each ends a line.
     pending: VecDeque<(u64, bool)>,
     /// A `\r` whose next byte has not been read yet.
@@ -63,6 +64,7 @@ impl<R: Read> Read for LineTracker<R> {
         }
         let mut state = self.breaks.0.borrow_mut();
         let bytes = &buf[..n];
+        state.quotes.pass(self.offset, bytes);
         if let (Some(cr), Some(&first)) = (state.open_cr, bytes.first()) {
             state.pending.push_back((cr, first != b'\n'));
             state.open_cr = None;
@@ -85,7 +87,77 @@ impl<R: Read> Read for LineTracker<R> {
     }
 }
 
+/// Where quoted fields open and close, as the csv crate reads them, to catch the one fault it
+/// passes over in silence: a quote that never closes turns the rest of the file into one cell.
+/// A quote opens a field only as the field's first byte; inside, `""` is a quote and any other
+/// `"` closes the field (what follows, up to the next comma, is read unquoted).
+#[derive(Default)]
+struct Quotes {
+    /// Offset of the quote that opened the field being read, while inside one.
+    open: Option<u64>,
+    /// A quote inside a quoted field was the last byte read: the next byte decides.
+    pending: bool,
+    /// The byte before the current read (`None` at the start of the file: a field start).
+    last: Option<u8>,
+}
+
+impl Quotes {
+    fn pass(&mut self, offset: u64, bytes: &[u8]) {
+        if bytes.is_empty() {
+            // A quote at the very end of the file closes its field.
+            if self.pending {
+                (self.open, self.pending) = (None, false);
+            }
+            return;
+        }
+        let mut i = 0;
+        if self.pending {
+            self.pending = false;
+            if bytes[0] == b'"' {
+                i = 1; // `""`: an escaped quote, still inside
+            } else {
+                self.open = None;
+            }
+        }
+        while let Some(found) = memchr::memchr(b'"', &bytes[i..]) {
+            let at = i + found;
+            if self.open.is_some() {
+                match bytes.get(at + 1) {
+                    Some(b'"') => i = at + 2,
+                    Some(_) => {
+                        self.open = None;
+                        i = at + 1;
+                    }
+                    None => {
+                        self.pending = true;
+                        i = at + 1;
+                    }
+                }
+            } else {
+                let before = if at == 0 {
+                    self.last
+                } else {
+                    Some(bytes[at - 1])
+                };
+                if matches!(before, None | Some(b',' | b'\n' | b'\r')) {
+                    self.open = Some(offset + at as u64);
+                }
+                i = at + 1;
+            }
+            if i >= bytes.len() {
+                break;
+            }
+        }
+        self.last = bytes.last().copied();
+    }
+}
+
 impl Breaks {
+    /// The byte offset of a quote whose field was still open when the file ended.
+    pub(crate) fn unclosed_quote(&self) -> Option<u64> {
+        self.0.borrow().quotes.open
+    }
+
     /// The line of the record that starts at byte `offset`; offsets must not decrease between
     /// calls. With CRLF endings the csv crate puts a record's start on the `\n` ending the line
     /// before it, so line-break bytes at `offset` are passed first.

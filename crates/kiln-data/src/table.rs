@@ -69,7 +69,17 @@ impl Table {
         let mut record = csv::ByteRecord::new();
         let mut next = |record: &mut csv::ByteRecord| -> Result<Option<u64>, DataError> {
             match reader.read_byte_record(record) {
-                Ok(false) => Ok(None),
+                Ok(false) => match lines_of.unclosed_quote() {
+                    Some(offset) => Err(DataError::Malformed {
+                        path: path.to_path_buf(),
+                        line: lines_of.line_at(offset),
+                        reason: "a quoted cell starts here and is never closed, so the rest of \
+                                 the file would be read as one cell; close it (a quote inside a \
+                                 quoted cell is written twice: \"\")"
+                            .into(),
+                    }),
+                    None => Ok(None),
+                },
                 Ok(true) => {
                     let offset = record.position().map_or(0, |p| p.byte());
                     Ok(Some(lines_of.line_at(offset)))
@@ -351,6 +361,31 @@ pub(crate) mod tests {
         assert_eq!(table.column(1).get(1), Cell::Text("a\nb"));
         let ragged = parse("x,y\r\n1,2\r\n\r\n3\r\n").unwrap_err().to_string();
         assert!(ragged.contains("line 4"), "{ragged}");
+    }
+
+    #[test]
+    fn a_quote_that_never_closes_is_an_error_at_its_line() {
+        // The csv crate reads the rest of the file into the cell: 2 rows, not 4.
+        let err = parse("x,y,c\n1,2,a\n2,4,\"b\n3,6,a\n4,8,b\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("t.csv, line 3: a quoted cell starts here and is never closed"),
+            "{err}"
+        );
+        // In the header too.
+        let err = parse("x,\"y\n1,2\n").unwrap_err().to_string();
+        assert!(err.contains("line 1: a quoted cell"), "{err}");
+        // Closed quotes, escaped quotes, a closing quote at the very end, and quotes inside an
+        // unquoted cell (5" is five inches) are all fine.
+        for text in [
+            "x,c\n1,\"a \"\"q\"\" b\"\n2,\"\"\n",
+            "x,c\n1,\"a\nb\"",
+            "x,c\n1,5\"\n2,a\"b\"c\n",
+            "x,c\n1,\"a\"b\n",
+        ] {
+            assert!(parse(text).is_ok(), "{text:?}: {:?}", parse(text).err());
+        }
     }
 
     #[test]
