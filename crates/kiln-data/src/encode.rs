@@ -9,9 +9,10 @@ use std::collections::BTreeMap;
 
 use crate::column::{Column, FastMap};
 use crate::parse::{NaValues, number};
-use crate::{DataError, Matrix, MissingPolicy, Scale, Table, UnknownPolicy};
+use crate::{DataError, Matrix, MissingAdvice, MissingPolicy, Scale, Table, UnknownPolicy};
 
-/// The category that collects the levels cut by `max_categories`.
+/// The category that collects the levels cut by `max_categories` (with underscores in front
+/// when the column has a level of that name of its own).
 pub const OTHER: &str = "other";
 
 /// How one raw feature column is turned into one or more model inputs.
@@ -39,6 +40,11 @@ pub enum FeatureEncoding {
         levels: Vec<String>,
         /// Whether levels beyond the kept ones map to `other`.
         has_other: bool,
+        /// The training levels that `max_categories` cut, which map to `other`; any other level
+        /// is unseen (an error under `unknown = "error"`). Absent in bundles from before it was
+        /// kept: there every level beyond the kept ones maps to `other`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pooled: Option<Vec<String>>,
         /// The most frequent training level, used for missing cells with `missing = "impute"`.
         fill: String,
     },
@@ -121,26 +127,30 @@ impl Preprocessor {
         columns: &[RawColumn],
         train: &[usize],
         options: &FitOptions<'_>,
-    ) -> Self {
+    ) -> Result<Self, DataError> {
         let na = NaValues::new(options.na_values);
         let features = columns
             .iter()
             .map(|raw| {
                 let name = &table.names()[raw.index];
                 let column = table.column(raw.index);
-                if raw.numeric {
+                let fitted = if raw.numeric {
                     fit_numeric(name, column, &na, train, options)
                 } else {
                     fit_categorical(name, column, &na, train, options)
-                }
+                };
+                fitted.ok_or_else(|| DataError::NoValues {
+                    path: table.path().to_path_buf(),
+                    column: name.clone(),
+                })
             })
-            .collect();
-        Self {
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
             features,
             missing: options.missing,
             unknown: options.unknown,
             na_values: options.na_values.to_vec(),
-        }
+        })
     }
 
     /// Names of the model inputs, in order.
@@ -211,6 +221,11 @@ impl Preprocessor {
                 path: table.path().to_path_buf(),
                 line: table.line(row),
                 column: feature.column().to_string(),
+                advice: if strict {
+                    MissingAdvice::ModelInput
+                } else {
+                    MissingAdvice::TrainingFeature
+                },
             };
             match feature {
                 FeatureEncoding::Numeric {
@@ -242,16 +257,21 @@ impl Preprocessor {
                 FeatureEncoding::Categorical {
                     levels,
                     has_other,
+                    pooled,
                     fill,
                     ..
                 } => {
-                    let position: FastMap<&str, usize> = levels
+                    let mut position: FastMap<&str, usize> = levels
                         .iter()
                         .enumerate()
                         .map(|(i, l)| (l.as_str(), i))
                         .collect();
                     // Levels cut by `max_categories` were seen in training: they go to `other`.
                     let other = has_other.then(|| levels.len() - 1);
+                    if let (Some(other), Some(pooled)) = (other, pooled) {
+                        position.extend(pooled.iter().map(|l| (l.as_str(), other)));
+                    }
+                    let other = other.filter(|_| pooled.is_none());
                     for (r, &row) in rows.iter().enumerate() {
                         let cell = column.get(row);
                         let text = if na.is_missing(cell) {
@@ -290,41 +310,47 @@ fn fit_numeric(
     na: &NaValues,
     train: &[usize],
     options: &FitOptions<'_>,
-) -> FeatureEncoding {
+) -> Option<FeatureEncoding> {
     // The column was checked: a cell that is not a number is missing.
     let value = |row: usize| na.present(column.number(row));
     let mut present: Vec<f64> = train.iter().filter_map(|&r| value(r)).collect();
+    if present.is_empty() {
+        return None;
+    }
     let had_missing = present.len() < train.len();
     let fill = median(&mut present);
     drop(present);
     let filled = train.iter().map(|&r| value(r).unwrap_or(fill));
+    let magnitude = filled.clone().fold(0.0, |m: f64, v| m.max(v.abs()));
     let (shift, scale) = match options.scale {
         Scale::None => (0.0, 1.0),
         Scale::Standard => {
             let n = train.len() as f64;
             let mean = filled.clone().sum::<f64>() / n;
             let var = filled.map(|v| (v - mean).powi(2)).sum::<f64>() / n;
-            (mean, nonzero(var.sqrt()))
+            (mean, nonzero(var.sqrt(), magnitude))
         }
         Scale::Minmax => {
             let (lo, hi) = filled.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
                 (lo.min(v), hi.max(v))
             });
-            (lo, nonzero(hi - lo))
+            (lo, nonzero(hi - lo, magnitude))
         }
     };
-    FeatureEncoding::Numeric {
+    Some(FeatureEncoding::Numeric {
         column: name.to_string(),
         fill,
         indicator: options.indicator && options.missing == MissingPolicy::Impute && had_missing,
         shift,
         scale,
-    }
+    })
 }
 
-/// A constant column has no spread: divide by 1 rather than by 0.
-fn nonzero(spread: f64) -> f64 {
-    if spread > f64::EPSILON * 1e3 {
+/// A constant column has no spread: divide by 1 rather than by 0. "Constant" is relative to
+/// the values' size (`magnitude`, the largest absolute value): a spread within rounding error
+/// of them is none, while values of 1e-14 that differ by 1e-14 are a real spread.
+fn nonzero(spread: f64, magnitude: f64) -> f64 {
+    if spread > f64::EPSILON * 1e3 * magnitude && spread > 0.0 {
         spread
     } else {
         1.0
@@ -354,7 +380,7 @@ fn fit_categorical(
     na: &NaValues,
     train: &[usize],
     options: &FitOptions<'_>,
-) -> FeatureEncoding {
+) -> Option<FeatureEncoding> {
     let mut counts: BTreeMap<Cow<'_, str>, usize> = BTreeMap::new();
     for &r in train {
         let cell = column.get(r);
@@ -363,6 +389,9 @@ fn fit_categorical(
         }
     }
     // Most frequent first; ties by name, so the order never depends on the row order.
+    if counts.is_empty() {
+        return None;
+    }
     let mut by_count: Vec<(Cow<'_, str>, usize)> = counts.into_iter().collect();
     by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let fill = by_count
@@ -383,15 +412,24 @@ fn fit_categorical(
         .map(|(l, _)| l.to_string())
         .collect();
     levels.sort();
-    if has_other {
-        levels.push(OTHER.to_string());
-    }
-    FeatureEncoding::Categorical {
+    let pooled = has_other.then(|| {
+        let mut other = OTHER.to_string();
+        while levels.contains(&other) {
+            other.insert(0, '_');
+        }
+        levels.push(other);
+        by_count[kept..]
+            .iter()
+            .map(|(l, _)| l.to_string())
+            .collect()
+    });
+    Some(FeatureEncoding::Categorical {
         column: name.to_string(),
         levels,
         has_other,
+        pooled,
         fill,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -427,7 +465,8 @@ mod tests {
     fn standard_scaling_uses_training_rows_only() {
         // Rows 0..4 train: 1, 2, 3, 4 (mean 2.5, population std sqrt(1.25)); row 4 is held out.
         let (table, columns) = one_column(&["1", "2", "3", "4", "100"], true);
-        let p = Preprocessor::fit(&table, &columns, &[0, 1, 2, 3], &options(Scale::Standard));
+        let p = Preprocessor::fit(&table, &columns, &[0, 1, 2, 3], &options(Scale::Standard))
+            .expect("fits");
         let m = encode(&p, &table, &[0, 4]);
         let std = 1.25f64.sqrt();
         assert!((m[0] as f64 - (1.0 - 2.5) / std).abs() < 1e-6);
@@ -438,7 +477,7 @@ mod tests {
     fn constant_column_does_not_divide_by_zero() {
         let (table, columns) = one_column(&["5", "5", "5"], true);
         for scale in [Scale::Standard, Scale::Minmax] {
-            let p = Preprocessor::fit(&table, &columns, &[0, 1, 2], &options(scale));
+            let p = Preprocessor::fit(&table, &columns, &[0, 1, 2], &options(scale)).expect("fits");
             let m = encode(&p, &table, &[0, 1, 2]);
             assert!(m.iter().all(|v| *v == 0.0), "{scale:?}: {m:?}");
         }
@@ -447,7 +486,8 @@ mod tests {
     #[test]
     fn impute_fills_with_training_median_and_flags_missing() {
         let (table, columns) = one_column(&["1", "", "3", "10"], true);
-        let p = Preprocessor::fit(&table, &columns, &[0, 1, 2, 3], &options(Scale::None));
+        let p = Preprocessor::fit(&table, &columns, &[0, 1, 2, 3], &options(Scale::None))
+            .expect("fits");
         assert_eq!(p.input_names(), ["x", "x_missing"]);
         assert_eq!(encode(&p, &table, &[1, 3]), [3.0, 1.0, 10.0, 0.0]);
     }
@@ -460,7 +500,7 @@ mod tests {
             na_values: &na,
             ..options(Scale::None)
         };
-        let p = Preprocessor::fit(&table, &columns, &[0, 1, 2, 3], &opts);
+        let p = Preprocessor::fit(&table, &columns, &[0, 1, 2, 3], &opts).expect("fits");
         // Median of 1 and 3 fills both spellings of -999.
         assert_eq!(encode(&p, &table, &[1, 3]), [2.0, 1.0, 2.0, 1.0]);
     }
@@ -470,16 +510,89 @@ mod tests {
         let (table, columns) = one_column(&["a", "a", "a", "b", "b", "c", "d"], false);
         let mut opts = options(Scale::None);
         opts.max_categories = Some(3);
-        let p = Preprocessor::fit(&table, &columns, &[0, 1, 2, 3, 4, 5, 6], &opts);
+        let p = Preprocessor::fit(&table, &columns, &[0, 1, 2, 3, 4, 5, 6], &opts).expect("fits");
         assert_eq!(p.input_names(), ["x=a", "x=b", "x=other"]);
         let m = encode(&p, &table, &[0, 3, 6]);
         assert_eq!(m, [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]);
     }
 
     #[test]
+    fn only_levels_seen_in_training_go_to_other() {
+        // Trained on rows 0..7; row 7's `zzz` was never seen: an error under unknown = "error",
+        // as it is without max_categories (it went to `other` unnoticed).
+        let (table, columns) = one_column(&["a", "a", "a", "b", "b", "c", "d", "zzz"], false);
+        let mut opts = options(Scale::None);
+        opts.max_categories = Some(3);
+        let p = Preprocessor::fit(&table, &columns, &[0, 1, 2, 3, 4, 5, 6], &opts).expect("fits");
+        let seen = p
+            .transform(&table, &[0], &[5, 6], true)
+            .expect("pooled")
+            .data;
+        assert_eq!(seen, [0.0, 0.0, 1.0, 0.0, 0.0, 1.0]);
+        let err = p
+            .transform(&table, &[0], &[7], true)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("category `zzz` was not seen in training"),
+            "{err}"
+        );
+        // A bundle written before the pooled levels were kept maps every other level to other.
+        let mut old = p.clone();
+        if let FeatureEncoding::Categorical { pooled, .. } = &mut old.features[0] {
+            *pooled = None;
+        }
+        assert_eq!(
+            old.transform(&table, &[0], &[7], true).expect("old").data,
+            [0.0, 0.0, 1.0]
+        );
+    }
+
+    #[test]
+    fn a_level_named_other_keeps_its_own_input() {
+        let (table, columns) = one_column(&["other", "other", "a", "a", "b", "c"], false);
+        let mut opts = options(Scale::None);
+        opts.max_categories = Some(3);
+        let p = Preprocessor::fit(&table, &columns, &[0, 1, 2, 3, 4, 5], &opts).expect("fits");
+        assert_eq!(p.input_names(), ["x=a", "x=other", "x=_other"]);
+        assert_eq!(
+            p.transform(&table, &[0], &[0, 4], true)
+                .expect("encodes")
+                .data,
+            [0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
+        );
+    }
+
+    #[test]
+    fn a_column_without_values_in_the_training_rows_is_an_error() {
+        for numeric in [true, false] {
+            let (table, columns) = one_column(&["", "", "7"], numeric);
+            let err = Preprocessor::fit(&table, &columns, &[0, 1], &options(Scale::None))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("column `x` has no values in the training rows"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_tiny_spread_is_scaled_and_a_rounding_error_is_not() {
+        let (table, columns) = one_column(&["1e-14", "2e-14", "3e-14"], true);
+        let p =
+            Preprocessor::fit(&table, &columns, &[0, 1, 2], &options(Scale::Minmax)).expect("fits");
+        assert_eq!(encode(&p, &table, &[0, 1, 2]), [0.0, 0.5, 1.0]);
+        let (table, columns) = one_column(&["1e6", "1e6", "1e6"], true);
+        let p = Preprocessor::fit(&table, &columns, &[0, 1, 2], &options(Scale::Standard))
+            .expect("fits");
+        assert_eq!(encode(&p, &table, &[0, 1, 2]), [0.0, 0.0, 0.0]);
+    }
+
+    #[test]
     fn numeric_codes_as_categories_match_by_value() {
         let (table, columns) = one_column(&["1", "2", "1.0", "02"], false);
-        let p = Preprocessor::fit(&table, &columns, &[0, 1], &options(Scale::None));
+        let p = Preprocessor::fit(&table, &columns, &[0, 1], &options(Scale::None)).expect("fits");
         assert_eq!(p.input_names(), ["x=1", "x=2"]);
         assert_eq!(encode(&p, &table, &[2, 3]), [1.0, 0.0, 0.0, 1.0]);
     }

@@ -3,6 +3,41 @@
 
 use std::path::PathBuf;
 
+/// Where a missing cell is, which decides what to do about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissingAdvice {
+    /// A feature cell of the training file.
+    TrainingFeature,
+    /// A target cell of the training file.
+    TrainingTarget,
+    /// A feature cell of rows a trained model scores or predicts.
+    ModelInput,
+    /// A target cell of rows that `kiln eval` scores.
+    EvalTarget,
+}
+
+impl std::fmt::Display for MissingAdvice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::TrainingFeature => {
+                "fill it in, or train with data.missing = \"impute\" (median or most frequent \
+                 value of the training rows) or \"drop\" (skip such rows)"
+            }
+            Self::TrainingTarget => {
+                "fill it in, or train with data.missing = \"drop\" (a row without its target is \
+                 skipped; \"impute\" never fills targets)"
+            }
+            Self::ModelInput => {
+                "fill it in, or train with data.missing = \"impute\" (the model then fills \
+                 missing cells with the training rows' median or most frequent value)"
+            }
+            Self::EvalTarget => {
+                "fill it in or remove the row: each row is scored against its target"
+            }
+        })
+    }
+}
+
 /// What went wrong while reading or preparing a table.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -132,11 +167,7 @@ pub enum DataError {
         value: String,
     },
     /// A missing cell where the policy is `missing = "error"`.
-    #[error(
-        "{path}, line {line}, column `{column}`: the cell is missing; fill it in, or train with \
-         data.missing = \"impute\" (median or most frequent value of the training rows) or \
-         \"drop\" (skip such rows)"
-    )]
+    #[error("{path}, line {line}, column `{column}`: the cell is missing; {advice}")]
     MissingCell {
         /// The file.
         path: PathBuf,
@@ -144,6 +175,8 @@ pub enum DataError {
         line: u64,
         /// Column name.
         column: String,
+        /// What to do, which depends on where the cell is.
+        advice: MissingAdvice,
     },
     /// The target column holds text where numbers are needed.
     #[error(
@@ -180,6 +213,18 @@ pub enum DataError {
         key: String,
         /// What was expected.
         reason: String,
+    },
+    /// A feature column has no value in the rows a model is fitted on: nothing to learn, and
+    /// nothing to fill its missing cells with.
+    #[error(
+        "{path}: column `{column}` has no values in the training rows (every cell is missing); \
+         drop it (data.drop = [\"{column}\"]) or fill it in"
+    )]
+    NoValues {
+        /// The file.
+        path: PathBuf,
+        /// Column name.
+        column: String,
     },
     /// A split came out with no rows.
     #[error("the {split} split is empty: {reason}")]

@@ -30,10 +30,11 @@ mod table;
 pub use column::{Cell, Column, LARGEST_NUMBER, canonical_number};
 pub use config::{DataConfig, MissingPolicy, Scale, SplitConfig, UnknownPolicy};
 pub use encode::{FeatureEncoding, OTHER, Preprocessor};
-pub use error::DataError;
+pub use error::{DataError, MissingAdvice};
 pub use matrix::Matrix;
 pub use prepare::{
-    CrossValidation, Fold, Prepared, Split, TargetEncoding, TargetKind, prepare, prepare_table,
+    CrossValidation, Fold, Prepared, Split, TargetEncoding, TargetKind, holds_text, prepare,
+    prepare_table,
 };
 pub use rng::SeededRng;
 pub use split::{SplitRows, kfold_rows, split_rows};

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use crate::column::Cell;
 use crate::encode::{FitOptions, RawColumn};
 use crate::parse::{NaValues, number};
-use crate::{DataConfig, DataError, Matrix, MissingPolicy, Preprocessor, SplitRows, Table};
+use crate::{
+    DataConfig, DataError, Matrix, MissingAdvice, MissingPolicy, Preprocessor, SplitRows, Table,
+};
 
 /// What the model predicts, as the data pipeline needs to know it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +69,7 @@ impl TargetEncoding {
                         path: table.path().to_path_buf(),
                         line: table.line(row),
                         column: self.column().to_string(),
+                        advice: MissingAdvice::EvalTarget,
                     });
                 }
                 match self {
@@ -92,6 +95,16 @@ impl TargetEncoding {
             })
             .collect()
     }
+}
+
+/// Whether column `index` of `table` holds text: a cell that is neither a number nor missing
+/// (empty, or one of `na_values`). A numeric target with a few `NA`s is still numeric.
+pub fn holds_text(table: &Table, index: usize, na_values: &[String]) -> bool {
+    let na = NaValues::new(na_values);
+    table
+        .column(index)
+        .non_numbers()
+        .any(|(_, cell)| !na.is_missing(cell) && !cell.looks_numeric())
 }
 
 /// One split, ready for tensors.
@@ -165,7 +178,7 @@ impl CrossValidation {
             &self.columns,
             &train,
             &fit_options(&self.config),
-        );
+        )?;
         let encode = |rows: Vec<usize>| {
             encode_split(
                 &self.table,
@@ -290,6 +303,11 @@ pub fn prepare_table(
                     path: table.path().to_path_buf(),
                     line: table.line(row),
                     column: table.names()[column].clone(),
+                    advice: if column == target_index {
+                        MissingAdvice::TrainingTarget
+                    } else {
+                        MissingAdvice::TrainingFeature
+                    },
                 });
             }
         }
@@ -351,7 +369,7 @@ pub fn prepare_table(
     // What only the split needed goes before the matrices are made: memory peaks then.
     drop((usable, classes, fixed_test));
 
-    let preprocessor = Preprocessor::fit(table, &columns, &train, &fit_options(config));
+    let preprocessor = Preprocessor::fit(table, &columns, &train, &fit_options(config))?;
     let nonempty = |rows: Vec<usize>| -> Result<Option<Split>, DataError> {
         if rows.is_empty() {
             Ok(None)
@@ -602,6 +620,16 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("line 5") && err.contains("`four`"), "{err}");
+    }
+
+    #[test]
+    fn a_numeric_column_with_missing_cells_does_not_hold_text() {
+        // An `NA` made an mlp's numeric target a classification over every distinct value.
+        let t = table("y\n1.5\nNA\n\"\"\n2\n");
+        assert!(!holds_text(&t, 0, &["NA".to_string()]));
+        assert!(holds_text(&t, 0, &[]));
+        let t = table("y\n1\nyes\n");
+        assert!(holds_text(&t, 0, &["NA".to_string()]));
     }
 
     #[test]

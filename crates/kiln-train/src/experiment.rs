@@ -55,10 +55,7 @@ pub fn prepare_data(experiment: &Experiment) -> Result<Prepared, TrainError> {
     let config = &experiment.data;
     let table = Table::read_for(&config.path, config)?;
     let target_index = table.index_of(&experiment.data.target, "data.target")?;
-    let target_is_text = table
-        .column(target_index)
-        .non_numbers()
-        .any(|(_, cell)| matches!(cell, Cell::Text(t) if !t.is_empty()) && !cell.looks_numeric());
+    let target_is_text = kiln_data::holds_text(&table, target_index, &config.na_values);
     let classes = kinds::wants_classes(kind, &experiment.model, target_is_text)?;
     let target_kind = if classes {
         TargetKind::Classes
