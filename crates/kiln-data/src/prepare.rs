@@ -353,6 +353,30 @@ pub fn prepare_table(
         fixed_test.as_deref(),
         config.split.seed.unwrap_or(seed),
     )?;
+    if let (Some(classes), TargetEncoding::Classes { labels, column }) = (&classes, &target) {
+        // A class whose every row went to validation or test is one the model never sees.
+        let mut in_train = vec![false; labels.len()];
+        train
+            .iter()
+            .for_each(|&r| in_train[classes[r] as usize] = true);
+        if let Some(missing) = in_train.iter().position(|&seen| !seen) {
+            let rows = usable
+                .iter()
+                .filter(|&&r| classes[r] as usize == missing)
+                .count();
+            return Err(DataError::Classes {
+                path: table.path().to_path_buf(),
+                column: column.clone(),
+                reason: format!(
+                    "has {rows} usable row{} of class `{}`, none of them in the training split \
+                     (all went to validation or test); add rows of that class, or lower \
+                     split.valid and split.test",
+                    if rows == 1 { "" } else { "s" },
+                    labels[missing]
+                ),
+            });
+        }
+    }
     // k-fold cross-validation over the training rows (below) needs its parts now, while the
     // class of every row is at hand.
     let fold_parts = if config.kfold >= 2 {
@@ -620,6 +644,24 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("line 5") && err.contains("`four`"), "{err}");
+    }
+
+    #[test]
+    fn a_class_with_no_training_row_is_an_error() {
+        // Six `a`, one `b`: half for testing takes the `b` row.
+        let t = table("x,y\n1,a\n2,a\n3,a\n4,a\n5,a\n6,a\n7,b\n");
+        let err = prepare_table(
+            &t,
+            &config("split = { test = 0.5 }"),
+            TargetKind::Classes,
+            1,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("1 usable row of class `b`, none of them in the training split"),
+            "{err}"
+        );
     }
 
     #[test]

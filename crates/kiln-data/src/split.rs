@@ -70,24 +70,21 @@ pub fn split_rows(
         }
         None => vec![pool],
     };
-    // Sized up front (the loop below takes these shares of every group).
-    let share_of_groups = |share: f64| -> usize {
-        groups
-            .iter()
-            .map(|g| (g.len() as f64 * share).round() as usize)
-            .sum()
-    };
-    let (n_test, n_valid) = (share_of_groups(test_share), share_of_groups(valid_share));
+    // The whole split's sizes are the shares of all rows; each class gets its part of them
+    // (rounding each class on its own made 0.25 of ten 2-row classes half the rows).
+    let sizes: Vec<usize> = groups.iter().map(Vec::len).collect();
+    let pooled: usize = sizes.iter().sum();
+    let test_parts = apportion(&sizes, (pooled as f64 * test_share).round() as usize);
+    let left: Vec<usize> = sizes.iter().zip(&test_parts).map(|(n, t)| n - t).collect();
+    let valid_total = ((pooled as f64 * valid_share).round() as usize).min(left.iter().sum());
+    let valid_parts = apportion(&left, valid_total);
+    let (n_test, n_valid) = (test_parts.iter().sum::<usize>(), valid_total);
     out.test.reserve_exact(n_test);
     out.valid.reserve_exact(n_valid);
     out.train
         .reserve_exact(rows.len().saturating_sub(out.test.len() + n_test + n_valid));
-    for mut group in groups {
+    for ((mut group, n_test), n_valid) in groups.into_iter().zip(test_parts).zip(valid_parts) {
         rng.shuffle(&mut group);
-        let n = group.len() as f64;
-        let n_test = (n * test_share).round() as usize;
-        let n_valid =
-            ((n * valid_share).round() as usize).min(group.len() - n_test.min(group.len()));
         out.test.extend_from_slice(&group[..n_test]);
         out.valid
             .extend_from_slice(&group[n_test..n_test + n_valid]);
@@ -99,12 +96,20 @@ pub fn split_rows(
     let empty = |split: &str, share: f64| DataError::EmptySplit {
         split: split.to_string(),
         reason: format!(
-            "{share} of {} usable rows rounds to none; raise the share or use more data",
+            "a share of {} of {} usable rows rounds to none; raise the share or use more data",
+            (share * 1e6).round() / 1e6,
             rows.len()
         ),
     };
     if out.train.is_empty() {
-        return Err(empty("train", 1.0 - valid - test));
+        return Err(DataError::EmptySplit {
+            split: "train".into(),
+            reason: format!(
+                "the validation and test rows take all {} usable rows; lower split.valid or \
+                 split.test, or list fewer test_rows",
+                rows.len()
+            ),
+        });
     }
     if valid > 0.0 && out.valid.is_empty() {
         return Err(empty("valid", valid));
@@ -113,6 +118,35 @@ pub fn split_rows(
         return Err(empty("test", test));
     }
     Ok(out)
+}
+
+/// Splits `total` into parts proportional to `sizes` (each part at most its size), by largest
+/// remainders: every part gets the whole units of its share, and the units left over go to the
+/// largest fractions (the first of equal ones), so the parts sum to exactly `total`.
+fn apportion(sizes: &[usize], total: usize) -> Vec<usize> {
+    let all: usize = sizes.iter().sum();
+    if all == 0 {
+        return vec![0; sizes.len()];
+    }
+    let total = total.min(all);
+    let exact: Vec<f64> = sizes
+        .iter()
+        .map(|&n| n as f64 * total as f64 / all as f64)
+        .collect();
+    let mut parts: Vec<usize> = exact.iter().map(|&e| e.floor() as usize).collect();
+    let mut order: Vec<usize> = (0..sizes.len()).collect();
+    order.sort_by(|&a, &b| (exact[b] - exact[b].floor()).total_cmp(&(exact[a] - exact[a].floor())));
+    let mut left = total - parts.iter().sum::<usize>();
+    for &i in order.iter().cycle().take(sizes.len() * 2) {
+        if left == 0 {
+            break;
+        }
+        if parts[i] < sizes[i] {
+            parts[i] += 1;
+            left -= 1;
+        }
+    }
+    parts
 }
 
 /// Deals `rows` into `k` folds of near-equal size, each class spread evenly over the folds when
@@ -193,5 +227,32 @@ mod tests {
         let s = split_rows(&rows, 0.0, 0.5, None, Some(&[2, 5]), 1).expect("splits");
         assert_eq!(s.test, [2, 5]);
         assert_eq!(s.train.len(), 8);
+    }
+
+    #[test]
+    fn stratified_shares_are_shares_of_all_rows() {
+        // Ten classes of two rows: rounding each class on its own gave 10 test rows for 0.25
+        // and none (an error) for 0.2.
+        let rows: Vec<usize> = (0..20).collect();
+        let classes: Vec<u32> = (0..20).map(|r| r / 2).collect();
+        for (share, expected) in [(0.25, 5), (0.2, 4), (0.5, 10)] {
+            let s = split_rows(&rows, 0.0, share, Some(&classes), None, 7).expect("splits");
+            assert_eq!(s.test.len(), expected, "test = {share}");
+            assert_eq!(s.train.len(), 20 - expected);
+        }
+        // Proportions are kept where they can be: 0.5 of 6 + 2 rows is 3 + 1.
+        let classes: Vec<u32> = (0..8).map(|r| u32::from(r >= 6)).collect();
+        let rows: Vec<usize> = (0..8).collect();
+        let s = split_rows(&rows, 0.0, 0.5, Some(&classes), None, 7).expect("splits");
+        let of = |c: u32| s.test.iter().filter(|&&r| classes[r] == c).count();
+        assert_eq!((of(0), of(1)), (3, 1));
+    }
+
+    #[test]
+    fn apportioned_parts_sum_to_the_total_and_fit_their_sizes() {
+        assert_eq!(apportion(&[6, 1], 4), [3, 1]);
+        assert_eq!(apportion(&[2, 2, 2], 2), [1, 1, 0]);
+        assert_eq!(apportion(&[1, 0, 3], 9), [1, 0, 3]);
+        assert_eq!(apportion(&[], 3), Vec::<usize>::new());
     }
 }
