@@ -183,6 +183,47 @@ fn predict_from_a_directory_that_is_not_a_run_is_an_error() {
 }
 
 #[test]
+fn a_bundle_whose_parts_disagree_is_refused_before_it_predicts() {
+    // Each edit made kiln panic inside the network, blame the input CSV, or predict.
+    let dir = temp();
+    let iris = root().join("configs/multiclass_iris_softmax.toml");
+    let run = train(&iris, dir.path(), &["--set", "train.epochs=2"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let run_dir = run.run_dir();
+    let bundle = run_dir.join("model/bundle.json");
+    let original: serde_json::Value = json(&bundle);
+    let edits: [(&str, fn(&mut serde_json::Value)); 3] = [
+        ("task Binary with 3 class labels", |b| {
+            b["task"] = "binary".into()
+        }),
+        ("task Multiclass with 0 class labels", |b| {
+            b["target"]["labels"] = serde_json::json!([])
+        }),
+        ("the preprocessing makes 3 inputs", |b| {
+            b["preprocessor"]["features"]
+                .as_array_mut()
+                .expect("features")
+                .pop();
+        }),
+    ];
+    for (fragment, edit) in edits {
+        let mut edited = original.clone();
+        edit(&mut edited);
+        std::fs::write(&bundle, edited.to_string()).expect("write");
+        kiln(&[
+            "predict",
+            run_dir.to_str().expect("path"),
+            "--input",
+            "datasets/multiclass_iris.csv",
+        ])
+        .assert_error(
+            2,
+            &["bundle.json", "contradicts itself", fragment, "train again"],
+        );
+    }
+}
+
+#[test]
 fn a_number_beyond_32_bit_floats_in_training_data_is_a_data_error() {
     let dir = temp();
     let data = write(dir.path(), "big.csv", "x,y\n1,2\n2,4\n1e39,6\n4,8\n");

@@ -59,6 +59,72 @@ pub struct BundleInfo {
     pub target: TargetEncoding,
 }
 
+impl BundleInfo {
+    /// Whether the parts agree: the preprocessing makes as many inputs as the first layer takes
+    /// (with the names listed), the layers chain, and the last one gives the task's outputs for
+    /// the target's classes. A hand-edited or damaged file that breaks one of these would
+    /// otherwise fail deep inside the network, or worse, predict.
+    fn check(&self) -> Result<(), String> {
+        let linear: Vec<(usize, usize)> = self
+            .layers
+            .iter()
+            .filter_map(|l| match l {
+                LayerSpec::Linear { d_in, d_out } => Some((*d_in, *d_out)),
+                _ => None,
+            })
+            .collect();
+        let (Some(&(first_in, _)), Some(&(_, last_out))) = (linear.first(), linear.last()) else {
+            return Err("no linear layer".into());
+        };
+        if let Some(pair) = linear.windows(2).find(|w| w[0].1 != w[1].0) {
+            return Err(format!(
+                "a layer of {} outputs feeds one of {} inputs",
+                pair[0].1, pair[1].0
+            ));
+        }
+        let names = self.preprocessor.input_names();
+        if names != self.inputs || first_in != names.len() {
+            return Err(format!(
+                "the preprocessing makes {} inputs, `inputs` lists {} and the first layer takes {}",
+                names.len(),
+                self.inputs.len(),
+                first_in
+            ));
+        }
+        let bad_scaling = self.preprocessor.features.iter().find(|f| {
+            matches!(f, kiln_data::FeatureEncoding::Numeric { fill, shift, scale, .. }
+                if !(fill.is_finite() && shift.is_finite() && scale.is_finite() && *scale > 0.0))
+        });
+        if let Some(feature) = bad_scaling {
+            return Err(format!(
+                "column `{}` has a fill, shift or scale that is not a finite number (or a scale \
+                 that is not positive)",
+                feature.column()
+            ));
+        }
+        let mut unique = self.target.labels().to_vec();
+        unique.sort();
+        unique.dedup();
+        let labels = self.target.labels().len();
+        if unique.len() != labels {
+            return Err("a class label is listed twice".into());
+        }
+        let classes_ok = match (self.task, &self.target) {
+            (Task::Regression, TargetEncoding::Numeric { .. }) => true,
+            (Task::Binary, TargetEncoding::Classes { .. }) => labels == 2,
+            (Task::Multiclass, TargetEncoding::Classes { .. }) => labels >= 2,
+            _ => false,
+        };
+        if !classes_ok || last_out != self.task.outputs(labels) {
+            return Err(format!(
+                "task {:?} with {labels} class labels and {last_out} outputs",
+                self.task
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// A trained model with everything needed to predict from raw rows.
 #[derive(Debug)]
 pub struct Bundle {
@@ -106,6 +172,15 @@ impl Bundle {
         }
         let info: BundleInfo = serde_json::from_value(version)
             .map_err(|e| TrainError::io(&info_path, format!("not a kiln model bundle ({e})")))?;
+        info.check().map_err(|reason| {
+            TrainError::io(
+                &info_path,
+                format!(
+                    "the model bundle contradicts itself ({reason}): it was edited or damaged \
+                     since `kiln train` wrote it; train again"
+                ),
+            )
+        })?;
         let weights_path = dir.join(WEIGHTS_FILE);
         let bytes = std::fs::read(&weights_path).map_err(|e| TrainError::io(&weights_path, e))?;
         let network = Network::from_bytes(&info.layers, bytes, device)
