@@ -224,6 +224,34 @@ fn a_bundle_whose_parts_disagree_is_refused_before_it_predicts() {
 }
 
 #[test]
+fn predict_never_writes_over_its_input_or_the_model() {
+    let dir = temp();
+    let config = experiment(dir.path(), &seed_data(), "[train]\nepochs = 3\n");
+    let run = train(&config, dir.path(), &["--device", "cpu"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let run_dir = run.run_dir();
+    let input = write(dir.path(), "rows.csv", "x\n1\n2\n");
+    let bundle = run_dir.join("model/bundle.json");
+    let before = std::fs::read(&bundle).expect("bundle");
+    // The input reached another way (`sub/../rows.csv`), and the model's own file.
+    std::fs::create_dir(dir.path().join("sub")).expect("mkdir");
+    let same_input = dir.path().join("sub/../rows.csv");
+    for (output, fragment) in [(&same_input, "the input file"), (&bundle, "inside")] {
+        kiln(&[
+            "predict",
+            run_dir.to_str().expect("path"),
+            "--input",
+            input.to_str().expect("path"),
+            "--output",
+            output.to_str().expect("path"),
+        ])
+        .assert_error(2, &["--output", fragment, "elsewhere"]);
+    }
+    assert_eq!(std::fs::read(&input).expect("rows"), b"x\n1\n2\n");
+    assert_eq!(std::fs::read(&bundle).expect("bundle"), before);
+}
+
+#[test]
 fn a_number_beyond_32_bit_floats_in_training_data_is_a_data_error() {
     let dir = temp();
     let data = write(dir.path(), "big.csv", "x,y\n1,2\n2,4\n1e39,6\n4,8\n");

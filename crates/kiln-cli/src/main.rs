@@ -254,6 +254,9 @@ fn run(cli: Cli) -> Result<()> {
             output,
             device,
         } => {
+            if let Some(path) = &output {
+                kiln_train::check_predict_output(&run_dir, &input, path)?;
+            }
             let chosen = device::open(&device)?;
             let mut warning = None;
             match output {

@@ -144,13 +144,18 @@ impl Bundle {
         files::write_atomic(&dir.join(WEIGHTS_FILE), &self.network.to_bytes()?)
     }
 
-    /// Loads a bundle from a run directory (or its `model/` directory) onto `device`.
-    pub fn load(run_dir: &Path, device: &Device) -> Result<Self, TrainError> {
-        let dir = if run_dir.join(INFO_FILE).exists() {
+    /// The folder holding a run's bundle: `run_dir/model`, or `run_dir` itself when it is one.
+    pub fn folder(run_dir: &Path) -> std::path::PathBuf {
+        if run_dir.join(INFO_FILE).exists() {
             run_dir.to_path_buf()
         } else {
             run_dir.join("model")
-        };
+        }
+    }
+
+    /// Loads a bundle from a run directory (or its `model/` directory) onto `device`.
+    pub fn load(run_dir: &Path, device: &Device) -> Result<Self, TrainError> {
+        let dir = Self::folder(run_dir);
         let info_path = dir.join(INFO_FILE);
         let text = std::fs::read_to_string(&info_path).map_err(|e| TrainError::Files {
             path: info_path.clone(),

@@ -570,6 +570,41 @@ pub fn predict_file(
     Ok(predictions_csv(&bundle, &table, device, out)?.warning(&table))
 }
 
+/// Refuses a `kiln predict --output` that would replace what the prediction reads: the input
+/// file itself, or a file of the run's model or checkpoints (the bundle would be lost).
+pub fn check_predict_output(run_dir: &Path, input: &Path, output: &Path) -> Result<(), TrainError> {
+    // Where `path` is, through links and `..`; a file not written yet is placed by its folder.
+    let resolved = |path: &Path| -> Option<PathBuf> {
+        path.canonicalize().ok().or_else(|| {
+            let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
+            let folder = folder.unwrap_or(Path::new(".")).canonicalize().ok()?;
+            Some(folder.join(path.file_name()?))
+        })
+    };
+    let Some(output_at) = resolved(output) else {
+        return Ok(()); // A folder that does not exist: writing will say so.
+    };
+    let refuse = |what: &str| TrainError::Invalid {
+        key: "--output".into(),
+        reason: format!(
+            "{} is {what}; write the predictions elsewhere",
+            output.display()
+        ),
+    };
+    if resolved(input).as_ref() == Some(&output_at) {
+        return Err(refuse("the input file, which they would replace"));
+    }
+    for folder in [Bundle::folder(run_dir), run_dir.join("checkpoints")] {
+        if resolved(&folder).is_some_and(|dir| output_at.starts_with(&dir)) {
+            return Err(refuse(&format!(
+                "inside {}, which holds the trained model as it was written",
+                folder.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Reads the rows a model is applied to: only its input columns (and the target, for `eval`)
 /// are parsed; the rest of the file is skipped (`predict` writes it back from the file itself).
 fn model_input(

@@ -28,8 +28,8 @@ pub use config::{
 };
 pub use error::TrainError;
 pub use experiment::{
-    Evaluation, Reporter, RunReport, eval_file, predict_file, predictions_csv, prepare_data, score,
-    train,
+    Evaluation, Reporter, RunReport, check_predict_output, eval_file, predict_file,
+    predictions_csv, prepare_data, score, train,
 };
 pub use files::{Abandoned, abandon_staged, write_atomic, write_atomic_with};
 pub use fit::{
