@@ -536,4 +536,27 @@ fn validation_and_test_rows_can_come_from_their_own_files() {
         &["--set", "data.split.valid=0.2"],
     )
     .assert_error(2, &["data.valid_path", "not both"]);
+    // Early stopping watches the file's validation rows (it asked for split.valid, which
+    // valid_path then refused); k-fold has no use for them.
+    let stopped = train(
+        &config,
+        &dir.path().join("runs"),
+        &[
+            "--set",
+            "train.early_stopping={metric=\"valid_loss\", patience=3}",
+        ],
+    );
+    assert_eq!(stopped.status, 0, "{}", stopped.stderr);
+    train(
+        &config,
+        &dir.path().join("runs"),
+        &["--set", "data.kfold=3"],
+    )
+    .assert_error(2, &["data.kfold", "remove valid_path"]);
+    train(
+        &config,
+        &dir.path().join("runs"),
+        &["--set", "data.max_categories=1"],
+    )
+    .assert_error(2, &["data.max_categories", "at least 2"]);
 }

@@ -196,8 +196,20 @@ impl DataConfig {
                 "k-fold cross-validation replaces the validation split; set split.valid = 0".into(),
             );
         }
-        if self.max_categories == Some(0) {
-            return bad("max_categories", "expected at least 1".into());
+        if self.kfold >= 2 && self.valid_path.is_some() {
+            return bad(
+                "kfold",
+                "k-fold cross-validation replaces the validation rows; remove valid_path".into(),
+            );
+        }
+        if let Some(m @ (0 | 1)) = self.max_categories {
+            return bad(
+                "max_categories",
+                format!(
+                    "expected at least 2 (the most frequent levels, then `other` for the rest), \
+                     found {m}"
+                ),
+            );
         }
         if let Some(features) = &self.features {
             if features.is_empty() {

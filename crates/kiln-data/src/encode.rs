@@ -11,6 +11,9 @@ use crate::column::{Column, FastMap};
 use crate::parse::{NaValues, number};
 use crate::{DataError, Matrix, MissingAdvice, MissingPolicy, Scale, Table, UnknownPolicy};
 
+/// The most levels a category column may have without `max_categories` set: one input each.
+pub const MAX_LEVELS: usize = 1000;
+
 /// The category that collects the levels cut by `max_categories` (with underscores in front
 /// when the column has a level of that name of its own).
 pub const OTHER: &str = "other";
@@ -139,10 +142,18 @@ impl Preprocessor {
                 } else {
                     fit_categorical(name, column, &na, train, options)
                 };
-                fitted.ok_or_else(|| DataError::NoValues {
+                let fitted = fitted.ok_or_else(|| DataError::NoValues {
                     path: table.path().to_path_buf(),
                     column: name.clone(),
-                })
+                })?;
+                if options.max_categories.is_none() && fitted.width() > MAX_LEVELS {
+                    return Err(DataError::TooManyLevels {
+                        path: table.path().to_path_buf(),
+                        column: name.clone(),
+                        levels: fitted.width(),
+                    });
+                }
+                Ok(fitted)
             })
             .collect::<Result<_, _>>()?;
         Ok(Self {
@@ -561,6 +572,23 @@ mod tests {
                 .data,
             [0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
         );
+    }
+
+    #[test]
+    fn a_category_with_more_levels_than_inputs_can_sensibly_be_is_refused() {
+        let cells: Vec<String> = (0..=MAX_LEVELS).map(|i| format!("id{i}")).collect();
+        let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
+        let (table, columns) = one_column(&cells, false);
+        let rows: Vec<usize> = (0..cells.len()).collect();
+        let err = Preprocessor::fit(&table, &columns, &rows, &options(Scale::None))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("column `x` has 1001 distinct values"), "{err}");
+        // Asked for by max_categories, any number is taken as given.
+        let mut opts = options(Scale::None);
+        opts.max_categories = Some(5000);
+        let p = Preprocessor::fit(&table, &columns, &rows, &opts).expect("fits");
+        assert_eq!(p.width(), 1001);
     }
 
     #[test]

@@ -226,6 +226,22 @@ pub enum DataError {
         /// Column name.
         column: String,
     },
+    /// A category column with so many levels that one-hot encoding would make an input each:
+    /// most often an identifier, and memory runs out before a useful model comes of it.
+    #[error(
+        "{path}: column `{column}` has {levels} distinct values in the training rows, and \
+         one-hot encoding makes an input of each (an identifier column?); drop it \
+         (data.drop = [\"{column}\"]) or pool the rare values with data.max_categories \
+         (e.g. 50; any value you set is used as given)"
+    )]
+    TooManyLevels {
+        /// The file.
+        path: PathBuf,
+        /// Column name.
+        column: String,
+        /// Distinct values in the training rows.
+        levels: usize,
+    },
     /// A split came out with no rows.
     #[error("the {split} split is empty: {reason}")]
     EmptySplit {

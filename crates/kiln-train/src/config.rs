@@ -451,10 +451,15 @@ impl Experiment {
                     format!("expected a finite number ≥ 0, found {}", stop.min_delta),
                 );
             }
-            if stop.metric == Monitored::ValidLoss && self.data.split.valid == 0.0 {
+            if stop.metric == Monitored::ValidLoss
+                && self.data.split.valid == 0.0
+                && self.data.valid_path.is_none()
+            {
                 invalid(
                     "train.early_stopping.metric",
-                    "\"valid_loss\" needs a validation split: set data.split.valid (e.g. 0.1), or metric = \"train_loss\"".into(),
+                    "\"valid_loss\" needs validation rows: set data.split.valid (e.g. 0.1) or \
+                     data.valid_path, or metric = \"train_loss\""
+                        .into(),
                 );
             }
         }
