@@ -249,6 +249,23 @@ fn predict_never_writes_over_its_input_or_the_model() {
     }
     assert_eq!(std::fs::read(&input).expect("rows"), b"x\n1\n2\n");
     assert_eq!(std::fs::read(&bundle).expect("bundle"), before);
+    // A predictions file predicted again: the new column is named apart (two `prediction`
+    // columns made a file kiln itself refused to read).
+    let once = dir.path().join("once.csv");
+    let twice = dir.path().join("twice.csv");
+    for (from, to) in [(&input, &once), (&once, &twice)] {
+        let run = kiln(&[
+            "predict",
+            run_dir.to_str().expect("path"),
+            "--input",
+            from.to_str().expect("path"),
+            "--output",
+            to.to_str().expect("path"),
+        ]);
+        assert_eq!(run.status, 0, "{}", run.stderr);
+    }
+    let text = std::fs::read_to_string(&twice).expect("twice");
+    assert!(text.starts_with("x,prediction,prediction_2\n"), "{text}");
 }
 
 #[test]

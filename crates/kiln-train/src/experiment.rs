@@ -520,8 +520,20 @@ pub fn predictions_csv(
     let labels = bundle.info.target.labels();
     let mut writer = csv::Writer::from_writer(out);
     let mut header: Vec<String> = input.names().to_vec();
-    header.push("prediction".into());
-    header.extend(labels.iter().map(|l| format!("prob_{l}")));
+    // Names the input already has (a predictions file predicted again) get a number: a CSV with
+    // two columns of one name could not be read back.
+    let added =
+        std::iter::once("prediction".to_string()).chain(labels.iter().map(|l| format!("prob_{l}")));
+    for name in added {
+        let mut unique = name.clone();
+        for n in 2.. {
+            if !header.contains(&unique) {
+                break;
+            }
+            unique = format!("{name}_{n}");
+        }
+        header.push(unique);
+    }
     let csv_err = |e: csv::Error| TrainError::io(input.path(), e);
     writer.write_record(&header).map_err(csv_err)?;
     let changed = || {

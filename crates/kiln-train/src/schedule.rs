@@ -86,11 +86,10 @@ impl ScheduleConfig {
                 format!("expected a factor in (0, 1), found {}", self.factor),
             ));
         }
-        if self.step_size == 0 || self.patience == 0 {
-            return Err((
-                "step_size",
-                "step_size and patience must be at least 1".into(),
-            ));
+        for (key, value) in [("step_size", self.step_size), ("patience", self.patience)] {
+            if value == 0 {
+                return Err((key, "expected at least 1, found 0".into()));
+            }
         }
         if !(self.min_lr.is_finite() && self.min_lr >= 0.0 && self.min_lr < lr) {
             return Err((
