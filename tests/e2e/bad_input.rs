@@ -345,6 +345,32 @@ fn dropping_the_target_is_named() {
 }
 
 #[test]
+fn settings_that_would_be_ignored_are_named() {
+    // Each was accepted and had no effect.
+    let dir = temp();
+    let config = experiment(dir.path(), &seed_data(), "");
+    train(
+        &config,
+        dir.path(),
+        &["--set", "data.missing_indicator=true"],
+    )
+    .assert_error(2, &["data.missing_indicator", "missing = \"impute\""]);
+    train(
+        &config,
+        dir.path(),
+        &[
+            "--set",
+            "train.epochs=5",
+            "--set",
+            "train.schedule.warmup_epochs=5",
+        ],
+    )
+    .assert_error(2, &["train.schedule.warmup_epochs", "5 warm-up epochs"]);
+    train(&config, dir.path(), &["--set", "train.class_weights={a=1}"])
+        .assert_error(2, &["train.class_weights", "\"balanced\" or a list"]);
+}
+
+#[test]
 fn a_bad_predict_input_is_named_before_training() {
     // Before, the whole run trained first and was then thrown away.
     let dir = temp();

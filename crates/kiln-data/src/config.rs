@@ -171,6 +171,14 @@ impl DataConfig {
                 ),
             );
         }
+        if self.missing_indicator && self.missing != MissingPolicy::Impute {
+            return bad(
+                "missing_indicator",
+                "marks the cells that missing = \"impute\" fills, and missing is not \"impute\"; \
+                 set missing = \"impute\" or drop missing_indicator"
+                    .into(),
+            );
+        }
         if self.valid_path.is_some() && self.split.valid > 0.0 {
             return bad(
                 "valid_path",

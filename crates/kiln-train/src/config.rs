@@ -130,7 +130,10 @@ pub enum LossKind {
 
 /// Per-class loss weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "expected \"balanced\" or a list of one weight per class in label order, e.g. [1.0, 3.0]"
+)]
 pub enum ClassWeights {
     /// `"balanced"`.
     Named(String),
@@ -437,6 +440,15 @@ impl Experiment {
             && let Err((key, reason)) = t.schedule.check(o.lr)
         {
             invalid(&format!("train.schedule.{key}"), reason);
+        }
+        if t.schedule.warmup_epochs >= t.epochs && t.epochs > 0 {
+            invalid(
+                "train.schedule.warmup_epochs",
+                format!(
+                    "{} warm-up epochs leave none of the {} epochs to the schedule; use fewer",
+                    t.schedule.warmup_epochs, t.epochs
+                ),
+            );
         }
         if let Some(stop) = &t.early_stopping {
             if stop.patience == 0 {
