@@ -192,7 +192,8 @@ fn a_bundle_whose_parts_disagree_is_refused_before_it_predicts() {
     let run_dir = run.run_dir();
     let bundle = run_dir.join("model/bundle.json");
     let original: serde_json::Value = json(&bundle);
-    let edits: [(&str, fn(&mut serde_json::Value)); 3] = [
+    type Edit = fn(&mut serde_json::Value);
+    let edits: [(&str, Edit); 3] = [
         ("task Binary with 3 class labels", |b| {
             b["task"] = "binary".into()
         }),
