@@ -17,7 +17,11 @@ pub struct LinearFit {
 /// Minimises `Σ (x_i·w + b − y_i)² + l2·|w|²` over `w` and `b`.
 ///
 /// `x` is row-major with `cols` columns. Collinear columns (a rank-deficient design) are an error
-/// that names the first dependent column, unless `l2 > 0` makes the problem well posed.
+/// that names the first dependent column ([`ModelError::Collinear`]), unless `l2 > 0` makes the
+/// problem well posed. A column is dependent when what is left of it after the columns before
+/// it (the intercept first) is within rounding of its own size: the test is relative to each
+/// column, so values of any scale (millisecond timestamps, 1e-10) are told apart from collinear
+/// ones.
 pub fn least_squares(x: &[f32], cols: usize, y: &[f64], l2: f64) -> Result<LinearFit, ModelError> {
     let rows = y.len();
     if cols == 0 || x.len() != rows * cols {
@@ -33,35 +37,34 @@ pub fn least_squares(x: &[f32], cols: usize, y: &[f64], l2: f64) -> Result<Linea
             "{rows} rows cannot determine {cols} weights and an intercept; add rows or set l2 > 0"
         )));
     }
-    // Column-major design matrix A (m × p) and right-hand side b.
+    // Column-major design matrix A (m × p): the intercept's column of ones, then the inputs
+    // (so a constant input is the one found dependent); right-hand side b.
     let mut a = vec![0.0f64; m * p];
     let mut b = vec![0.0f64; m];
     for i in 0..rows {
+        a[i] = 1.0;
         for j in 0..cols {
-            a[j * m + i] = f64::from(x[i * cols + j]);
+            a[(j + 1) * m + i] = f64::from(x[i * cols + j]);
         }
-        a[cols * m + i] = 1.0;
         b[i] = y[i];
     }
     for j in 0..extra {
-        a[j * m + rows + j] = l2.sqrt();
+        a[(j + 1) * m + rows + j] = l2.sqrt();
     }
+    let sizes: Vec<f64> = a
+        .chunks(m)
+        .map(|col| col.iter().map(|v| v * v).sum::<f64>().sqrt())
+        .collect();
 
     // Householder QR: A = QR, applying Qᵀ to b as we go.
-    let scale = a.iter().fold(0.0f64, |s, v| s.max(v.abs())).max(1.0);
     for k in 0..p {
         let col = &mut a[k * m..(k + 1) * m];
         let norm = col[k..].iter().map(|v| v * v).sum::<f64>().sqrt();
-        if norm <= 1e-12 * scale * (m as f64).sqrt() {
-            let what = if k == cols {
-                "the intercept".to_string()
-            } else {
-                format!("input column {}", k + 1)
-            };
-            return Err(ModelError::LeastSquares(format!(
-                "{what} is a linear combination of the columns before it (collinear or constant \
-                 data); drop it, or set l2 > 0"
-            )));
+        if norm <= 1e-10 * sizes[k] || norm == 0.0 {
+            return Err(match k {
+                0 => ModelError::LeastSquares("no rows".into()),
+                k => ModelError::Collinear { input: k - 1 },
+            });
         }
         let alpha = if col[k] > 0.0 { -norm } else { norm };
         let mut v: Vec<f64> = col[k..].to_vec();
@@ -85,7 +88,7 @@ pub fn least_squares(x: &[f32], cols: usize, y: &[f64], l2: f64) -> Result<Linea
         let s: f64 = (k + 1..p).map(|j| a[j * m + k] * beta[j]).sum();
         beta[k] = (b[k] - s) / a[k * m + k];
     }
-    let intercept = beta.pop().unwrap_or(0.0);
+    let intercept = beta.remove(0);
     Ok(LinearFit {
         weights: beta,
         intercept,
@@ -151,8 +154,39 @@ mod tests {
     fn collinear_columns_are_an_error_unless_ridge() {
         let x = [1., 2., 2., 4., 3., 6.];
         let y = [1., 2., 3.];
-        assert!(least_squares(&x, 2, &y, 0.0).is_err());
+        assert!(matches!(
+            least_squares(&x, 2, &y, 0.0),
+            Err(ModelError::Collinear { input: 1 })
+        ));
         assert!(least_squares(&x, 2, &y, 0.1).is_ok());
+        // A constant input is the one named, not the intercept.
+        let x = [5., 1., 5., 2., 5., 4.];
+        assert!(matches!(
+            least_squares(&x, 2, &y, 0.0),
+            Err(ModelError::Collinear { input: 0 })
+        ));
+    }
+
+    #[test]
+    fn columns_of_any_scale_are_not_mistaken_for_collinear() {
+        // Millisecond timestamps (≈ 1.7e12, a day apart) and a column of ≈ 1e-10 beside one
+        // of ≈ 1: the old test, relative to the largest value of the whole matrix, called
+        // them collinear. y = 3·(t − t₀)/day + 1, and y = 2·1e10·s + u.
+        let day = 86_400_000.0f64;
+        let t: Vec<f32> = (0..5).map(|i| (1.7e12 + i as f64 * day) as f32).collect();
+        let y: Vec<f64> = t
+            .iter()
+            .map(|&v| 3.0 * (f64::from(v) - f64::from(t[0])) / day + 1.0)
+            .collect();
+        let fit = least_squares(&t, 1, &y, 0.0).expect("fits");
+        assert!((fit.weights[0] * day - 3.0).abs() < 1e-6, "{fit:?}");
+        let x: Vec<f32> = [1e-10, 1.0, 3e-10, 2.0, 2e-10, 5.0, 5e-10, 3.0].to_vec();
+        let y: Vec<f64> = x
+            .chunks(2)
+            .map(|r| 2e10 * f64::from(r[0]) + f64::from(r[1]))
+            .collect();
+        let fit = least_squares(&x, 2, &y, 0.0).expect("fits");
+        assert!((fit.weights[1] - 1.0).abs() < 1e-6, "{fit:?}");
     }
 
     #[test]

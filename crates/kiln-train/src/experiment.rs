@@ -162,7 +162,21 @@ pub fn train(
                 data.train.x.cols,
                 &data.train.y,
                 experiment.train.l2,
-            )?;
+            )
+            .map_err(|e| match e {
+                // Named as the user knows it: a column, or a category level of one.
+                kiln_models::ModelError::Collinear { input } => TrainError::Invalid {
+                    key: "train.solver".into(),
+                    reason: format!(
+                        "\"exact\" cannot determine the weights: input `{}` is constant or a \
+                         linear combination of the inputs before it (collinear data) in the \
+                         training rows; drop its column, set train.l2 > 0, or use solver = \
+                         \"gradient\"",
+                        data.preprocessor.input_names()[input]
+                    ),
+                },
+                e => e.into(),
+            })?;
             let weights: Vec<Vec<f64>> = fit.weights.iter().map(|&w| vec![w]).collect();
             (
                 Network::linear_from(&weights, &[fit.intercept], device),
