@@ -346,7 +346,7 @@ fn dropping_the_target_is_named() {
 }
 
 #[test]
-fn settings_that_would_be_ignored_are_named() {
+fn settings_that_would_be_ignored_or_misread_are_named() {
     // Each was accepted and had no effect.
     let dir = temp();
     let config = experiment(dir.path(), &seed_data(), "");
@@ -369,6 +369,49 @@ fn settings_that_would_be_ignored_are_named() {
     .assert_error(2, &["train.schedule.warmup_epochs", "5 warm-up epochs"]);
     train(&config, dir.path(), &["--set", "train.class_weights={a=1}"])
         .assert_error(2, &["train.class_weights", "\"balanced\" or a list"]);
+    train(&config, dir.path(), &["--set", "data.categorical=[\"y\"]"])
+        .assert_error(2, &["data.categorical", "the target `y`", "model.task"]);
+    let long = format!("name=\"{}\"", "n".repeat(300));
+    train(&config, dir.path(), &["--set", &long]).assert_error(2, &["name", "at most 200 bytes"]);
+    // Listed test rows that missing = "drop" skips are counted, and none left is said so.
+    let data = write(
+        dir.path(),
+        "holes.csv",
+        "x,y\n1,2\n,4\n3,6\n4,\n5,10\n6,12\n",
+    );
+    let listed = write(dir.path(), "test_rows.csv", "row_index\n1\n3\n");
+    let holes = experiment(dir.path(), &data, "[train]\nepochs = 2\n");
+    let with = |rows: &std::path::Path| {
+        vec![
+            "--set".to_string(),
+            "data.missing=\"drop\"".to_string(),
+            "--set".to_string(),
+            format!(
+                "data.split={{test_rows={:?}}}",
+                rows.to_str().expect("utf-8")
+            ),
+        ]
+    };
+    let args = with(&listed);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    train(&holes, dir.path(), &args).assert_error(
+        2,
+        &[
+            "test split is empty",
+            "none of the 2 rows listed in split.test_rows",
+        ],
+    );
+    let listed = write(dir.path(), "test_rows2.csv", "row_index\n1\n4\n");
+    let args = with(&listed);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = train(&holes, dir.path(), &args);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("skipped 2 rows with missing cells, 1 of them listed in split.test_rows"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]

@@ -171,6 +171,18 @@ impl DataConfig {
                 ),
             );
         }
+        if self.categorical.contains(&self.target) {
+            return bad(
+                "categorical",
+                format!(
+                    "lists the target `{}`, which it does not apply to (it one-hot encodes \
+                     inputs); for class labels written as numbers, set model.task = \"binary\" \
+                     or \"multiclass\" (logistic and softmax models read them as classes \
+                     already)",
+                    self.target
+                ),
+            );
+        }
         if self.missing_indicator && self.missing != MissingPolicy::Impute {
             return bad(
                 "missing_indicator",

@@ -135,6 +135,8 @@ pub struct Prepared {
     pub test: Option<Split>,
     /// Rows skipped for missing cells (`missing = "drop"`, or a missing target).
     pub dropped_rows: usize,
+    /// Of those, rows listed in `split.test_rows`: the test split is then not all of them.
+    pub dropped_test_rows: usize,
     /// With `kfold = k`: the k folds of the training rows, made one at a time.
     pub folds: Option<CrossValidation>,
 }
@@ -343,6 +345,12 @@ pub fn prepare_table(
         Some(path) => Some(read_row_indices(path, table.len())?),
         None => None,
     };
+    let dropped_test_rows = fixed_test.as_ref().map_or(0, |fixed| {
+        fixed
+            .iter()
+            .filter(|r| usable.binary_search(r).is_err())
+            .count()
+    });
     let classes: Option<Vec<u32>> = matches!(target, TargetEncoding::Classes { .. })
         .then(|| y_all.iter().map(|&v| v as u32).collect());
     let SplitRows { train, valid, test } = crate::split_rows(
@@ -443,6 +451,7 @@ pub fn prepare_table(
         preprocessor,
         target,
         dropped_rows,
+        dropped_test_rows,
     })
 }
 

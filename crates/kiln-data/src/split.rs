@@ -114,7 +114,17 @@ pub fn split_rows(
     if valid > 0.0 && out.valid.is_empty() {
         return Err(empty("valid", valid));
     }
-    if (test > 0.0 || fixed_test.is_some()) && out.test.is_empty() {
+    if let (Some(fixed), true) = (fixed_test, out.test.is_empty()) {
+        return Err(DataError::EmptySplit {
+            split: "test".into(),
+            reason: format!(
+                "none of the {} rows listed in split.test_rows is usable (each has a missing \
+                 cell that missing = \"drop\" skips, or a missing target)",
+                fixed.len()
+            ),
+        });
+    }
+    if test > 0.0 && out.test.is_empty() {
         return Err(empty("test", test));
     }
     Ok(out)

@@ -357,11 +357,17 @@ impl Experiment {
         let mut invalid = |key: &str, reason: String| problems.push((key.into(), reason));
         // [data]'s own checks come first, and stop here: its type names its keys itself.
         self.data.validate()?;
-        if self.name.trim().is_empty() || self.name.contains(['/', '\\']) {
+        // The run directory is named `<name>-<timestamp>` (a name's limit is 255 bytes).
+        if self.name.trim().is_empty()
+            || self.name.contains(['/', '\\'])
+            || self.name.chars().any(char::is_control)
+            || self.name.len() > 200
+        {
             invalid(
                 "name",
                 format!(
-                    "expected a non-empty name without slashes, found {:?}",
+                    "expected a name for the run directory: not empty, at most 200 bytes, \
+                     without slashes or control characters; found {:?}",
                     self.name
                 ),
             );

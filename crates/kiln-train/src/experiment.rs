@@ -147,8 +147,14 @@ pub fn train(
         staged
     };
     if data.dropped_rows > 0 {
+        let listed = match data.dropped_test_rows {
+            0 => String::new(),
+            n => {
+                format!(", {n} of them listed in split.test_rows (the test split lacks those rows)")
+            }
+        };
         log.line(&format!(
-            "skipped {} rows with missing cells",
+            "skipped {} rows with missing cells{listed}",
             data.dropped_rows
         ));
     }
