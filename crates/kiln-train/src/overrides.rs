@@ -23,6 +23,16 @@ pub fn apply(document: &mut toml::Table, assignment: &str) -> Result<(), TrainEr
         Ok(mut t) => t
             .remove("v")
             .unwrap_or_else(|| toml::Value::String(raw.to_string())),
+        // A value that starts like a TOML string, list or table was meant as one: a typo in it
+        // must not become the literal text (`name="a", seed=1` named the run `"a", seed=1`).
+        Err(e) if raw.trim_start().starts_with(['"', '\'', '[', '{']) => {
+            return Err(error(format!(
+                "`{}` is not a valid TOML value ({}); quote text as \"text\", lists as [1, 2], \
+                 tables as {{key = 1}}, one --set per key",
+                raw.trim(),
+                e.message()
+            )));
+        }
         Err(_) => toml::Value::String(raw.trim().to_string()),
     };
     let (last, parents) = keys.split_last().ok_or_else(|| error("empty key".into()))?;
@@ -48,6 +58,18 @@ pub fn with_suggestion(message: &str) -> String {
     let message = &message
         .replace("expected usize", "expected a whole number ≥ 0")
         .replace("expected u64", "expected a whole number ≥ 0");
+    // `--set data.target=2021` reads 2021 as a number: text that looks like one needs quotes.
+    if message.contains("expected a string")
+        && let Some(value) = between(message, "invalid type: ", ",")
+            .and_then(|kind| kind.split_once(" `"))
+            .map(|(_, v)| v.trim_end_matches('`'))
+    {
+        let key = between(message, "in `", "`").unwrap_or("KEY");
+        return format!(
+            "{}\nto give the text {value}, quote it: --set {key}='\"{value}\"'",
+            message.trim_end()
+        );
+    }
     let Some(name) = between(message, "unknown field `", "`")
         .or_else(|| between(message, "unknown variant `", "`"))
     else {
@@ -86,6 +108,26 @@ mod tests {
         assert_eq!(doc["train"]["optimizer"]["lr"].as_float(), Some(0.01));
         assert_eq!(doc["device"].as_str(), Some("wgpu"));
         assert_eq!(doc["model"]["hidden"].as_array().map(Vec::len), Some(2));
+    }
+
+    #[test]
+    fn a_broken_list_or_string_is_an_error_not_text() {
+        let mut doc = toml::Table::new();
+        for raw in ["model.hidden=[32,16", "name=\"a\", seed=1"] {
+            let err = apply(&mut doc, raw).unwrap_err().to_string();
+            assert!(err.contains("is not a valid TOML value"), "{err}");
+        }
+        assert!(doc.is_empty());
+    }
+
+    #[test]
+    fn a_number_where_text_is_expected_gets_the_quoted_form() {
+        let msg = "invalid type: integer `2021`, expected a string\nin `data.target`\n";
+        assert!(
+            with_suggestion(msg).ends_with("quote it: --set data.target='\"2021\"'"),
+            "{}",
+            with_suggestion(msg)
+        );
     }
 
     #[test]
