@@ -144,6 +144,13 @@ fn the_documents_learning_rate_diverges_cleanly_and_saves_nothing() {
             "data.scale = \"standard\"",
         ],
     );
+    // In cross-validation, the fold is named.
+    train(
+        &seed_config(),
+        out.path(),
+        &["--set", "train.optimizer.lr=0.1", "--set", "data.kfold=2"],
+    )
+    .assert_error(1, &["diverged in cross-validation fold 1 of 2 at epoch"]);
     assert_eq!(
         std::fs::read_dir(out.path())
             .map(|d| d.count())

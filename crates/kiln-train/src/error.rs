@@ -48,7 +48,11 @@ pub enum TrainError {
     Model(#[from] kiln_models::ModelError),
     /// Training diverged: the loss became non-finite or exploded.
     #[error(
-        "training diverged at epoch {epoch}: loss = {loss:e} (first epoch: {first:e}). {}",
+        "training diverged{} at epoch {epoch}: loss = {loss:e} (first epoch: {first:e}). {}",
+        match fold {
+            Some((i, k)) => format!(" in cross-validation fold {i} of {k}"),
+            None => String::new(),
+        },
         match kept {
             Some(dir) => format!(
                 "The checkpoints before it are kept in {dir}: go on from the last with a lower \
@@ -75,6 +79,8 @@ pub enum TrainError {
         scale_hint: String,
         /// The run directory holding the checkpoints before the divergence, when there are any.
         kept: Option<PathBuf>,
+        /// The cross-validation fold (1-based) and the number of folds, when one diverged.
+        fold: Option<(usize, usize)>,
     },
     /// The user asked training to stop (Ctrl-C); it stopped after a whole epoch.
     #[error("interrupted after epoch {epoch}{}", match resume_from {

@@ -401,7 +401,13 @@ fn cross_validate(
             on_epoch: &mut |_| go_on(),
             checkpoint: None,
         };
-        let fitted = fit(network, fold.train, None, settings, device, hooks, None)?;
+        let fitted =
+            fit(network, fold.train, None, settings, device, hooks, None).map_err(|mut e| {
+                if let TrainError::Diverged { fold, .. } = &mut e {
+                    *fold = Some((i + 1, folds.len()));
+                }
+                e
+            })?;
         let predictions =
             crate::bundle::predict_rows(&fitted.network, settings.task, &fold.held_out.x, device)?;
         scores.push(score(settings.task, &fold.held_out.y, &predictions));

@@ -584,6 +584,7 @@ impl Conclusions<'_, '_> {
                     ", or set data.scale = \"standard\"".into()
                 },
                 kept: None,
+                fold: None,
             });
         }
         let record = EpochRecord {
