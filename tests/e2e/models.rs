@@ -404,6 +404,38 @@ fn class_weights_and_huber_loss_train_and_are_checked() {
 }
 
 #[test]
+fn a_resume_on_changed_data_is_refused() {
+    let dir = temp();
+    let rows = "x,y\n1,2\n2,4\n3,6\n4,8\n5,10\n";
+    let data = write(dir.path(), "d.csv", rows);
+    let config = experiment(
+        dir.path(),
+        &data,
+        "[train]\nepochs = 2\ncheckpoint_every = 1\nbatch_size = 2\n",
+    );
+    let run = train(&config, &dir.path().join("runs"), &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let first = run.run_dir();
+    write(dir.path(), "d.csv", &format!("{rows}6,12\n"));
+    resume(
+        &first,
+        &dir.path().join("runs"),
+        &["--set", "train.epochs=3"],
+    )
+    .assert_error(
+        2,
+        &["data.path", "d.csv", "not the data", "restore the file"],
+    );
+    write(dir.path(), "d.csv", rows);
+    let resumed = resume(
+        &first,
+        &dir.path().join("runs"),
+        &["--set", "train.epochs=3"],
+    );
+    assert_eq!(resumed.status, 0, "{}", resumed.stderr);
+}
+
+#[test]
 fn kfold_reports_the_mean_and_spread_of_every_metric() {
     let out = temp();
     let iris = root().join("configs/multiclass_iris_softmax.toml");

@@ -23,6 +23,9 @@ pub(crate) struct Breaks(std::rc::Rc<std::cell::RefCell<BreakState>>);
 #[derive(Default)]
 struct BreakState {
     quotes: Quotes,
+    /// Every byte read, for [`Breaks::fingerprint`].
+    checksum: crc32fast::Hasher,
+    bytes: u64,
     /// Offsets of `\n` and `\r` bytes ahead of the last query, and whether each ends a line.
     pending: VecDeque<(u64, bool)>,
     /// A `\r` whose next byte has not been read yet.
@@ -65,6 +68,8 @@ impl<R: Read> Read for LineTracker<R> {
         let mut state = self.breaks.0.borrow_mut();
         let bytes = &buf[..n];
         state.quotes.pass(self.offset, bytes);
+        state.checksum.update(bytes);
+        state.bytes += n as u64;
         if let (Some(cr), Some(&first)) = (state.open_cr, bytes.first()) {
             state.pending.push_back((cr, first != b'\n'));
             state.open_cr = None;
@@ -153,6 +158,17 @@ impl Quotes {
 }
 
 impl Breaks {
+    /// What tells this content from other content, once the file is read: its length and
+    /// CRC-32 (of the bytes after any byte-order mark).
+    pub(crate) fn fingerprint(&self) -> String {
+        let state = self.0.borrow();
+        format!(
+            "{} bytes, crc32 {:08x}",
+            state.bytes,
+            state.checksum.clone().finalize()
+        )
+    }
+
     /// The byte offset of a quote whose field was still open when the file ended.
     pub(crate) fn unclosed_quote(&self) -> Option<u64> {
         self.0.borrow().quotes.open

@@ -137,6 +137,8 @@ pub struct Prepared {
     pub dropped_rows: usize,
     /// Of those, rows listed in `split.test_rows`: the test split is then not all of them.
     pub dropped_test_rows: usize,
+    /// The training file's [`Table::fingerprint`].
+    pub fingerprint: String,
     /// With `kfold = k`: the k folds of the training rows, made one at a time.
     pub folds: Option<CrossValidation>,
 }
@@ -452,6 +454,7 @@ pub fn prepare_table(
         target,
         dropped_rows,
         dropped_test_rows,
+        fingerprint: table.fingerprint().to_string(),
     })
 }
 

@@ -21,6 +21,8 @@ pub struct Table {
     /// breaks); `None` while the rows follow the header line by line.
     lines: Option<Vec<u64>>,
     rows: usize,
+    /// The content's length and checksum (see [`Table::fingerprint`]).
+    fingerprint: String,
 }
 
 impl Table {
@@ -163,7 +165,14 @@ impl Table {
             columns,
             lines,
             rows,
+            fingerprint: lines_of.fingerprint(),
         })
+    }
+
+    /// The length and CRC-32 of the file's content as read: a resumed run checks that its
+    /// training data is still what its checkpoints were trained on.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
     }
 
     /// The file this table came from.

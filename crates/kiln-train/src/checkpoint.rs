@@ -23,6 +23,9 @@ const STATE: &str = "state.toml";
 /// The run's experiment as it was when the checkpoint was written: a resume checks against it,
 /// so that an edit to the run directory's own `config.toml` cannot slip through.
 const CONFIG: &str = "config.toml";
+/// The training file's length and checksum when the checkpoint was written: a resume on other
+/// data would quietly continue a different run.
+const DATA: &str = "data.txt";
 const KEEP: usize = 2;
 
 /// Writes one checkpoint under `run_dir/checkpoints/`.
@@ -32,6 +35,7 @@ pub fn save(
     state: &LoopState,
     model: &Network,
     optimizer: &ModuleOptimizer,
+    data: &str,
 ) -> Result<(), TrainError> {
     let root = run_dir.join("checkpoints");
     let (prefix, epoch) = match kind {
@@ -52,6 +56,7 @@ pub fn save(
         let config = run_dir.join(CONFIG);
         let text = std::fs::read(&config).map_err(|e| TrainError::io(&config, e))?;
         files::write_atomic(&dir.join(CONFIG), &text)?;
+        files::write_atomic(&dir.join(DATA), data.as_bytes())?;
     }
     let target = root.join(&name);
     if target.exists() {
@@ -100,6 +105,7 @@ pub fn load_latest(
     layers: &[LayerSpec],
     device: &Device,
     experiment: &Experiment,
+    data: &str,
 ) -> Result<Resume, TrainError> {
     let root = run_dir.join("checkpoints");
     let available = epochs(&root, "epoch");
@@ -130,6 +136,20 @@ pub fn load_latest(
     let saved = dir.join(CONFIG);
     if saved.exists() {
         experiment.check_resumable(&Experiment::load(&saved, &[])?)?;
+    }
+    // Checkpoints from before the data was fingerprinted have no such file.
+    if let Ok(trained_on) = std::fs::read_to_string(dir.join(DATA))
+        && trained_on != data
+    {
+        return Err(TrainError::Invalid {
+            key: "data.path".into(),
+            reason: format!(
+                "{} is not the data the run being resumed trained on (then {trained_on}, now \
+                 {data}); a resumed run continues on the same rows: restore the file, or start a \
+                 new run",
+                experiment.data.path.display()
+            ),
+        });
     }
     // As many epochs as were trained only finishes the run (evaluation, predictions, files):
     // what a signal between the last checkpoint and the run's commit left undone.

@@ -239,7 +239,13 @@ pub fn train(
             }
             let resumed = match resume {
                 Some(dir) => {
-                    let r = checkpoint::load_latest(dir, &layers, device, experiment)?;
+                    let r = checkpoint::load_latest(
+                        dir,
+                        &layers,
+                        device,
+                        experiment,
+                        &data.fingerprint,
+                    )?;
                     log.line(&format!(
                         "resuming {} after epoch {}",
                         dir.display(),
@@ -269,11 +275,12 @@ pub fn train(
             };
             let network = Network::seeded(&layers, experiment.seed, device);
             let staging = staged.path().to_path_buf();
+            let fingerprint = data.fingerprint.clone();
             let mut save = |kind: CheckpointKind,
                             state: &LoopState,
                             model: &Network,
                             optim: &ModuleOptimizer| {
-                checkpoint::save(&staging, kind, state, model, optim)
+                checkpoint::save(&staging, kind, state, model, optim, &fingerprint)
             };
             let sink: Option<&mut CheckpointSink<'_>> = if experiment.train.checkpoint_every > 0 {
                 Some(&mut save)

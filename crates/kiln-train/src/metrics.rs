@@ -141,21 +141,19 @@ pub fn brief(m: &Metrics) -> String {
 
 /// Why each `null` metric of `m` is undefined, one line per metric (empty when none is).
 pub fn undefined(m: &Metrics) -> Vec<String> {
+    // Predictions that are not numbers leave these null whatever the rows are.
+    let not_numbers = ["log_loss", "mse"]
+        .iter()
+        .any(|k| m.get(*k).is_some_and(Value::is_null));
     m.iter()
         .filter(|(_, v)| v.is_null())
         .map(|(name, _)| {
             let why = match name.as_str() {
+                _ if not_numbers => "a prediction is not a number (see the warning)",
                 "r2" => "it needs at least two rows",
-                "roc_auc" => {
-                    "it needs rows of every class among the true labels, and predictions that \
-                     are numbers"
-                }
-                "pr_auc" => {
-                    "it needs a row of the positive class among the true labels, and \
-                     predictions that are numbers"
-                }
-                "log_loss" => "it needs predictions that are numbers",
-                _ => "a prediction is not a number",
+                "roc_auc" => "it needs rows of every class among the true labels",
+                "pr_auc" => "it needs a row of the positive class among the true labels",
+                _ => "it is not defined on these rows",
             };
             format!("{name} is undefined here (null in the JSON): {why}")
         })
@@ -341,5 +339,16 @@ mod tests {
             assert!(m[key].is_null(), "{key}: {}", m[key]);
         }
         assert!(m["accuracy"].is_f64());
+        assert!(
+            undefined(&m)
+                .iter()
+                .all(|n| n.ends_with("a prediction is not a number (see the warning)"))
+        );
+        let m = regression(&[1.0, 2.0, 3.0], &[f64::NAN, 2.0, 3.0]);
+        assert!(
+            undefined(&m)
+                .iter()
+                .any(|n| n.starts_with("r2") && n.contains("not a number"))
+        );
     }
 }
