@@ -469,6 +469,16 @@ fn kfold_reports_the_mean_and_spread_of_every_metric() {
         &["--set", "data.kfold=5", "--set", "train.epochs=2"],
     );
     assert_eq!(run.status, 0, "{}", run.stderr);
+    // The exact solver cross-validates too (kfold was ignored), and refuses a loss it cannot
+    // minimise (huber was ignored).
+    let diabetes = root().join("configs/medical_diabetes_linear.toml");
+    let run = train(&diabetes, out.path(), &["--set", "data.kfold=5"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let cv = &json(&run.run_dir().join("metrics.json"))["cv"];
+    let r2 = cv["mean"]["r2"].as_f64().expect("mean r2");
+    assert!(cv["folds"] == 5 && r2 > 0.3 && r2 < 0.7, "{cv}");
+    train(&diabetes, out.path(), &["--set", "train.loss=\"huber\""])
+        .assert_error(2, &["train.loss", "solver = \"gradient\""]);
     let concrete = root().join("configs/industrial_concrete_mlp.toml");
     train(&concrete, out.path(), &["--set", "data.kfold=3"])
         .assert_error(2, &["data.kfold", "split.valid = 0"]);

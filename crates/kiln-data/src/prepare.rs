@@ -554,6 +554,19 @@ fn encode_target(
             } else {
                 labels.sort();
             }
+            if labels.len() > crate::encode::MAX_LEVELS {
+                return Err(DataError::Classes {
+                    path: table.path().to_path_buf(),
+                    column,
+                    reason: format!(
+                        "has {} distinct values: more than {} classes is most likely not a class \
+                         label (an identifier, or numbers for regression: use kind = \"linear\" \
+                         or model.task = \"regression\")",
+                        labels.len(),
+                        crate::encode::MAX_LEVELS
+                    ),
+                });
+            }
             if labels.len() < 2 {
                 return Err(DataError::Classes {
                     path: table.path().to_path_buf(),

@@ -33,17 +33,7 @@ pub enum ModelError {
     /// The exact least-squares solve cannot proceed.
     #[error("exact least squares: {0}")]
     LeastSquares(String),
-    /// Input column `input` (0-based) of the exact solve is constant or a linear combination of
-    /// the columns before it: the weights are not determined.
-    #[error(
-        "exact least squares: input column {} is constant or a linear combination of the columns \
-         before it (collinear data), so the weights are not determined; drop it, or set l2 > 0",
-        input + 1
-    )]
-    Collinear {
-        /// The column, 0-based among the model's inputs.
-        input: usize,
-    },
+
     /// Saved weights could not be read or do not fit the architecture.
     #[error("model weights: {0}")]
     Weights(String),

@@ -12,16 +12,20 @@ pub struct LinearFit {
     pub weights: Vec<f64>,
     /// The intercept.
     pub intercept: f64,
+    /// Input columns (0-based) that are constant or a linear combination of the columns before
+    /// them: their weight is 0, and the others carry their part.
+    pub dependent: Vec<usize>,
 }
 
 /// Minimises `Σ (x_i·w + b − y_i)² + l2·|w|²` over `w` and `b`.
 ///
-/// `x` is row-major with `cols` columns. Collinear columns (a rank-deficient design) are an error
-/// that names the first dependent column ([`ModelError::Collinear`]), unless `l2 > 0` makes the
-/// problem well posed. A column is dependent when what is left of it after the columns before
-/// it (the intercept first) is within rounding of its own size: the test is relative to each
-/// column, so values of any scale (millisecond timestamps, 1e-10) are told apart from collinear
-/// ones.
+/// `x` is row-major with `cols` columns. A column that is constant or a linear combination of
+/// the columns before it (the intercept first) gets weight 0 and is listed in
+/// [`LinearFit::dependent`]: the weights are then one of many least-squares solutions, and the
+/// fitted values the unique least-squares ones (one-hot levels beside an intercept always have
+/// one such column). A column is dependent when what is left of it after the columns before it
+/// is within rounding of its own size: the test is relative to each column, so values of any
+/// scale (millisecond timestamps, 1e-10) are told apart from collinear ones.
 pub fn least_squares(x: &[f32], cols: usize, y: &[f64], l2: f64) -> Result<LinearFit, ModelError> {
     let rows = y.len();
     if cols == 0 || x.len() != rows * cols {
@@ -56,24 +60,29 @@ pub fn least_squares(x: &[f32], cols: usize, y: &[f64], l2: f64) -> Result<Linea
         .map(|col| col.iter().map(|v| v * v).sum::<f64>().sqrt())
         .collect();
 
-    // Householder QR: A = QR, applying Qᵀ to b as we go.
+    // Householder QR: A = QR, applying Qᵀ to b as we go. Each independent column takes the
+    // next row as its pivot; a dependent one is passed over (its weight stays 0).
+    let mut pivots: Vec<(usize, usize)> = Vec::with_capacity(p); // (column, row)
+    let mut dependent = Vec::new();
     for k in 0..p {
+        let r = pivots.len();
         let col = &mut a[k * m..(k + 1) * m];
-        let norm = col[k..].iter().map(|v| v * v).sum::<f64>().sqrt();
+        let norm = col[r..].iter().map(|v| v * v).sum::<f64>().sqrt();
         if norm <= 1e-10 * sizes[k] || norm == 0.0 {
-            return Err(match k {
-                0 => ModelError::LeastSquares("no rows".into()),
-                k => ModelError::Collinear { input: k - 1 },
-            });
+            match k {
+                0 => return Err(ModelError::LeastSquares("no rows".into())),
+                k => dependent.push(k - 1),
+            }
+            continue;
         }
-        let alpha = if col[k] > 0.0 { -norm } else { norm };
-        let mut v: Vec<f64> = col[k..].to_vec();
+        let alpha = if col[r] > 0.0 { -norm } else { norm };
+        let mut v: Vec<f64> = col[r..].to_vec();
         v[0] -= alpha;
         let v_norm2: f64 = v.iter().map(|x| x * x).sum();
         let reflect = |target: &mut [f64]| {
-            let dot: f64 = v.iter().zip(&target[k..]).map(|(a, b)| a * b).sum();
+            let dot: f64 = v.iter().zip(&target[r..]).map(|(a, b)| a * b).sum();
             let f = 2.0 * dot / v_norm2;
-            for (t, vi) in target[k..].iter_mut().zip(&v) {
+            for (t, vi) in target[r..].iter_mut().zip(&v) {
                 *t -= f * vi;
             }
         };
@@ -81,17 +90,22 @@ pub fn least_squares(x: &[f32], cols: usize, y: &[f64], l2: f64) -> Result<Linea
             reflect(&mut a[j * m..(j + 1) * m]);
         }
         reflect(&mut b);
+        pivots.push((k, r));
     }
-    // Back-substitution R·β = (Qᵀb)[..p].
+    // Back-substitution R·β = (Qᵀb) over the independent columns.
     let mut beta = vec![0.0f64; p];
-    for k in (0..p).rev() {
-        let s: f64 = (k + 1..p).map(|j| a[j * m + k] * beta[j]).sum();
-        beta[k] = (b[k] - s) / a[k * m + k];
+    for (i, &(k, row)) in pivots.iter().enumerate().rev() {
+        let s: f64 = pivots[i + 1..]
+            .iter()
+            .map(|&(j, _)| a[j * m + row] * beta[j])
+            .sum();
+        beta[k] = (b[row] - s) / a[k * m + row];
     }
     let intercept = beta.remove(0);
     Ok(LinearFit {
         weights: beta,
         intercept,
+        dependent,
     })
 }
 
@@ -151,20 +165,32 @@ mod tests {
     }
 
     #[test]
-    fn collinear_columns_are_an_error_unless_ridge() {
+    fn collinear_columns_get_weight_zero_unless_ridge() {
         let x = [1., 2., 2., 4., 3., 6.];
         let y = [1., 2., 3.];
-        assert!(matches!(
-            least_squares(&x, 2, &y, 0.0),
-            Err(ModelError::Collinear { input: 1 })
-        ));
-        assert!(least_squares(&x, 2, &y, 0.1).is_ok());
+        let fit = least_squares(&x, 2, &y, 0.0).expect("fits");
+        assert_eq!(fit.dependent, [1]);
+        assert_eq!(fit.weights[1], 0.0);
+        assert!(
+            least_squares(&x, 2, &y, 0.1)
+                .expect("fits")
+                .dependent
+                .is_empty()
+        );
         // A constant input is the one named, not the intercept.
         let x = [5., 1., 5., 2., 5., 4.];
-        assert!(matches!(
-            least_squares(&x, 2, &y, 0.0),
-            Err(ModelError::Collinear { input: 0 })
-        ));
+        assert_eq!(least_squares(&x, 2, &y, 0.0).expect("fits").dependent, [0]);
+        // One-hot levels beside the intercept: the last level is the dependent one, and the
+        // fitted values are the group means (y = 1, 3 for a; 10 for b).
+        let x = [1., 0., 1., 0., 0., 1.];
+        let fit = least_squares(&x, 2, &[1., 3., 10.], 0.0).expect("fits");
+        assert_eq!(fit.dependent, [1]);
+        let predict =
+            |row: &[f64]| fit.intercept + row[0] * fit.weights[0] + row[1] * fit.weights[1];
+        assert!(
+            close(predict(&[1., 0.]), 2.0) && close(predict(&[0., 1.]), 10.0),
+            "{fit:?}"
+        );
     }
 
     #[test]

@@ -487,6 +487,13 @@ impl Experiment {
                 format!("expected a finite number > 0, found {}", t.huber_delta),
             );
         }
+        if t.solver == Solver::Exact && t.loss == LossKind::Huber {
+            invalid(
+                "train.loss",
+                "\"huber\" needs solver = \"gradient\": the exact solver minimises squared error"
+                    .into(),
+            );
+        }
         if t.l2 > 0.0 && t.solver != Solver::Exact {
             invalid("train.l2", "applies to solver = \"exact\" only; for gradient training use train.optimizer.weight_decay".into());
         }

@@ -163,31 +163,28 @@ pub fn train(
     let mut cross_validation = None;
     let (network, history) = match experiment.train.solver {
         Solver::Exact => {
-            let fit = kiln_models::least_squares(
-                &data.train.x.data,
-                data.train.x.cols,
-                &data.train.y,
-                experiment.train.l2,
-            )
-            .map_err(|e| match e {
-                // Named as the user knows it: a column, or a category level of one.
-                kiln_models::ModelError::Collinear { input } => TrainError::Invalid {
-                    key: "train.solver".into(),
-                    reason: format!(
-                        "\"exact\" cannot determine the weights: input `{}` is constant or a \
-                         linear combination of the inputs before it (collinear data) in the \
-                         training rows; drop its column, set train.l2 > 0, or use solver = \
-                         \"gradient\"",
-                        data.preprocessor.input_names()[input]
-                    ),
-                },
-                e => e.into(),
-            })?;
-            let weights: Vec<Vec<f64>> = fit.weights.iter().map(|&w| vec![w]).collect();
-            (
-                Network::linear_from(&weights, &[fit.intercept], device),
-                Vec::new(),
-            )
+            if let Some(folds) = &data.folds {
+                let mut fit_fold = |_: usize, split: Split, _: &dyn Fn() -> bool| {
+                    Ok(exact_fit(&split, experiment.train.l2, device)?.0)
+                };
+                cross_validation = Some(cross_validated(log, folds, task, device, &mut fit_fold)?);
+            }
+            let (network, dependent) = exact_fit(&data.train, experiment.train.l2, device)?;
+            if !dependent.is_empty() {
+                let names = data.preprocessor.input_names();
+                let listed: Vec<&str> = dependent.iter().map(|&i| names[i].as_str()).collect();
+                log.line(&format!(
+                    "note: {} constant or a linear combination of the inputs before it in the \
+                     training rows (one-hot levels beside the intercept always have one): weight \
+                     0, the others carry its part; the fitted values are the exact least-squares \
+                     ones",
+                    match listed.as_slice() {
+                        [one] => format!("input `{one}` is"),
+                        many => format!("inputs `{}` are each", many.join("`, `")),
+                    }
+                ));
+            }
+            (network, Vec::new())
         }
         Solver::Gradient => {
             let class_weights = match &experiment.train.class_weights {
@@ -221,21 +218,23 @@ pub fn train(
                 read_ahead: None,
             };
             if let Some(folds) = &data.folds {
-                let go_on = || !log.interrupted();
-                let cv = cross_validate(
-                    folds,
-                    &layers_for,
-                    &settings,
-                    experiment.seed,
-                    device,
-                    &go_on,
-                )?;
-                log.line(&format!(
-                    "{}-fold cross-validation: {}",
-                    folds.len(),
-                    summary(&cv["mean"])
-                ));
-                cross_validation = Some(cv);
+                let mut fit_fold = |i: usize, split: Split, go_on: &dyn Fn() -> bool| {
+                    let network =
+                        Network::seeded(&layers_for(split.x.cols)?, experiment.seed, device);
+                    let hooks = FitHooks {
+                        on_epoch: &mut |_| go_on(),
+                        checkpoint: None,
+                    };
+                    let fitted = fit(network, split, None, &settings, device, hooks, None)
+                        .map_err(|mut e| {
+                            if let TrainError::Diverged { fold, .. } = &mut e {
+                                *fold = Some((i + 1, folds.len()));
+                            }
+                            e
+                        })?;
+                    Ok(fitted.network)
+                };
+                cross_validation = Some(cross_validated(log, folds, task, device, &mut fit_fold)?);
             }
             let resumed = match resume {
                 Some(dir) => {
@@ -389,35 +388,55 @@ pub fn train(
     })
 }
 
-/// Trains one model per fold and scores it on its held-out rows: `{"folds": k, "mean": {...},
-/// "std": {...}}` over every numeric metric (population standard deviation).
+/// A linear network solved in closed form on `split` (ridge with `l2`), and the inputs the solve
+/// found dependent (weight 0).
+fn exact_fit(split: &Split, l2: f64, device: &Device) -> Result<(Network, Vec<usize>), TrainError> {
+    let fit = kiln_models::least_squares(&split.x.data, split.x.cols, &split.y, l2)?;
+    let weights: Vec<Vec<f64>> = fit.weights.iter().map(|&w| vec![w]).collect();
+    Ok((
+        Network::linear_from(&weights, &[fit.intercept], device),
+        fit.dependent,
+    ))
+}
+
+/// [`cross_validate`], with its summary in the log.
+fn cross_validated(
+    log: &mut dyn Reporter,
+    folds: &kiln_data::CrossValidation,
+    task: Task,
+    device: &Device,
+    fit_fold: &mut FitFold<'_>,
+) -> Result<Value, TrainError> {
+    let cv = cross_validate(folds, task, device, fit_fold, &|| !log.interrupted())?;
+    log.line(&format!(
+        "{}-fold cross-validation: {}",
+        folds.len(),
+        summary(&cv["mean"])
+    ));
+    Ok(cv)
+}
+
+/// Fits a fold's model: given the fold's index, its training rows, and whether to go on (false
+/// once the user asked to stop).
+type FitFold<'a> = dyn FnMut(usize, Split, &dyn Fn() -> bool) -> Result<Network, TrainError> + 'a;
+
+/// Fits one model per fold with `fit_fold` and scores it on the fold's held-out rows:
+/// `{"folds": k, "mean": {...}, "std": {...}}` over every numeric metric (population standard
+/// deviation).
 fn cross_validate(
     folds: &kiln_data::CrossValidation,
-    layers_for: &dyn Fn(usize) -> Result<Vec<kiln_models::LayerSpec>, kiln_models::ModelError>,
-    settings: &FitSettings<'_>,
-    seed: u64,
+    task: Task,
     device: &Device,
+    fit_fold: &mut FitFold<'_>,
     go_on: &dyn Fn() -> bool,
 ) -> Result<Value, TrainError> {
     let mut scores: Vec<Metrics> = Vec::new();
     for i in 0..folds.len() {
         // One fold's matrices at a time.
         let fold = folds.fold(i)?;
-        let network = Network::seeded(&layers_for(fold.train.x.cols)?, seed, device);
-        let hooks = FitHooks {
-            on_epoch: &mut |_| go_on(),
-            checkpoint: None,
-        };
-        let fitted =
-            fit(network, fold.train, None, settings, device, hooks, None).map_err(|mut e| {
-                if let TrainError::Diverged { fold, .. } = &mut e {
-                    *fold = Some((i + 1, folds.len()));
-                }
-                e
-            })?;
-        let predictions =
-            crate::bundle::predict_rows(&fitted.network, settings.task, &fold.held_out.x, device)?;
-        scores.push(score(settings.task, &fold.held_out.y, &predictions));
+        let network = fit_fold(i, fold.train, go_on)?;
+        let predictions = crate::bundle::predict_rows(&network, task, &fold.held_out.x, device)?;
+        scores.push(score(task, &fold.held_out.y, &predictions));
     }
     // Every scalar metric of any fold. One undefined (null) in some fold leaves the mean and
     // standard deviation undefined too: over the other folds alone they would claim k folds'
@@ -638,6 +657,10 @@ pub fn check_predict_output(run_dir: &Path, input: &Path, output: &Path) -> Resu
     };
     if resolved(input).as_ref() == Some(&output_at) {
         return Err(refuse("the input file, which they would replace"));
+    }
+    // Any file the run already has (config.toml: an interrupted run resumes from it).
+    if output_at.exists() && resolved(run_dir).is_some_and(|dir| output_at.starts_with(&dir)) {
+        return Err(refuse("a file of the run"));
     }
     for folder in [Bundle::folder(run_dir), run_dir.join("checkpoints")] {
         if resolved(&folder).is_some_and(|dir| output_at.starts_with(&dir)) {

@@ -578,10 +578,15 @@ impl Conclusions<'_, '_> {
                 loss: train_loss,
                 first,
                 lr: config.optimizer.lr,
-                scale_hint: if self.scaled {
-                    String::new()
-                } else {
-                    ", or set data.scale = \"standard\"".into()
+                scale_hint: match (first.is_finite(), self.scaled) {
+                    // No step had been taken yet when the first loss was measured.
+                    (false, _) => "; but the first epoch's loss was already not a finite number, \
+                                   so the values themselves are too large for 32-bit floats: \
+                                   rescale the target (e.g. divide it by a power of ten) and set \
+                                   data.scale = \"standard\""
+                        .into(),
+                    (true, true) => String::new(),
+                    (true, false) => ", or set data.scale = \"standard\"".into(),
                 },
                 kept: None,
                 fold: None,
