@@ -369,6 +369,13 @@ fn settings_that_would_be_ignored_or_misread_are_named() {
     .assert_error(2, &["train.schedule.warmup_epochs", "5 warm-up epochs"]);
     train(&config, dir.path(), &["--set", "train.class_weights={a=1}"])
         .assert_error(2, &["train.class_weights", "\"balanced\" or a list"]);
+    // One stray marker among numeric targets made an mlp a classifier over every value.
+    let mixed = write(dir.path(), "mixed.csv", "x,y\n1,2\n2,4\n3,?\n4,8\n");
+    let mlp = experiment(dir.path(), &mixed, "");
+    train(&mlp, dir.path(), &["--set", "model.kind=\"mlp\""]).assert_error(
+        2,
+        &["data.target", "line 4: `?`", "data.na_values", "model.task"],
+    );
     train(&config, dir.path(), &["--set", "data.categorical=[\"y\"]"])
         .assert_error(2, &["data.categorical", "the target `y`", "model.task"]);
     let long = format!("name=\"{}\"", "n".repeat(300));

@@ -33,8 +33,8 @@ pub use encode::{FeatureEncoding, OTHER, Preprocessor};
 pub use error::{DataError, MissingAdvice};
 pub use matrix::Matrix;
 pub use prepare::{
-    CrossValidation, Fold, Prepared, Split, TargetEncoding, TargetKind, holds_text, prepare,
-    prepare_table,
+    CrossValidation, Fold, Prepared, Split, TargetEncoding, TargetKind, first_text, holds_numbers,
+    prepare, prepare_table,
 };
 pub use rng::SeededRng;
 pub use split::{SplitRows, kfold_rows, split_rows};

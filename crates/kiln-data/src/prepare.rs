@@ -97,14 +97,22 @@ impl TargetEncoding {
     }
 }
 
-/// Whether column `index` of `table` holds text: a cell that is neither a number nor missing
-/// (empty, or one of `na_values`). A numeric target with a few `NA`s is still numeric.
-pub fn holds_text(table: &Table, index: usize, na_values: &[String]) -> bool {
+/// The first cell of column `index` of `table` that holds text (neither a number nor missing:
+/// empty, or one of `na_values`), as its row and text; `None` for a numeric column. A numeric
+/// target with a few `NA`s is still numeric.
+pub fn first_text(table: &Table, index: usize, na_values: &[String]) -> Option<(usize, String)> {
     let na = NaValues::new(na_values);
     table
         .column(index)
         .non_numbers()
-        .any(|(_, cell)| !na.is_missing(cell) && !cell.looks_numeric())
+        .find(|&(_, cell)| !na.is_missing(cell) && !cell.looks_numeric())
+        .map(|(row, cell)| (row, cell.text().into_owned()))
+}
+
+/// Whether column `index` of `table` holds a number anywhere.
+pub fn holds_numbers(table: &Table, index: usize) -> bool {
+    let column = table.column(index);
+    column.non_numbers().count() < table.len()
 }
 
 /// One split, ready for tensors.
@@ -693,10 +701,15 @@ mod tests {
     fn a_numeric_column_with_missing_cells_does_not_hold_text() {
         // An `NA` made an mlp's numeric target a classification over every distinct value.
         let t = table("y\n1.5\nNA\n\"\"\n2\n");
-        assert!(!holds_text(&t, 0, &["NA".to_string()]));
-        assert!(holds_text(&t, 0, &[]));
+        assert_eq!(first_text(&t, 0, &["NA".to_string()]), None);
+        assert_eq!(first_text(&t, 0, &[]), Some((1, "NA".to_string())));
         let t = table("y\n1\nyes\n");
-        assert!(holds_text(&t, 0, &["NA".to_string()]));
+        assert_eq!(
+            first_text(&t, 0, &["NA".to_string()]),
+            Some((1, "yes".to_string()))
+        );
+        assert!(holds_numbers(&t, 0));
+        assert!(!holds_numbers(&table("y\nno\nyes\n"), 0));
     }
 
     #[test]

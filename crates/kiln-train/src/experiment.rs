@@ -55,7 +55,27 @@ pub fn prepare_data(experiment: &Experiment) -> Result<Prepared, TrainError> {
     let config = &experiment.data;
     let table = Table::read_for(&config.path, config)?;
     let target_index = table.index_of(&experiment.data.target, "data.target")?;
-    let target_is_text = kiln_data::holds_text(&table, target_index, &config.na_values);
+    let text = kiln_data::first_text(&table, target_index, &config.na_values);
+    // A model whose task follows the target (an mlp without model.task) would read one stray
+    // marker among numbers as "these are class labels": a classifier over every value.
+    if let Some((row, value)) = &text
+        && kind.task(&experiment.model)?.is_none()
+        && kiln_data::holds_numbers(&table, target_index)
+    {
+        return Err(TrainError::Invalid {
+            key: "data.target".into(),
+            reason: format!(
+                "`{}` holds numbers and text ({}, line {}: `{value}`), so whether to regress or \
+                 classify is not clear: if `{value}` marks a missing value, add it to \
+                 data.na_values; to read every value as a class label, set model.task = \
+                 \"multiclass\" (or \"binary\")",
+                experiment.data.target,
+                config.path.display(),
+                table.line(*row)
+            ),
+        });
+    }
+    let target_is_text = text.is_some();
     let classes = kinds::wants_classes(kind, &experiment.model, target_is_text)?;
     let target_kind = if classes {
         TargetKind::Classes
