@@ -23,6 +23,31 @@ pub fn write_atomic_with(
     path: &Path,
     write: &mut dyn FnMut(&mut dyn Write) -> Result<(), TrainError>,
 ) -> Result<(), TrainError> {
+    match std::fs::metadata(path) {
+        // A device, pipe or socket (`--output /dev/stdout`) is written through: renaming a file
+        // over it would replace it.
+        Ok(meta) if !meta.is_file() && !meta.is_dir() => {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| TrainError::write(path, &e))?;
+            let mut out = Watched::new(std::io::BufWriter::new(file));
+            let written =
+                write(&mut out).and_then(|()| out.flush().map_err(|e| TrainError::write(path, &e)));
+            return match &out.failed {
+                Some(e) => Err(TrainError::write(path, e)),
+                None => written,
+            };
+        }
+        // A link to a file: the file it points to is replaced, and the link kept.
+        Ok(_) if path.is_symlink() => {
+            let target = path
+                .canonicalize()
+                .map_err(|e| TrainError::write(path, &e))?;
+            return write_atomic_with(&target, write);
+        }
+        _ => {}
+    }
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -400,6 +425,31 @@ mod tests {
         std::fs::set_permissions(&kept, std::fs::Permissions::from_mode(0o640)).expect("chmod");
         write_atomic(&kept, b"new").expect("write");
         assert_eq!(mode(&kept), 0o640);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_keeps_pointing_at_the_file_it_replaces_and_a_pipe_is_written_through() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let file = root.path().join("real.csv");
+        std::fs::write(&file, b"old").expect("write");
+        let link = root.path().join("link.csv");
+        std::os::unix::fs::symlink(&file, &link).expect("symlink");
+        write_atomic(&link, b"new").expect("write");
+        assert!(link.is_symlink());
+        assert_eq!(std::fs::read(&file).expect("read"), b"new");
+        // A pipe stays a pipe, and gets the bytes (as root, `--output /dev/stdout` or /dev/null
+        // became a regular file).
+        let fifo = root.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read(fifo).expect("read the pipe"))
+        };
+        write_atomic(&fifo, b"rows").expect("write");
+        assert_eq!(reader.join().expect("reader"), b"rows");
+        assert!(!std::fs::metadata(&fifo).expect("metadata").is_file());
     }
 
     #[test]
