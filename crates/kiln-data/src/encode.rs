@@ -156,12 +156,22 @@ impl Preprocessor {
                 Ok(fitted)
             })
             .collect::<Result<_, _>>()?;
-        Ok(Self {
+        let fitted = Self {
             features,
             missing: options.missing,
             unknown: options.unknown,
             na_values: options.na_values.to_vec(),
-        })
+        };
+        // Inputs are told apart by name (a linear model's coefficients are keyed by it).
+        let mut names = fitted.input_names();
+        names.sort_unstable();
+        if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
+            return Err(DataError::DuplicateInput {
+                path: table.path().to_path_buf(),
+                name: pair[0].clone(),
+            });
+        }
+        Ok(fitted)
     }
 
     /// Names of the model inputs, in order.
@@ -589,6 +599,23 @@ mod tests {
         opts.max_categories = Some(5000);
         let p = Preprocessor::fit(&table, &columns, &rows, &opts).expect("fits");
         assert_eq!(p.width(), 1001);
+    }
+
+    #[test]
+    fn a_column_named_like_a_made_input_is_an_error() {
+        let text = "x,x_missing\n1,5\n,6\n3,7\n";
+        let table = Table::parse(Path::new("t.csv"), text.as_bytes()).expect("table");
+        let columns = [0, 1].map(|index| RawColumn {
+            index,
+            numeric: true,
+        });
+        let err = Preprocessor::fit(&table, &columns, &[0, 1, 2], &options(Scale::None))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("two model inputs would be named `x_missing`"),
+            "{err}"
+        );
     }
 
     #[test]

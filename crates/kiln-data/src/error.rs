@@ -242,6 +242,18 @@ pub enum DataError {
         /// Distinct values in the training rows.
         levels: usize,
     },
+    /// Two model inputs would have one name: a column is named like an input kiln makes.
+    #[error(
+        "{path}: two model inputs would be named `{name}`: a column has the name kiln gives a \
+         missing-value indicator (`<column>_missing`) or a category level (`<column>=<level>`); \
+         rename that column"
+    )]
+    DuplicateInput {
+        /// The file.
+        path: PathBuf,
+        /// The name made twice.
+        name: String,
+    },
     /// A split came out with no rows.
     #[error("the {split} split is empty: {reason}")]
     EmptySplit {

@@ -408,6 +408,39 @@ pub fn prepare_table(
     } else {
         None
     };
+    if let (Some(parts), Some(classes), TargetEncoding::Classes { labels, column }) =
+        (&fold_parts, &classes, &target)
+    {
+        // A class whose training rows all fall in one fold is missing from that fold's model.
+        let mut folds_of = vec![Vec::new(); labels.len()];
+        for (i, part) in parts.iter().enumerate() {
+            for &r in part {
+                let seen = &mut folds_of[classes[r] as usize];
+                if seen.last() != Some(&i) {
+                    seen.push(i);
+                }
+            }
+        }
+        if let Some((class, folds)) = folds_of.iter().enumerate().find(|(_, f)| f.len() == 1) {
+            let rows = train
+                .iter()
+                .filter(|&&r| classes[r] as usize == class)
+                .count();
+            return Err(DataError::Classes {
+                path: table.path().to_path_buf(),
+                column: column.clone(),
+                reason: format!(
+                    "has {rows} training row{} of class `{}`, all in cross-validation fold {} of \
+                     {}: that fold's model would never see the class; use fewer folds \
+                     (data.kfold), stratify (data.split.stratify = true), or add rows of it",
+                    if rows == 1 { "" } else { "s" },
+                    labels[class],
+                    folds[0] + 1,
+                    parts.len()
+                ),
+            });
+        }
+    }
     // What only the split needed goes before the matrices are made: memory peaks then.
     drop((usable, classes, fixed_test));
 
@@ -693,6 +726,18 @@ mod tests {
         .to_string();
         assert!(
             err.contains("1 usable row of class `b`, none of them in the training split"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_class_that_one_fold_holds_entirely_is_an_error() {
+        let t = table("x,y\n1,a\n2,a\n3,a\n4,a\n5,a\n6,a\n7,b\n");
+        let err = prepare_table(&t, &config("kfold = 3"), TargetKind::Classes, 1)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("1 training row of class `b`, all in cross-validation fold"),
             "{err}"
         );
     }
