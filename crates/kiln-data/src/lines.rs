@@ -26,6 +26,8 @@ struct BreakState {
     /// Every byte read, for [`Breaks::fingerprint`].
     checksum: crc32fast::Hasher,
     bytes: u64,
+    /// Whether the end of the file has been read.
+    ended: bool,
     /// Offsets of `\n` and `\r` bytes ahead of the last query, and whether each ends a line.
     pending: VecDeque<(u64, bool)>,
     /// A `\r` whose next byte has not been read yet.
@@ -70,6 +72,7 @@ impl<R: Read> Read for LineTracker<R> {
         state.quotes.pass(self.offset, bytes);
         state.checksum.update(bytes);
         state.bytes += n as u64;
+        state.ended |= n == 0;
         if let (Some(cr), Some(&first)) = (state.open_cr, bytes.first()) {
             state.pending.push_back((cr, first != b'\n'));
             state.open_cr = None;
@@ -169,9 +172,11 @@ impl Breaks {
         )
     }
 
-    /// The byte offset of a quote whose field was still open when the file ended.
+    /// The byte offset of a quote whose field was still open when the file ended (`None`
+    /// before the end is read: a quoted field may span the bytes read so far).
     pub(crate) fn unclosed_quote(&self) -> Option<u64> {
-        self.0.borrow().quotes.open
+        let state = self.0.borrow();
+        state.quotes.open.filter(|_| state.ended)
     }
 
     /// The line of the record that starts at byte `offset`; offsets must not decrease between

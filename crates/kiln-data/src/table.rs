@@ -70,21 +70,27 @@ impl Table {
         let mut reader = csv_reader(tracker);
         let mut record = csv::ByteRecord::new();
         let mut next = |record: &mut csv::ByteRecord| -> Result<Option<u64>, DataError> {
-            match reader.read_byte_record(record) {
-                Ok(false) => match lines_of.unclosed_quote() {
-                    Some(offset) => Err(DataError::Malformed {
+            // A quote left open swallows the rest of the file into the last record, which may
+            // then also look ragged: the quote is the cause to report.
+            let unclosed = |lines_of: &Breaks| {
+                lines_of
+                    .unclosed_quote()
+                    .map(|offset| DataError::Malformed {
                         path: path.to_path_buf(),
                         line: lines_of.line_at(offset),
-                        reason: "a quoted cell starts here and is never closed, so the rest of \
-                                 the file would be read as one cell; close it (a quote inside a \
-                                 quoted cell is written twice: \"\")"
-                            .into(),
-                    }),
-                    None => Ok(None),
-                },
+                        reason:
+                            "a quoted cell starts here and is never closed, so the rest of the \
+                             file would be read as one cell; close it (a quote inside a quoted \
+                             cell is written twice: \"\")"
+                                .into(),
+                    })
+            };
+            match reader.read_byte_record(record) {
+                Ok(false) => unclosed(&lines_of).map_or(Ok(None), Err),
                 Ok(true) => {
                     let offset = record.position().map_or(0, |p| p.byte());
-                    Ok(Some(lines_of.line_at(offset)))
+                    let line = lines_of.line_at(offset);
+                    unclosed(&lines_of).map_or(Ok(Some(line)), Err)
                 }
                 Err(e) => Err(csv_error(path, e, &lines_of)),
             }
@@ -382,6 +388,11 @@ pub(crate) mod tests {
             err.contains("t.csv, line 3: a quoted cell starts here and is never closed"),
             "{err}"
         );
+        // In a column before the last (the swallowed record then looked ragged too).
+        let err = parse("x,c,y\n1,a,2\n2,\"b,4\n3,a,6\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 3: a quoted cell starts here"), "{err}");
         // In the header too.
         let err = parse("x,\"y\n1,2\n").unwrap_err().to_string();
         assert!(err.contains("line 1: a quoted cell"), "{err}");
