@@ -134,6 +134,13 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             eprintln!("error: {}", message(&error));
+            // A full disk under stdout (`kiln predict … > file`) failed the run, as in a file.
+            if error
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::StorageFull)
+            {
+                return ExitCode::from(1);
+            }
             ExitCode::from(match error.downcast_ref::<TrainError>() {
                 // The run failed; the input was not wrong.
                 Some(

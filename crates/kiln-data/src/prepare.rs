@@ -387,8 +387,8 @@ pub fn prepare_table(
                 column: column.clone(),
                 reason: format!(
                     "has {rows} usable row{} of class `{}`, none of them in the training split \
-                     (all went to validation or test); add rows of that class, or lower \
-                     split.valid and split.test",
+                     (all went to validation or test); add rows of that class, or give \
+                     validation and test fewer (split.valid, split.test, split.test_rows)",
                     if rows == 1 { "" } else { "s" },
                     labels[missing]
                 ),

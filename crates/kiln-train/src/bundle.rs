@@ -83,6 +83,9 @@ impl BundleInfo {
             ));
         }
         let names = self.preprocessor.input_names();
+        if names.len() == self.inputs.len() && names != self.inputs {
+            return Err("`inputs` does not list the names the preprocessing makes".into());
+        }
         if names != self.inputs || first_in != names.len() {
             return Err(format!(
                 "the preprocessing makes {} inputs, `inputs` lists {} and the first layer takes {}",

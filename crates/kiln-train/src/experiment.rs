@@ -174,8 +174,9 @@ pub fn train(
             }
         };
         log.line(&format!(
-            "skipped {} rows with missing cells{listed}",
-            data.dropped_rows
+            "skipped {} row{} with missing cells{listed}",
+            data.dropped_rows,
+            if data.dropped_rows == 1 { "" } else { "s" }
         ));
     }
 
@@ -594,18 +595,25 @@ pub fn predictions_csv(
     let mut header: Vec<String> = input.names().to_vec();
     // Names the input already has (a predictions file predicted again) get a number: a CSV with
     // two columns of one name could not be read back.
-    let added =
-        std::iter::once("prediction".to_string()).chain(labels.iter().map(|l| format!("prob_{l}")));
-    for name in added {
-        let mut unique = name.clone();
-        for n in 2.. {
-            if !header.contains(&unique) {
-                break;
+    let added: Vec<String> = std::iter::once("prediction".to_string())
+        .chain(labels.iter().map(|l| format!("prob_{l}")))
+        .collect();
+    // One suffix for all of them, so that they still read as one set.
+    let suffix = (1..)
+        .map(|n: usize| {
+            if n == 1 {
+                String::new()
+            } else {
+                format!("_{n}")
             }
-            unique = format!("{name}_{n}");
-        }
-        header.push(unique);
-    }
+        })
+        .find(|suffix| {
+            added
+                .iter()
+                .all(|a| !header.contains(&format!("{a}{suffix}")))
+        })
+        .unwrap_or_default();
+    header.extend(added.iter().map(|a| format!("{a}{suffix}")));
     let csv_err = |e: csv::Error| TrainError::io(input.path(), e);
     writer.write_record(&header).map_err(csv_err)?;
     let changed = || {
@@ -678,10 +686,6 @@ pub fn check_predict_output(run_dir: &Path, input: &Path, output: &Path) -> Resu
     if resolved(input).as_ref() == Some(&output_at) {
         return Err(refuse("the input file, which they would replace"));
     }
-    // Any file the run already has (config.toml: an interrupted run resumes from it).
-    if output_at.exists() && resolved(run_dir).is_some_and(|dir| output_at.starts_with(&dir)) {
-        return Err(refuse("a file of the run"));
-    }
     for folder in [Bundle::folder(run_dir), run_dir.join("checkpoints")] {
         if resolved(&folder).is_some_and(|dir| output_at.starts_with(&dir)) {
             return Err(refuse(&format!(
@@ -689,6 +693,10 @@ pub fn check_predict_output(run_dir: &Path, input: &Path, output: &Path) -> Resu
                 folder.display()
             )));
         }
+    }
+    // Any file the run already has (config.toml: an interrupted run resumes from it).
+    if output_at.exists() && resolved(run_dir).is_some_and(|dir| output_at.starts_with(&dir)) {
+        return Err(refuse("a file of the run"));
     }
     Ok(())
 }
