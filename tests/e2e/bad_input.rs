@@ -238,15 +238,7 @@ fn predict_never_writes_over_its_input_or_the_model() {
     std::fs::create_dir(dir.path().join("sub")).expect("mkdir");
     let same_input = dir.path().join("sub/../rows.csv");
     for (output, fragment) in [(&same_input, "the input file"), (&bundle, "inside")] {
-        kiln(&[
-            "predict",
-            run_dir.to_str().expect("path"),
-            "--input",
-            input.to_str().expect("path"),
-            "--output",
-            output.to_str().expect("path"),
-        ])
-        .assert_error(2, &["--output", fragment, "elsewhere"]);
+        predict_to(&run_dir, &input, output).assert_error(2, &["--output", fragment, "elsewhere"]);
     }
     assert_eq!(std::fs::read(&input).expect("rows"), b"x\n1\n2\n");
     assert_eq!(std::fs::read(&bundle).expect("bundle"), before);
@@ -255,14 +247,7 @@ fn predict_never_writes_over_its_input_or_the_model() {
     let once = dir.path().join("once.csv");
     let twice = dir.path().join("twice.csv");
     for (from, to) in [(&input, &once), (&once, &twice)] {
-        let run = kiln(&[
-            "predict",
-            run_dir.to_str().expect("path"),
-            "--input",
-            from.to_str().expect("path"),
-            "--output",
-            to.to_str().expect("path"),
-        ]);
+        let run = predict_to(&run_dir, from, to);
         assert_eq!(run.status, 0, "{}", run.stderr);
     }
     let text = std::fs::read_to_string(&twice).expect("twice");

@@ -83,6 +83,13 @@ pub fn kiln_without(args: &[&str], unset: &[&str]) -> Run {
     }
 }
 
+/// `kiln predict RUN --input INPUT --output OUTPUT`.
+pub fn predict_to(run: &Path, input: &Path, output: &Path) -> Run {
+    let path = |p: &Path| p.to_str().expect("utf-8 path").to_string();
+    let (run, input, output) = (path(run), path(input), path(output));
+    kiln(&["predict", &run, "--input", &input, "--output", &output])
+}
+
 /// `kiln train CONFIG --out OUT extra…`, with OUT a fresh temporary directory.
 pub fn train(config: &Path, out: &Path, extra: &[&str]) -> Run {
     let mut args = vec![

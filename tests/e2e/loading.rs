@@ -84,14 +84,7 @@ fn predict_writes_the_input_cells_back_exactly() {
     assert_eq!(trained.status, 0, "{}", trained.stderr);
     let input = write(dir.path(), "new.csv", "x,code\n1.50,02\n6.0,1\n");
     let output = dir.path().join("predicted.csv");
-    let run = kiln(&[
-        "predict",
-        trained.run_dir().to_str().expect("utf-8"),
-        "--input",
-        input.to_str().expect("utf-8"),
-        "--output",
-        output.to_str().expect("utf-8"),
-    ]);
+    let run = predict_to(&trained.run_dir(), &input, &output);
     assert_eq!(run.status, 0, "{}", run.stderr);
     let written = std::fs::read_to_string(&output).expect("predictions");
     let rows: Vec<&str> = written.lines().collect();

@@ -504,14 +504,7 @@ fn eval_scores_the_files_own_targets_beyond_f32_precision() {
     assert_eq!(eval.status, 0, "{}", eval.stderr);
     let metrics: serde_json::Value = serde_json::from_str(&eval.stdout).expect("JSON");
     let out = dir.path().join("p.csv");
-    let predict = kiln(&[
-        "predict",
-        run_arg,
-        "--input",
-        data_arg,
-        "--output",
-        out.to_str().expect("utf-8"),
-    ]);
+    let predict = predict_to(&run_dir, &data, &out);
     assert_eq!(predict.status, 0, "{}", predict.stderr);
     let mse = predictions(&out)
         .iter()
