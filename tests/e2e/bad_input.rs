@@ -407,6 +407,33 @@ fn settings_that_would_be_ignored_or_misread_are_named() {
 }
 
 #[test]
+fn a_test_row_of_an_unseen_category_follows_data_unknown_as_eval_does() {
+    // Scored silently as all zeros at training, while `kiln eval` on the same rows refused.
+    let dir = temp();
+    let data = write(
+        dir.path(),
+        "c.csv",
+        "c,x,y\na,1,2\nb,2,4\na,3,6\nb,4,8\na,5,10\nz,6,12\n",
+    );
+    let rows = write(dir.path(), "test_rows.csv", "row_index\n5\n");
+    let config = experiment(dir.path(), &data, "[train]\nepochs = 2\n");
+    let split = format!(
+        "data.split={{test_rows={:?}}}",
+        rows.to_str().expect("utf-8")
+    );
+    train(&config, dir.path(), &["--set", &split]).assert_error(
+        2,
+        &["c.csv", "line 7", "category `z` was not seen in training"],
+    );
+    let run = train(
+        &config,
+        dir.path(),
+        &["--set", &split, "--set", "data.unknown=\"ignore\""],
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
+}
+
+#[test]
 fn a_bad_predict_input_is_named_before_training() {
     // Before, the whole run trained first and was then thrown away.
     let dir = temp();

@@ -479,6 +479,12 @@ fn kfold_reports_the_mean_and_spread_of_every_metric() {
     assert!(cv["folds"] == 5 && r2 > 0.3 && r2 < 0.7, "{cv}");
     train(&diabetes, out.path(), &["--set", "train.loss=\"huber\""])
         .assert_error(2, &["train.loss", "solver = \"gradient\""]);
+    train(
+        &diabetes,
+        out.path(),
+        &["--set", "train.checkpoint_every=2"],
+    )
+    .assert_error(2, &["train.checkpoint_every", "no epochs"]);
     let concrete = root().join("configs/industrial_concrete_mlp.toml");
     train(&concrete, out.path(), &["--set", "data.kfold=3"])
         .assert_error(2, &["data.kfold", "split.valid = 0"]);

@@ -198,6 +198,7 @@ impl CrossValidation {
                 &self.feature_indices,
                 &self.y,
                 rows,
+                false,
             )
         };
         Ok(Fold {
@@ -221,15 +222,20 @@ fn fit_options(config: &DataConfig) -> FitOptions<'_> {
 }
 
 /// Encodes `rows` of `table` with `preprocessor`, with their targets from `y` (one per data row).
+/// With `strict`, a category the training rows lack is what `data.unknown` says (an error by
+/// default), as for rows given to `kiln eval`: the validation and test splits, so that their
+/// metrics are the ones `kiln eval` gives on the same rows. Without, it encodes as all zeros:
+/// the held-out rows of a k-fold split, whose levels a fold's training rows may well lack.
 fn encode_split(
     table: &Table,
     preprocessor: &Preprocessor,
     feature_indices: &[usize],
     y: &[f64],
     rows: Vec<usize>,
+    strict: bool,
 ) -> Result<Split, DataError> {
     Ok(Split {
-        x: preprocessor.transform(table, feature_indices, &rows, false)?,
+        x: preprocessor.transform(table, feature_indices, &rows, strict)?,
         y: rows.iter().map(|&r| y[r]).collect(),
         rows,
     })
@@ -431,12 +437,17 @@ pub fn prepare_table(
                 column: column.clone(),
                 reason: format!(
                     "has {rows} training row{} of class `{}`, all in cross-validation fold {} of \
-                     {}: that fold's model would never see the class; use fewer folds \
-                     (data.kfold), stratify (data.split.stratify = true), or add rows of it",
+                     {}: that fold's model would never see the class; {}",
                     if rows == 1 { "" } else { "s" },
                     labels[class],
                     folds[0] + 1,
-                    parts.len()
+                    parts.len(),
+                    if rows == 1 {
+                        "add rows of it (k-fold needs at least two of each class)"
+                    } else {
+                        "use fewer folds (data.kfold), stratify (data.split.stratify = true), or \
+                         add rows of it"
+                    }
                 ),
             });
         }
@@ -449,7 +460,7 @@ pub fn prepare_table(
         if rows.is_empty() {
             Ok(None)
         } else {
-            encode_split(table, &preprocessor, &feature_indices, &y_all, rows).map(Some)
+            encode_split(table, &preprocessor, &feature_indices, &y_all, rows, true).map(Some)
         }
     };
     // Rows from separate files go through the preprocessing fitted on the training rows.
@@ -474,7 +485,7 @@ pub fn prepare_table(
     };
     // Only cross-validation needs the training rows again (and a copy of the table).
     let cv_train = fold_parts.as_ref().map(|_| train.clone());
-    let train_split = encode_split(table, &preprocessor, &feature_indices, &y_all, train)?;
+    let train_split = encode_split(table, &preprocessor, &feature_indices, &y_all, train, false)?;
     let folds = fold_parts
         .zip(cv_train)
         .map(|(held_out, train)| CrossValidation {

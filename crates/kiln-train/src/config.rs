@@ -487,6 +487,25 @@ impl Experiment {
                 format!("expected a finite number > 0, found {}", t.huber_delta),
             );
         }
+        if t.solver == Solver::Exact {
+            // The closed-form solve has no epochs, steps or rate: these would be recorded in the
+            // run's config.toml and do nothing.
+            let gradient_only = [
+                ("train.checkpoint_every", t.checkpoint_every > 0),
+                ("train.early_stopping", t.early_stopping.is_some()),
+                ("train.optimizer.clip_norm", o.clip_norm.is_some()),
+                ("train.class_weights", t.class_weights.is_some()),
+            ];
+            for (key, set) in gradient_only {
+                if set {
+                    invalid(
+                        key,
+                        "applies to solver = \"gradient\"; the exact solver has no epochs or steps"
+                            .into(),
+                    );
+                }
+            }
+        }
         if t.solver == Solver::Exact && t.loss == LossKind::Huber {
             invalid(
                 "train.loss",

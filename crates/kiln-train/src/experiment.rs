@@ -694,9 +694,22 @@ pub fn check_predict_output(run_dir: &Path, input: &Path, output: &Path) -> Resu
             )));
         }
     }
-    // Any file the run already has (config.toml: an interrupted run resumes from it).
-    if output_at.exists() && resolved(run_dir).is_some_and(|dir| output_at.starts_with(&dir)) {
-        return Err(refuse("a file of the run"));
+    // A file kiln wrote for the run (config.toml: an interrupted run resumes from it). Files of
+    // the user's own in the run directory may be replaced, as anywhere.
+    for written in [
+        "config.toml",
+        "metrics.json",
+        "history.csv",
+        "predictions.csv",
+        "plots",
+    ] {
+        let at = run_dir.join(written);
+        if resolved(&at).is_some_and(|at| output_at.starts_with(&at)) {
+            return Err(refuse(&format!(
+                "{}, which kiln wrote for the run",
+                at.display()
+            )));
+        }
     }
     Ok(())
 }

@@ -46,6 +46,12 @@ pub fn write_atomic_with(
                 .map_err(|e| TrainError::write(path, &e))?;
             return write_atomic_with(&target, write);
         }
+        // A link to nothing yet: the file it names is made.
+        Err(_) if path.is_symlink() => {
+            let target = std::fs::read_link(path).map_err(|e| TrainError::write(path, &e))?;
+            let target = path.parent().unwrap_or(Path::new(".")).join(target);
+            return write_atomic_with(&target, write);
+        }
         _ => {}
     }
     let dir = path
@@ -438,6 +444,15 @@ mod tests {
         write_atomic(&link, b"new").expect("write");
         assert!(link.is_symlink());
         assert_eq!(std::fs::read(&file).expect("read"), b"new");
+        // A link whose file does not exist yet makes that file.
+        let dangling = root.path().join("dangling.csv");
+        std::os::unix::fs::symlink("made.csv", &dangling).expect("symlink");
+        write_atomic(&dangling, b"rows").expect("write");
+        assert!(dangling.is_symlink());
+        assert_eq!(
+            std::fs::read(root.path().join("made.csv")).expect("read"),
+            b"rows"
+        );
         // A pipe stays a pipe, and gets the bytes (as root, `--output /dev/stdout` or /dev/null
         // became a regular file).
         let fifo = root.path().join("fifo");

@@ -579,12 +579,18 @@ impl Conclusions<'_, '_> {
                 first,
                 lr: config.optimizer.lr,
                 scale_hint: match (first.is_finite(), self.scaled) {
-                    // No step had been taken yet when the first loss was measured.
-                    (false, _) => "; but the first epoch's loss was already not a finite number, \
-                                   so the values themselves are too large for 32-bit floats: \
-                                   rescale the target (e.g. divide it by a power of ten) and set \
-                                   data.scale = \"standard\""
-                        .into(),
+                    // Either the steps of the first epoch blew up, or the values never fit.
+                    (false, scaled) => format!(
+                        "; the first epoch's loss was already not a finite number: either the rate \
+                         is far too high (lower it by powers of ten), or the values are too large \
+                         for 32-bit floats (rescale the target, e.g. divide it by a power of \
+                         ten{})",
+                        if scaled {
+                            ""
+                        } else {
+                            ", and set data.scale = \"standard\""
+                        }
+                    ),
                     (true, true) => String::new(),
                     (true, false) => ", or set data.scale = \"standard\"".into(),
                 },
