@@ -95,6 +95,9 @@ pub enum UnknownPolicy {
     Error,
     /// Encode it as all zeros.
     Ignore,
+    /// Count it with the rare levels that `max_categories` pooled into `other` (scikit-learn's
+    /// `infrequent_if_exist`); as `ignore` where nothing was pooled.
+    Other,
 }
 
 /// How rows are split into train, valid and test.

@@ -282,17 +282,26 @@ impl Preprocessor {
                     fill,
                     ..
                 } => {
-                    let mut position: FastMap<&str, usize> = levels
+                    let other = has_other.then(|| levels.len() - 1);
+                    // The pooled input's own name is not a level (a cell reading `other` was
+                    // never seen unless it was pooled).
+                    let named = match (other, pooled) {
+                        (Some(other), Some(_)) => other,
+                        _ => levels.len(),
+                    };
+                    let mut position: FastMap<&str, usize> = levels[..named]
                         .iter()
                         .enumerate()
                         .map(|(i, l)| (l.as_str(), i))
                         .collect();
                     // Levels cut by `max_categories` were seen in training: they go to `other`.
-                    let other = has_other.then(|| levels.len() - 1);
                     if let (Some(other), Some(pooled)) = (other, pooled) {
                         position.extend(pooled.iter().map(|l| (l.as_str(), other)));
                     }
-                    let other = other.filter(|_| pooled.is_none());
+                    // Unseen levels go there too under unknown = "other", and in bundles from
+                    // before the pooled levels were kept.
+                    let other =
+                        other.filter(|_| pooled.is_none() || self.unknown == UnknownPolicy::Other);
                     for (r, &row) in rows.iter().enumerate() {
                         let cell = column.get(row);
                         let text = if na.is_missing(cell) {
@@ -311,7 +320,9 @@ impl Preprocessor {
                                     line: table.line(row),
                                     column: feature.column().to_string(),
                                     value: text.into_owned(),
-                                    known: levels.join(", "),
+                                    known: levels[..named].join(", "),
+                                    pooled: has_other
+                                        .then(|| levels[levels.len() - 1].as_str().into()),
                                 });
                             }
                             None => {}
@@ -557,6 +568,27 @@ mod tests {
         assert!(
             err.contains("category `zzz` was not seen in training"),
             "{err}"
+        );
+        // The pooled input's name is not a level of its own.
+        let (named, _) = one_column(&["other"], false);
+        let err = p
+            .transform(&named, &[0], &[0], true)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("category `other` was not seen"), "{err}");
+        assert!(
+            err.contains("\"other\" to count them with the rare levels"),
+            "{err}"
+        );
+        // unknown = "other" counts unseen levels with the pooled ones.
+        let mut counted = p.clone();
+        counted.unknown = UnknownPolicy::Other;
+        assert_eq!(
+            counted
+                .transform(&table, &[0], &[7], true)
+                .expect("other")
+                .data,
+            [0.0, 0.0, 1.0]
         );
         // A bundle written before the pooled levels were kept maps every other level to other.
         let mut old = p.clone();

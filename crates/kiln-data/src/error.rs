@@ -232,7 +232,8 @@ pub enum DataError {
         "{path}: column `{column}` has {levels} distinct values in the training rows, and \
          one-hot encoding makes an input of each (an identifier column?); drop it \
          (data.drop = [\"{column}\"]) or pool the rare values with data.max_categories \
-         (e.g. 50; any value you set is used as given)"
+         (e.g. 50; any value you set is used as given), with data.unknown = \"other\" to pool \
+         values the training rows lack too"
     )]
     TooManyLevels {
         /// The file.
@@ -266,7 +267,13 @@ pub enum DataError {
     #[error(
         "{path}, line {line}, column `{column}`: category `{value}` was not seen in training \
          (known: {known}); use one of those, or train with data.unknown = \"ignore\" to encode \
-         unseen categories as all zeros"
+         unseen categories as all zeros{}",
+        match pooled {
+            Some(other) => format!(
+                ", or \"other\" to count them with the rare levels pooled into `{other}`"
+            ),
+            None => String::new(),
+        }
     )]
     UnknownCategory {
         /// The file.
@@ -277,8 +284,10 @@ pub enum DataError {
         column: String,
         /// The unseen value.
         value: String,
-        /// The categories seen in training.
+        /// The categories seen in training (the pooled input aside).
         known: String,
+        /// The pooled input's name, when `max_categories` pooled rare levels.
+        pooled: Option<Box<str>>,
     },
 }
 

@@ -109,10 +109,11 @@ pub fn first_text(table: &Table, index: usize, na_values: &[String]) -> Option<(
         .map(|(row, cell)| (row, cell.text().into_owned()))
 }
 
-/// Whether column `index` of `table` holds a number anywhere.
-pub fn holds_numbers(table: &Table, index: usize) -> bool {
+/// Whether column `index` of `table` holds a number that is not one of `na_values` anywhere.
+pub fn holds_numbers(table: &Table, index: usize, na_values: &[String]) -> bool {
+    let na = NaValues::new(na_values);
     let column = table.column(index);
-    column.non_numbers().count() < table.len()
+    (0..table.len()).any(|row| na.present(column.number(row)).is_some())
 }
 
 /// One split, ready for tensors.
@@ -764,8 +765,11 @@ mod tests {
             first_text(&t, 0, &["NA".to_string()]),
             Some((1, "yes".to_string()))
         );
-        assert!(holds_numbers(&t, 0));
-        assert!(!holds_numbers(&table("y\nno\nyes\n"), 0));
+        assert!(holds_numbers(&t, 0, &[]));
+        assert!(!holds_numbers(&table("y\nno\nyes\n"), 0, &[]));
+        // A numeric missing marker among text labels is not a number.
+        let t = table("y\nno\n-999\nyes\n");
+        assert!(!holds_numbers(&t, 0, &["-999".to_string()]));
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub enum TrainError {
     },
     /// The data could not be read or prepared.
     #[error(transparent)]
-    Data(#[from] kiln_data::DataError),
+    Data(Box<kiln_data::DataError>),
     /// The model could not be built, fitted or loaded.
     #[error(transparent)]
     Model(#[from] kiln_models::ModelError),
@@ -128,6 +128,14 @@ pub enum TrainError {
         /// What went wrong.
         reason: String,
     },
+}
+
+/// Boxed: a data error names its file, line, column and cell, which would make every result of
+/// the crate that large.
+impl From<kiln_data::DataError> for TrainError {
+    fn from(error: kiln_data::DataError) -> Self {
+        Self::Data(Box::new(error))
+    }
 }
 
 impl TrainError {

@@ -60,7 +60,7 @@ pub fn prepare_data(experiment: &Experiment) -> Result<Prepared, TrainError> {
     // marker among numbers as "these are class labels": a classifier over every value.
     if let Some((row, value)) = &text
         && kind.task(&experiment.model)?.is_none()
-        && kiln_data::holds_numbers(&table, target_index)
+        && kiln_data::holds_numbers(&table, target_index, &config.na_values)
     {
         return Err(TrainError::Invalid {
             key: "data.target".into(),
@@ -704,7 +704,7 @@ pub fn check_predict_output(run_dir: &Path, input: &Path, output: &Path) -> Resu
         "plots",
     ] {
         let at = run_dir.join(written);
-        if resolved(&at).is_some_and(|at| output_at.starts_with(&at)) {
+        if resolved(&at).is_some_and(|at| at.exists() && output_at.starts_with(&at)) {
             return Err(refuse(&format!(
                 "{}, which kiln wrote for the run",
                 at.display()

@@ -46,10 +46,17 @@ pub fn write_atomic_with(
                 .map_err(|e| TrainError::write(path, &e))?;
             return write_atomic_with(&target, write);
         }
-        // A link to nothing yet: the file it names is made.
-        Err(_) if path.is_symlink() => {
+        // A link to nothing yet: the file it names is made. A link to a link to nothing, or
+        // a loop of links, is an error (followed, it would never end).
+        Err(e) if path.is_symlink() => {
             let target = std::fs::read_link(path).map_err(|e| TrainError::write(path, &e))?;
             let target = path.parent().unwrap_or(Path::new(".")).join(target);
+            if e.kind() != std::io::ErrorKind::NotFound || target.is_symlink() {
+                return Err(TrainError::Files {
+                    path: path.to_path_buf(),
+                    reason: format!("a link that leads nowhere one can write ({e})"),
+                });
+            }
             return write_atomic_with(&target, write);
         }
         _ => {}
@@ -106,7 +113,10 @@ impl<W: Write> Watched<W> {
     }
 
     fn watch<T>(&mut self, result: std::io::Result<T>) -> std::io::Result<T> {
-        if let (Err(e), None) = (&result, &self.failed) {
+        // An interrupted call is retried by the writer, not a failure.
+        if let (Err(e), None) = (&result, &self.failed)
+            && e.kind() != std::io::ErrorKind::Interrupted
+        {
             self.failed = Some(std::io::Error::new(e.kind(), e.to_string()));
         }
         result
@@ -453,6 +463,11 @@ mod tests {
             std::fs::read(root.path().join("made.csv")).expect("read"),
             b"rows"
         );
+        // A link to itself is an error, not endless following (it overflowed the stack).
+        let looped = root.path().join("loop.csv");
+        std::os::unix::fs::symlink("loop.csv", &looped).expect("symlink");
+        assert!(write_atomic(&looped, b"rows").is_err());
+        assert!(looped.is_symlink());
         // A pipe stays a pipe, and gets the bytes (as root, `--output /dev/stdout` or /dev/null
         // became a regular file).
         let fifo = root.path().join("fifo");
