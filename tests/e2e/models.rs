@@ -424,7 +424,12 @@ fn a_resume_on_changed_data_is_refused() {
     )
     .assert_error(
         2,
-        &["data.path", "d.csv", "not the data", "restore the file"],
+        &[
+            "data.path",
+            "d.csv",
+            "not those the run",
+            "restore the files",
+        ],
     );
     write(dir.path(), "d.csv", rows);
     let resumed = resume(
@@ -433,6 +438,18 @@ fn a_resume_on_changed_data_is_refused() {
         &["--set", "train.epochs=3"],
     );
     assert_eq!(resumed.status, 0, "{}", resumed.stderr);
+    // The validation file counts too.
+    let valid = write(dir.path(), "v.csv", "x,y\n6,12\n7,14\n");
+    let set = format!("data.valid_path={:?}", valid.to_str().expect("utf-8"));
+    let run = train(&config, &dir.path().join("runs"), &["--set", &set]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    write(dir.path(), "v.csv", "x,y\n6,12\n7,15\n");
+    resume(
+        &run.run_dir(),
+        &dir.path().join("runs"),
+        &["--set", "train.epochs=3"],
+    )
+    .assert_error(2, &["v.csv", "not those the run"]);
 }
 
 #[test]

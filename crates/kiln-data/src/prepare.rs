@@ -146,7 +146,8 @@ pub struct Prepared {
     pub dropped_rows: usize,
     /// Of those, rows listed in `split.test_rows`: the test split is then not all of them.
     pub dropped_test_rows: usize,
-    /// The training file's [`Table::fingerprint`].
+    /// The [`Table::fingerprint`] of each file read: the training file's, then those of
+    /// `valid_path` and `test_path` when given, one line each.
     pub fingerprint: String,
     /// With `kfold = k`: the k folds of the training rows, made one at a time.
     pub folds: Option<CrossValidation>,
@@ -465,9 +466,11 @@ pub fn prepare_table(
         }
     };
     // Rows from separate files go through the preprocessing fitted on the training rows.
-    let from_file = |path: &Option<std::path::PathBuf>| -> Result<Option<Split>, DataError> {
+    let mut fingerprint = format!("{}: {}", table.path().display(), table.fingerprint());
+    let mut from_file = |path: &Option<std::path::PathBuf>| -> Result<Option<Split>, DataError> {
         let Some(path) = path else { return Ok(None) };
         let file = Table::read_for(path, config)?;
+        fingerprint.push_str(&format!("\n{}: {}", path.display(), file.fingerprint()));
         let x = preprocessor.transform_table(&file)?;
         let y = target.encode_table(&file, &config.na_values)?;
         Ok(Some(Split {
@@ -507,7 +510,7 @@ pub fn prepare_table(
         target,
         dropped_rows,
         dropped_test_rows,
-        fingerprint: table.fingerprint().to_string(),
+        fingerprint,
     })
 }
 

@@ -144,11 +144,11 @@ pub fn load_latest(
         return Err(TrainError::Invalid {
             key: "data.path".into(),
             reason: format!(
-                "{} is not the data the run being resumed trained on (then {trained_on}, now \
-                 {data}); a resumed run continues on the same rows: restore the file, or start a \
-                 new run",
-                experiment.data.path.display()
-            ),
+                "the data files are not those the run being resumed trained on (then: \
+                 {trained_on}; now: {data}); a resumed run continues on the same rows: restore \
+                 the files, or start a new run"
+            )
+            .replace('\n', "; "),
         });
     }
     // As many epochs as were trained only finishes the run (evaluation, predictions, files):
