@@ -486,6 +486,13 @@ fn kfold_reports_the_mean_and_spread_of_every_metric() {
         &["--set", "data.kfold=5", "--set", "train.epochs=2"],
     );
     assert_eq!(run.status, 0, "{}", run.stderr);
+    // Its held-out level is scored as zeros, and said so (it was silent).
+    assert!(
+        run.stdout.contains("note: fold 5 of 5")
+            && run.stdout.contains("`resting_ecg`: `st_t_abnormality`"),
+        "{}",
+        run.stdout
+    );
     // The exact solver cross-validates too (kfold was ignored), and refuses a loss it cannot
     // minimise (huber was ignored).
     let diabetes = root().join("configs/medical_diabetes_linear.toml");

@@ -221,6 +221,50 @@ impl Preprocessor {
         self.transform(table, &indices, &rows, true)
     }
 
+    /// Category values in `rows` of `table` (feature `i` in column `indices[i]`) that the fitted
+    /// levels lack, pooled ones included, as "`column`: `value`" (the first five).
+    pub(crate) fn unseen(&self, table: &Table, indices: &[usize], rows: &[usize]) -> Vec<String> {
+        let na = NaValues::new(&self.na_values);
+        let mut found = Vec::new();
+        for (feature, &index) in self.features.iter().zip(indices) {
+            let FeatureEncoding::Categorical {
+                column: name,
+                levels,
+                has_other,
+                pooled,
+                ..
+            } = feature
+            else {
+                continue;
+            };
+            let kept = if *has_other {
+                &levels[..levels.len() - 1]
+            } else {
+                &levels[..]
+            };
+            let column = table.column(index);
+            for &row in rows {
+                let cell = column.get(row);
+                if na.is_missing(cell) {
+                    continue;
+                }
+                let text = cell.text();
+                let known = kept
+                    .iter()
+                    .chain(pooled.iter().flatten())
+                    .any(|l| *l == text);
+                let note = format!("`{name}`: `{text}`");
+                if !known && !found.contains(&note) {
+                    found.push(note);
+                    if found.len() == 5 {
+                        return found;
+                    }
+                }
+            }
+        }
+        found
+    }
+
     /// Encodes `rows` of `table`, feature `i` read from column `indices[i]`. A missing cell is
     /// filled under `missing = "impute"` and an error otherwise. An unseen category is an error
     /// when `strict` and [`UnknownPolicy::Error`] (rows a user gives); otherwise it encodes as
@@ -320,7 +364,7 @@ impl Preprocessor {
                                     line: table.line(row),
                                     column: feature.column().to_string(),
                                     value: text.into_owned(),
-                                    known: levels[..named].join(", "),
+                                    known: known_levels(&levels[..named], pooled.as_deref()),
                                     pooled: has_other
                                         .then(|| levels[levels.len() - 1].as_str().into()),
                                 });
@@ -334,6 +378,21 @@ impl Preprocessor {
         }
         Ok(matrix)
     }
+}
+
+/// The levels a column knows, for an unseen-level error: the kept ones, then the pooled ones
+/// (the first ten, and how many in all).
+fn known_levels(kept: &[String], pooled: Option<&[String]>) -> String {
+    let mut text = kept.join(", ");
+    if let Some(pooled) = pooled.filter(|p| !p.is_empty()) {
+        let shown: Vec<&str> = pooled.iter().take(10).map(String::as_str).collect();
+        let more = match pooled.len() {
+            n if n > shown.len() => format!(", … ({n} in all)"),
+            _ => String::new(),
+        };
+        text.push_str(&format!("; and, pooled: {}{more}", shown.join(", ")));
+    }
+    text
 }
 
 fn fit_numeric(

@@ -193,19 +193,25 @@ impl CrossValidation {
             &train,
             &fit_options(&self.config),
         )?;
-        let encode = |rows: Vec<usize>| {
+        let encode = |rows: Vec<usize>, strict: bool| {
             encode_split(
                 &self.table,
                 &preprocessor,
                 &self.feature_indices,
                 &self.y,
                 rows,
-                false,
+                strict,
             )
         };
         Ok(Fold {
-            train: encode(train)?,
-            held_out: encode(held_out.clone())?,
+            // Under data.unknown = "error" only: otherwise the user chose what happens.
+            unseen: if self.config.unknown == crate::UnknownPolicy::Error {
+                preprocessor.unseen(&self.table, &self.feature_indices, held_out)
+            } else {
+                Vec::new()
+            },
+            train: encode(train, false)?,
+            held_out: encode(held_out.clone(), false)?,
             preprocessor,
         })
     }
@@ -227,7 +233,8 @@ fn fit_options(config: &DataConfig) -> FitOptions<'_> {
 /// With `strict`, a category the training rows lack is what `data.unknown` says (an error by
 /// default), as for rows given to `kiln eval`: the validation and test splits, so that their
 /// metrics are the ones `kiln eval` gives on the same rows. Without, it encodes as all zeros:
-/// the held-out rows of a k-fold split, whose levels a fold's training rows may well lack.
+/// the training rows themselves (which lack nothing), and a k-fold split's held-out rows, whose
+/// levels a fold's training rows may well lack ([`Fold::unseen`] lists them for a note).
 fn encode_split(
     table: &Table,
     preprocessor: &Preprocessor,
@@ -252,6 +259,9 @@ pub struct Fold {
     pub train: Split,
     /// This fold's rows, scored by the model trained on `train`.
     pub held_out: Split,
+    /// Category values of the held-out rows that the fold's training rows lack (`column`:
+    /// `value`, a few), encoded as all zeros: a note for the log.
+    pub unseen: Vec<String>,
 }
 
 /// Reads `config.path` and prepares it; `seed` is the experiment's seed, used for the split

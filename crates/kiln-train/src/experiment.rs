@@ -428,7 +428,10 @@ fn cross_validated(
     device: &Device,
     fit_fold: &mut FitFold<'_>,
 ) -> Result<Value, TrainError> {
-    let cv = cross_validate(folds, task, device, fit_fold, &|| !log.interrupted())?;
+    let (cv, notes) = cross_validate(folds, task, device, fit_fold, &|| !log.interrupted())?;
+    for note in notes {
+        log.line(&note);
+    }
     log.line(&format!(
         "{}-fold cross-validation: {}",
         folds.len(),
@@ -450,11 +453,22 @@ fn cross_validate(
     device: &Device,
     fit_fold: &mut FitFold<'_>,
     go_on: &dyn Fn() -> bool,
-) -> Result<Value, TrainError> {
+) -> Result<(Value, Vec<String>), TrainError> {
     let mut scores: Vec<Metrics> = Vec::new();
+    let mut notes = Vec::new();
     for i in 0..folds.len() {
         // One fold's matrices at a time.
         let fold = folds.fold(i)?;
+        if !fold.unseen.is_empty() {
+            notes.push(format!(
+                "note: fold {} of {}: held-out rows have category values its training rows lack \
+                 ({}), scored as all zeros as data.unknown = \"ignore\" would, not refused as \
+                 kiln eval would: cross-validation is not stopped by a rare level",
+                i + 1,
+                folds.len(),
+                fold.unseen.join(", ")
+            ));
+        }
         let network = fit_fold(i, fold.train, go_on)?;
         let predictions = crate::bundle::predict_rows(&network, task, &fold.held_out.x, device)?;
         scores.push(score(task, &fold.held_out.y, &predictions));
@@ -485,7 +499,10 @@ fn cross_validate(
         mean.insert(key.clone(), json!(m));
         std.insert(key.clone(), json!(sd));
     }
-    Ok(json!({"folds": folds.len(), "mean": mean, "std": std}))
+    Ok((
+        json!({"folds": folds.len(), "mean": mean, "std": std}),
+        notes,
+    ))
 }
 
 /// `key value, …` for a log line.
