@@ -30,6 +30,27 @@ fn plot_error(path: &Path) -> impl Fn(String) -> TrainError + '_ {
     }
 }
 
+/// An axis label: plain to three decimals in the common range, else four significant digits in
+/// scientific notation (so that ticks close together still read apart).
+fn tick(v: &f64) -> String {
+    let v = *v;
+    if v == 0.0 {
+        "0".into()
+    } else if (1e-2..1e4).contains(&v.abs()) {
+        format!("{v:.3}")
+    } else {
+        format!("{v:.3e}")
+    }
+}
+
+/// Room around `lo..hi` on an axis: a share of the range, and at least a thousandth of the
+/// values' size (a flat curve is drawn flat, not its rounding noise stretched to fill the plot).
+fn padding(lo: f64, hi: f64, share: f64) -> f64 {
+    ((hi - lo) * share)
+        .max(lo.abs().max(hi.abs()) * 1e-3)
+        .max(1e-12)
+}
+
 /// A picture being drawn.
 type Canvas<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
 
@@ -96,16 +117,24 @@ pub fn loss_curve(path: &Path, history: &[EpochRecord]) -> Result<(), TrainError
                     .y_desc("loss")
                     .axis_desc_style(("sans-serif", 20))
                     .label_style(("sans-serif", 16))
-                    .x_label_formatter(&|v| format!("{v:.0}"))
-                    .y_label_formatter(&|v| {
-                        if v.abs() >= 1e-2 && v.abs() < 1e4 {
-                            format!("{v:.3}")
+                    // Whole epochs only: a short run's ticks fall between them.
+                    .x_labels((epochs as usize).min(10))
+                    .x_label_formatter(&|v| {
+                        if (v - v.round()).abs() < 1e-9 {
+                            format!("{v:.0}")
                         } else {
-                            format!("{v:.1e}")
+                            String::new()
                         }
                     })
+                    .y_label_formatter(&tick)
                     .draw()
                     .map_err(|e| err(e.to_string()))?;
+                // One epoch is a point, which a line does not show.
+                if train.len() == 1 {
+                    chart
+                        .draw_series(train.iter().map(|&p| Circle::new(p, 4, BLUE.filled())))
+                        .map_err(|e| err(e.to_string()))?;
+                }
                 chart
                     .draw_series(LineSeries::new(train, BLUE.stroke_width(2)))
                     .map_err(|e| err(e.to_string()))?
@@ -124,6 +153,8 @@ pub fn loss_curve(path: &Path, history: &[EpochRecord]) -> Result<(), TrainError
                 }
                 chart
                     .configure_series_labels()
+                    // A loss falls: the upper right is where the curve is not.
+                    .position(SeriesLabelPosition::UpperRight)
                     .label_font(("sans-serif", 16))
                     .background_style(WHITE.mix(0.85))
                     .border_style(BLACK)
@@ -134,7 +165,7 @@ pub fn loss_curve(path: &Path, history: &[EpochRecord]) -> Result<(), TrainError
         if positive && hi / lo > 100.0 {
             draw!(builder.build_cartesian_2d(1.0..epochs, (lo * 0.8..hi * 1.25).log_scale()));
         } else {
-            let pad = ((hi - lo) * 0.05).max(1e-12);
+            let pad = padding(lo, hi, 0.05);
             draw!(builder.build_cartesian_2d(1.0..epochs, (lo - pad)..(hi + pad)));
         }
         Ok(())
@@ -183,8 +214,7 @@ pub fn fit_line(path: &Path, plot: &FitPlot<'_>) -> Result<(), TrainError> {
         ),
         |(a, b, c, d), &(x, y)| (a.min(x), b.max(x), c.min(y), d.max(y)),
     );
-    let pad = |lo: f64, hi: f64| ((hi - lo) * 0.08).max(0.5);
-    let (px, py) = (pad(x0, x1), pad(y0, y1));
+    let (px, py) = (padding(x0, x1, 0.08), padding(y0, y1, 0.08));
     render(path, |root| {
         let mut chart = ChartBuilder::on(root)
             .caption(
@@ -202,6 +232,8 @@ pub fn fit_line(path: &Path, plot: &FitPlot<'_>) -> Result<(), TrainError> {
             .y_desc(plot.target)
             .axis_desc_style(("sans-serif", 20))
             .label_style(("sans-serif", 16))
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
             .draw()
             .map_err(|e| err(e.to_string()))?;
         chart
@@ -253,5 +285,17 @@ mod tests {
         };
         fit_line(&path, &plot).expect("drawn");
         assert!(std::fs::metadata(&path).expect("written").len() > 0);
+    }
+
+    #[test]
+    fn axes_of_flat_or_large_values_read_apart() {
+        // A flat loss: the axis spans a thousandth of it, not its rounding noise.
+        assert!(padding(81.305, 81.305 + 1e-10, 0.05) >= 0.08);
+        // Ticks a fifth of a percent apart at 3e4 had the one label `3.0e4`.
+        assert_ne!(tick(&29_970.0), tick(&30_030.0));
+        assert_eq!(tick(&0.0), "0");
+        assert_eq!(tick(&81.3051), "81.305");
+        // A fit plot of values around 1e-3 is not squashed by a fixed half-unit margin.
+        assert!(padding(1e-3, 2e-3, 0.08) < 1e-3);
     }
 }
