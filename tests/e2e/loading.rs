@@ -52,6 +52,18 @@ fn bench_load_reads_every_row_into_tensors_and_reports_its_peak_memory() {
         report["rows_per_sec"].as_f64().is_some_and(|r| r > 0.0),
         "{report}"
     );
+    // The file's device is used, as by `kiln train` (it ran on cpu whatever the file said).
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(&config, format!("device = \"ndarray\"\n{text}")).expect("config");
+    let run = kiln(&["bench-load", config.to_str().expect("utf-8")]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_str(run.stdout.trim()).expect("one JSON line");
+    assert!(
+        report["device"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("ndarray")),
+        "{report}"
+    );
 }
 
 #[test]

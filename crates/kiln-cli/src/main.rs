@@ -85,9 +85,9 @@ enum Command {
     BenchLoad {
         /// The experiment file (TOML) whose `[data]` is read.
         config: PathBuf,
-        /// Compute device the tensors go to.
-        #[arg(long, env = "KILN_DEVICE", default_value = "cpu")]
-        device: String,
+        /// Compute device the tensors go to, overriding the file's `device` (as for `train`).
+        #[arg(long, env = "KILN_DEVICE")]
+        device: Option<String>,
     },
     /// Training throughput of an MLP 64 → 256 → 256 → 1 (ReLU, Adam, MSE) on synthetic data.
     Bench {
@@ -307,7 +307,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Devices => write!(stdout, "{}", devices::report())?,
         Command::BenchLoad { config, device } => {
             let experiment = Experiment::load(&config, &[])?;
-            let chosen = device::open(&device)?;
+            let chosen = device::open(device.as_deref().unwrap_or(&experiment.device))?;
             writeln!(
                 stdout,
                 "{}",
