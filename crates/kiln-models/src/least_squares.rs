@@ -33,6 +33,9 @@ pub fn least_squares(x: &[f32], cols: usize, y: &[f64], l2: f64) -> Result<Linea
             "expected a {rows}×{cols} design matrix"
         )));
     }
+    if l2 > 0.0 && cols > rows && rows > 0 {
+        return Ok(ridge_dual(x, cols, y, l2));
+    }
     let p = cols + 1; // weights, then the intercept
     let extra = if l2 > 0.0 { cols } else { 0 };
     let m = rows + extra;
@@ -107,6 +110,63 @@ pub fn least_squares(x: &[f32], cols: usize, y: &[f64], l2: f64) -> Result<Linea
         intercept,
         dependent,
     })
+}
+
+/// Ridge with more inputs than rows, solved through the rows: with the inputs and target centred
+/// (which leaves the intercept unpenalised), `w = Xᵀ (X Xᵀ + l2·I)⁻¹ y` and `b = ȳ − x̄·w`. The
+/// same answer as the augmented QR, in rows² × inputs steps instead of inputs³ (10,000 inputs
+/// on 50 rows: a fraction of a second rather than minutes).
+fn ridge_dual(x: &[f32], cols: usize, y: &[f64], l2: f64) -> LinearFit {
+    let rows = y.len();
+    let n = rows as f64;
+    let mut means = vec![0.0f64; cols];
+    for row in x.chunks(cols) {
+        for (m, &v) in means.iter_mut().zip(row) {
+            *m += f64::from(v) / n;
+        }
+    }
+    let y_mean = y.iter().sum::<f64>() / n;
+    let centred: Vec<f64> = x
+        .chunks(cols)
+        .flat_map(|row| row.iter().zip(&means).map(|(&v, m)| f64::from(v) - m))
+        .collect();
+    let row = |i: usize| &centred[i * cols..(i + 1) * cols];
+    // K = X Xᵀ + l2·I, symmetric positive definite: Cholesky K = L Lᵀ.
+    let mut l = vec![0.0f64; rows * rows];
+    for i in 0..rows {
+        for j in 0..=i {
+            let k_ij: f64 = row(i).iter().zip(row(j)).map(|(a, b)| a * b).sum::<f64>()
+                + if i == j { l2 } else { 0.0 };
+            let s: f64 = (0..j).map(|k| l[i * rows + k] * l[j * rows + k]).sum();
+            l[i * rows + j] = if i == j {
+                (k_ij - s).sqrt()
+            } else {
+                (k_ij - s) / l[j * rows + j]
+            };
+        }
+    }
+    // α = K⁻¹ (y − ȳ): forward then back substitution.
+    let mut alpha: Vec<f64> = y.iter().map(|v| v - y_mean).collect();
+    for i in 0..rows {
+        let s: f64 = (0..i).map(|k| l[i * rows + k] * alpha[k]).sum();
+        alpha[i] = (alpha[i] - s) / l[i * rows + i];
+    }
+    for i in (0..rows).rev() {
+        let s: f64 = (i + 1..rows).map(|k| l[k * rows + i] * alpha[k]).sum();
+        alpha[i] = (alpha[i] - s) / l[i * rows + i];
+    }
+    let mut weights = vec![0.0f64; cols];
+    for (i, a) in alpha.iter().enumerate() {
+        for (w, v) in weights.iter_mut().zip(row(i)) {
+            *w += a * v;
+        }
+    }
+    let intercept = y_mean - weights.iter().zip(&means).map(|(w, m)| w * m).sum::<f64>();
+    LinearFit {
+        weights,
+        intercept,
+        dependent: Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -223,5 +283,51 @@ mod tests {
             close(fit.weights[0], 1.0) && close(fit.intercept, 0.0),
             "{fit:?}"
         );
+    }
+
+    #[test]
+    fn wide_ridge_through_the_rows_equals_the_normal_equations() {
+        // 4 rows, 6 inputs: solved through the rows. The reference: ridge's normal equations on
+        // the centred data, (XcᵀXc + l2·I) w = Xcᵀ yc, b = ȳ − x̄·w.
+        let x: Vec<f32> = (0..24)
+            .map(|i| ((i * 37 % 11) as f32) / 3.0 - 1.0)
+            .collect();
+        let y = [1.0, -2.0, 0.5, 3.0];
+        let dual = least_squares(&x, 6, &y, 0.7).expect("fits");
+        let (rows, cols) = (4, 6);
+        let n = rows as f64;
+        let means: Vec<f64> = (0..cols)
+            .map(|j| (0..rows).map(|i| f64::from(x[i * cols + j])).sum::<f64>() / n)
+            .collect();
+        let y_mean = y.iter().sum::<f64>() / n;
+        let xc = |i: usize, j: usize| f64::from(x[i * cols + j]) - means[j];
+        let mut g = vec![vec![0.0; cols + 1]; cols];
+        for (a, row) in g.iter_mut().enumerate() {
+            for b in 0..cols {
+                row[b] = (0..rows).map(|i| xc(i, a) * xc(i, b)).sum::<f64>()
+                    + if a == b { 0.7 } else { 0.0 };
+            }
+            row[cols] = (0..rows).map(|i| xc(i, a) * (y[i] - y_mean)).sum();
+        }
+        // Gauss–Jordan on the symmetric positive definite system.
+        for c in 0..cols {
+            let pivot = g[c][c];
+            for k in c..=cols {
+                g[c][k] /= pivot;
+            }
+            for r in 0..cols {
+                if r != c {
+                    let f = g[r][c];
+                    for k in c..=cols {
+                        g[r][k] -= f * g[c][k];
+                    }
+                }
+            }
+        }
+        for j in 0..cols {
+            assert!((dual.weights[j] - g[j][cols]).abs() < 1e-9, "{dual:?}");
+        }
+        let b = y_mean - (0..cols).map(|j| g[j][cols] * means[j]).sum::<f64>();
+        assert!((dual.intercept - b).abs() < 1e-9);
     }
 }
