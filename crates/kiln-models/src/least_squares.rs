@@ -303,8 +303,8 @@ mod tests {
         let xc = |i: usize, j: usize| f64::from(x[i * cols + j]) - means[j];
         let mut g = vec![vec![0.0; cols + 1]; cols];
         for (a, row) in g.iter_mut().enumerate() {
-            for b in 0..cols {
-                row[b] = (0..rows).map(|i| xc(i, a) * xc(i, b)).sum::<f64>()
+            for (b, cell) in row.iter_mut().take(cols).enumerate() {
+                *cell = (0..rows).map(|i| xc(i, a) * xc(i, b)).sum::<f64>()
                     + if a == b { 0.7 } else { 0.0 };
             }
             row[cols] = (0..rows).map(|i| xc(i, a) * (y[i] - y_mean)).sum();
