@@ -70,33 +70,22 @@ impl Table {
         let mut reader = csv_reader(tracker);
         let mut record = csv::ByteRecord::new();
         let mut next = |record: &mut csv::ByteRecord| -> Result<Option<u64>, DataError> {
-            // A quote left open swallows the rest of the file into the last record, which may
-            // then also look ragged: the quote is the cause to report.
-            let unclosed = |lines_of: &Breaks| {
-                lines_of
-                    .unclosed_quote()
-                    .map(|offset| DataError::Malformed {
-                        path: path.to_path_buf(),
-                        line: lines_of.line_at(offset),
-                        reason:
-                            "a quoted cell starts here and is never closed, so the rest of the \
-                             file would be read as one cell; close it (a quote inside a quoted \
-                             cell is written twice: \"\")"
-                                .into(),
-                    })
-            };
             match reader.read_byte_record(record) {
-                Ok(false) => unclosed(&lines_of).map_or(Ok(None), Err),
+                Ok(false) => unclosed_quote(path, &lines_of).map_or(Ok(None), Err),
                 Ok(true) => {
                     let offset = record.position().map_or(0, |p| p.byte());
-                    let line = lines_of.line_at(offset);
-                    unclosed(&lines_of).map_or(Ok(Some(line)), Err)
+                    Ok(Some(lines_of.line_at(offset)))
                 }
                 Err(e) => Err(csv_error(path, e, &lines_of)),
             }
         };
         if next(&mut record)?.is_none() {
             return Err(DataError::Empty { path: path_buf });
+        }
+        // A quote left open swallows the rest of the file into its record: the header, a record
+        // that then looks ragged, or the last one (found at the end of the file).
+        if let Some(error) = unclosed_quote(path, &lines_of) {
+            return Err(error);
         }
         let names = record
             .iter()
@@ -124,6 +113,9 @@ impl Table {
                 continue;
             }
             if record.len() != names.len() {
+                if let Some(error) = unclosed_quote(path, &lines_of) {
+                    return Err(error);
+                }
                 return Err(DataError::Ragged {
                     path: path_buf,
                     line,
@@ -261,6 +253,17 @@ fn open(path: &Path) -> Result<(BufReader<File>, Option<u64>), DataError> {
     })?;
     let size = file.metadata().map(|m| m.len()).ok();
     Ok((BufReader::with_capacity(1 << 16, file), size))
+}
+
+/// The error for a quote still open at the end of the file, once the end has been read.
+fn unclosed_quote(path: &Path, lines: &Breaks) -> Option<DataError> {
+    lines.unclosed_quote().map(|offset| DataError::Malformed {
+        path: path.to_path_buf(),
+        line: lines.line_at(offset),
+        reason: "a quoted cell starts here and is never closed, so the rest of the file would be \
+                 read as one cell; close it (a quote inside a quoted cell is written twice: \"\")"
+            .into(),
+    })
 }
 
 /// How every CSV file is parsed: no header handling (the first record is read as the header),
