@@ -244,7 +244,9 @@ pub struct OptimizerConfig {
     /// Adam's epsilon (PyTorch's default; Burn's own is 1e-5).
     #[serde(default = "default_epsilon")]
     pub epsilon: f64,
-    /// Clip the gradient norm to this value.
+    /// Scales each parameter tensor's gradient (a layer's weights, its bias) down to at most
+    /// this L2 norm, each on its own: Keras's `clipnorm`, not PyTorch's global
+    /// `clip_grad_norm_`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clip_norm: Option<f64>,
 }
