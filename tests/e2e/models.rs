@@ -39,6 +39,42 @@ fn logistic_regression_on_breast_cancer_reaches_the_reference_level() {
     ] {
         assert!(!metrics["test"][key].is_null(), "{key}");
     }
+    // report.md tells the same numbers: each metric of each split, and the test rows'
+    // confusion matrix with the class labels.
+    let report = std::fs::read_to_string(run.run_dir().join("report.md")).expect("report.md");
+    assert!(
+        report.contains("| metric | train | valid | test |"),
+        "{report}"
+    );
+    for key in [
+        "accuracy",
+        "f1",
+        "log_loss",
+        "roc_auc",
+        "precision",
+        "recall",
+    ] {
+        let value = |split: &str| format!("{:.4}", metrics[split][key].as_f64().expect(key));
+        let row = format!(
+            "| {key} | {} | {} | {} |",
+            value("train"),
+            value("valid"),
+            value("test")
+        );
+        assert!(report.contains(&row), "{row} in\n{report}");
+    }
+    let labels = json(&run.run_dir().join("model/bundle.json"))["target"]["labels"].clone();
+    let label = |i: usize| labels[i].as_str().expect("label").to_string();
+    let confusion = &metrics["test"]["confusion_matrix"];
+    for i in 0..2 {
+        let row = format!(
+            "| `{}` | {} | {} |",
+            label(i),
+            confusion[i][0],
+            confusion[i][1]
+        );
+        assert!(report.contains(&row), "{row} in\n{report}");
+    }
 
     // eval on labelled rows gives the same keys; predict gives labels and probabilities.
     let dir = run.run_dir();
@@ -163,6 +199,51 @@ fn gradient_descent_matches_the_exact_least_squares_coefficients() {
         (e["unscaled"]["weights"]["a"].as_f64().expect("raw a") - 2.0).abs() < 0.05,
         "{e}"
     );
+    // report.md lists them in input order, scaled and raw, to four decimals.
+    let report = std::fs::read_to_string(exact_run.run_dir().join("report.md")).expect("report.md");
+    let rows: Vec<Vec<f64>> = ["(intercept)", "`a`", "`b`", "`c`"]
+        .iter()
+        .map(|name| {
+            let line = report[report.find("## Coefficients").expect("the section")..]
+                .lines()
+                .find(|l| l.starts_with(&format!("| {name} |")))
+                .unwrap_or_else(|| panic!("{name} in\n{report}"));
+            line.split('|')
+                .skip(2)
+                .filter_map(|cell| cell.trim().parse().ok())
+                .collect()
+        })
+        .collect();
+    let number = |v: &serde_json::Value| v.as_f64().expect("a coefficient");
+    let expected = [
+        [number(&e["intercept"]), number(&e["unscaled"]["intercept"])],
+        [
+            number(&e["weights"]["a"]),
+            number(&e["unscaled"]["weights"]["a"]),
+        ],
+        [
+            number(&e["weights"]["b"]),
+            number(&e["unscaled"]["weights"]["b"]),
+        ],
+        [
+            number(&e["weights"]["c"]),
+            number(&e["unscaled"]["weights"]["c"]),
+        ],
+    ];
+    for (row, expected) in rows.iter().zip(expected) {
+        assert_eq!(row.len(), 2, "{report}");
+        for (shown, value) in row.iter().zip(expected) {
+            assert!(
+                (shown - value).abs() <= 5e-5,
+                "{shown} vs {value} in\n{report}"
+            );
+        }
+    }
+    let order: Vec<usize> = ["| `a` |", "| `b` |", "| `c` |"]
+        .iter()
+        .map(|row| report.rfind(row).expect("row"))
+        .collect();
+    assert!(order.is_sorted(), "{report}");
 }
 
 #[test]
@@ -193,8 +274,45 @@ fn early_stopping_stops_and_restores_the_best_epoch() {
     );
     assert_eq!(run.status, 0, "{}", run.stderr);
     let history = std::fs::read_to_string(run.run_dir().join("history.csv")).expect("history");
-    let epochs = history.lines().count() - 1;
+    let valid: Vec<f64> = history
+        .lines()
+        .skip(1)
+        .map(|line| {
+            line.split(',')
+                .nth(2)
+                .expect("valid_loss")
+                .parse()
+                .expect("a number")
+        })
+        .collect();
+    let epochs = valid.len();
     assert!(epochs < 200, "stopped early after {epochs} epochs");
+    // The best epoch by the rule, from the history alone: the last to improve on the best so
+    // far by more than min_delta; training stops `patience` epochs after it.
+    let mut best = (f64::INFINITY, 0);
+    for (i, &loss) in valid.iter().enumerate() {
+        if loss < best.0 - 1.0 {
+            best = (loss, i + 1);
+        }
+    }
+    assert_eq!(epochs, best.1 + 3, "{history}");
+    // Its weights are the ones kept: the validation MSE of the saved model is that epoch's.
+    let mse = metric(&run, "valid", "mse");
+    assert!(
+        (mse - best.0).abs() <= 1e-4 * best.0,
+        "valid mse {mse}, epoch {}'s valid loss {}",
+        best.1,
+        best.0
+    );
+    // Said in the log and in the report.
+    let said = format!(
+        "early stopping after epoch {epochs} of 200: valid_loss had not improved for 3 epochs; \
+         the weights are epoch {}'s, the best (the last to improve by more than min_delta)",
+        best.1
+    );
+    assert!(run.stdout.contains(&said), "{}", run.stdout);
+    let report = std::fs::read_to_string(run.run_dir().join("report.md")).expect("report.md");
+    assert!(report.contains(&format!("E{}", &said[1..])), "{report}");
 }
 
 /// Trains the concrete MLP (dropout, AdamW, a checkpoint every epoch) for 4 epochs straight and

@@ -20,7 +20,7 @@ use crate::fit::{
 };
 use crate::metrics::{self, Metrics};
 use crate::task::Predictions;
-use crate::{Experiment, Solver, TrainError, plot};
+use crate::{Experiment, Solver, TrainError, plot, report};
 
 /// What a finished training run reports.
 #[derive(Debug)]
@@ -44,6 +44,33 @@ pub trait Reporter {
     /// Whether the user asked training to stop (Ctrl-C): asked after every epoch.
     fn interrupted(&self) -> bool {
         false
+    }
+}
+
+/// A run's log, kept for its report as well as passed on: every line but the per-epoch ones
+/// (notes, warnings, the cross-validation summary).
+struct Logged<'a> {
+    to: &'a mut dyn Reporter,
+    kept: Vec<String>,
+}
+
+impl Logged<'_> {
+    /// A line shown but not kept: a per-epoch one, or one the report says in its own place.
+    fn show(&mut self, text: &str) {
+        self.to.line(text);
+    }
+}
+
+impl Reporter for Logged<'_> {
+    fn line(&mut self, text: &str) {
+        self.to.line(text);
+        self.kept.push(text.to_string());
+    }
+    fn epoch(&mut self, record: &EpochRecord, total: usize) {
+        self.to.epoch(record, total);
+    }
+    fn interrupted(&self) -> bool {
+        self.to.interrupted()
     }
 }
 
@@ -100,6 +127,10 @@ pub fn train(
     log: &mut dyn Reporter,
     resume: Option<&Path>,
 ) -> Result<RunReport, TrainError> {
+    let log = &mut Logged {
+        to: log,
+        kept: Vec::new(),
+    };
     let kind = kinds::kind(&experiment.model.kind)?;
     if resume.is_some() && experiment.train.solver == Solver::Exact {
         return Err(TrainError::Invalid {
@@ -182,7 +213,7 @@ pub fn train(
 
     let started = std::time::Instant::now();
     let mut cross_validation = None;
-    let (network, history) = match experiment.train.solver {
+    let (network, history, restored_epoch) = match experiment.train.solver {
         Solver::Exact => {
             if let Some(folds) = &data.folds {
                 let mut fit_fold = |_: usize, split: Split, _: &dyn Fn() -> bool| {
@@ -205,7 +236,7 @@ pub fn train(
                     }
                 ));
             }
-            (network, Vec::new())
+            (network, Vec::new(), None)
         }
         Solver::Gradient => {
             let class_weights = match &experiment.train.class_weights {
@@ -284,7 +315,7 @@ pub fn train(
                         .valid_loss
                         .map(|v| format!(", valid loss = {}", loss_text(v)))
                         .unwrap_or_default();
-                    log.line(&format!(
+                    log.show(&format!(
                         "Epoch {}: loss = {}{valid}",
                         r.epoch,
                         loss_text(r.train_loss)
@@ -350,10 +381,13 @@ pub fn train(
                 other => other?,
             };
             data.train = fitted.train;
-            (fitted.network, fitted.history)
+            (fitted.network, fitted.history, fitted.restored_epoch)
         }
     };
     let fit_seconds = started.elapsed().as_secs_f64();
+    if let Some(stop) = report::early_stop(experiment, &history, restored_epoch) {
+        log.show(&stop);
+    }
 
     let bundle = Bundle {
         info: BundleInfo {
@@ -380,8 +414,10 @@ pub fn train(
     bundle.save(&dir.join("model"))?;
     let plots = dir.join("plots");
     std::fs::create_dir_all(&plots).map_err(|e| TrainError::io(&plots, e))?;
+    let mut plotted = Vec::new();
     if !history.is_empty() {
         plot::loss_curve(&plots.join("loss.png"), &history)?;
+        plotted.push("loss.png");
     }
     let predicted = match predict_rows {
         Some(input) => {
@@ -399,7 +435,22 @@ pub fn train(
     };
     if let Some(fit_plot) = one_feature_fit(&bundle, &data.train, predicted.as_ref(), device) {
         plot::fit_line(&plots.join("fit.png"), &fit_plot)?;
+        plotted.push("fit.png");
     }
+    let facts = report::RunFacts {
+        experiment,
+        run_name: &run_name,
+        data: &data,
+        bundle: &bundle,
+        history: &history,
+        restored_epoch,
+        fit_seconds,
+        metrics: &metrics,
+        notes: &log.kept,
+        plots: &plotted,
+        predicted_rows: predicted.as_ref().map(|(input, _)| input.len()),
+    };
+    write_atomic(&dir.join("report.md"), report::markdown(&facts).as_bytes())?;
     let run_dir = staged.commit()?;
     Ok(RunReport {
         run_dir,
@@ -422,7 +473,7 @@ fn exact_fit(split: &Split, l2: f64, device: &Device) -> Result<(Network, Vec<us
 
 /// [`cross_validate`], with its summary in the log.
 fn cross_validated(
-    log: &mut dyn Reporter,
+    log: &mut Logged<'_>,
     folds: &kiln_data::CrossValidation,
     task: Task,
     device: &Device,
@@ -432,7 +483,8 @@ fn cross_validated(
     for note in notes {
         log.line(&note);
     }
-    log.line(&format!(
+    // The report has the whole table: this summary is for the terminal.
+    log.show(&format!(
         "{}-fold cross-validation: {}",
         folds.len(),
         summary(&cv["mean"])

@@ -293,6 +293,9 @@ pub struct Fitted {
     pub history: Vec<EpochRecord>,
     /// The training split, handed back.
     pub train: Split,
+    /// The epoch whose weights `network` holds, when early stopping restored the best epoch's
+    /// rather than keeping the last.
+    pub restored_epoch: Option<usize>,
 }
 
 /// Trains `network` (built on `device`), or continues from `resume`. `on_epoch` sees each
@@ -491,12 +494,13 @@ pub fn fit(
         .early_stopping
         .as_ref()
         .is_some_and(|s| s.restore_best);
-    let model = match conclusions.best_model {
-        Some(best) if restore => best,
-        _ => model,
+    let (model, restored_epoch) = match (conclusions.best_model, conclusions.state.best) {
+        (Some(best), Some((_, epoch))) if restore => (best, Some(epoch)),
+        _ => (model, None),
     };
     Ok(Fitted {
         network: model.valid(),
+        restored_epoch,
         history: conclusions.state.history,
         train: Split {
             x: train_data.into_matrix()?,

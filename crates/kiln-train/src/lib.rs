@@ -18,6 +18,7 @@ mod fit;
 mod optimizer;
 mod overrides;
 mod plot;
+mod report;
 mod schedule;
 mod task;
 
