@@ -463,11 +463,43 @@ fn a_run_resumed_from_its_last_checkpoint_finishes_and_a_resumed_run_resumes_aga
         ],
     );
     assert_eq!(stopped.status, 0, "{}", stopped.stderr);
-    let finished = resume(&stopped.run_dir(), "train.epochs=10");
+    // The finished run has nothing left to train: more epochs at a lower rate would have
+    // copied it under a config.toml claiming them.
+    let nothing = crate::common::resume(
+        &stopped.run_dir(),
+        out.path(),
+        &[
+            "--set",
+            "train.epochs=20",
+            "--set",
+            "train.optimizer.lr=0.0001",
+        ],
+    );
+    nothing.assert_error(
+        2,
+        &[
+            "train.early_stopping",
+            "after epoch 2",
+            "would train nothing",
+        ],
+    );
+    // What a signal after its last checkpoint leaves (config.toml and checkpoints/) is
+    // finished by a resume, as the straight run was.
+    let dir = stopped.run_dir();
+    let read = |dir: &std::path::Path, file: &str| std::fs::read(dir.join(file)).expect(file);
+    let expected = ["metrics.json", "history.csv"].map(|file| read(&dir, file));
+    for entry in std::fs::read_dir(&dir).expect("run dir") {
+        let path = entry.expect("entry").path();
+        match path.file_name().and_then(|n| n.to_str()) {
+            Some("config.toml" | "checkpoints") => {}
+            _ if path.is_dir() => std::fs::remove_dir_all(&path).expect("remove"),
+            _ => std::fs::remove_file(&path).expect("remove"),
+        }
+    }
+    let finished = resume(&dir, "train.epochs=10");
     assert_eq!(finished.status, 0, "{}", finished.stderr);
-    for file in ["metrics.json", "history.csv"] {
-        let read = |dir: std::path::PathBuf| std::fs::read(dir.join(file)).expect("file");
-        assert_eq!(read(stopped.run_dir()), read(finished.run_dir()), "{file}");
+    for (file, expected) in ["metrics.json", "history.csv"].iter().zip(expected) {
+        assert_eq!(read(&finished.run_dir(), file), expected, "{file}");
     }
 }
 
@@ -499,6 +531,16 @@ fn class_weights_and_huber_loss_train_and_are_checked() {
         &["--set", "train.class_weights=[1.0]"],
     )
     .assert_error(2, &["train.class_weights", "1 weights for 2 classes"]);
+    // A zero weight made a mini-batch of that class alone 0 / 0: "diverged", at any rate.
+    train(
+        &failures,
+        out.path(),
+        &["--set", "train.class_weights=[0.0, 1.0]"],
+    )
+    .assert_error(
+        2,
+        &["train.class_weights", "weights > 0", "remove its rows"],
+    );
     train(&failures, out.path(), &["--set", "train.loss=\"huber\""])
         .assert_error(2, &["train.loss", "regression"]);
     let concrete = root().join("configs/industrial_concrete_mlp.toml");

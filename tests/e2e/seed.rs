@@ -211,6 +211,18 @@ fn a_diverged_run_keeps_its_last_good_checkpoint_to_go_on_from_at_a_lower_rate()
     // Its config.toml says it alone does not repeat the run (the first epochs ran at 0.1).
     let config = std::fs::read_to_string(resumed.run_dir().join("config.toml")).expect("config");
     assert!(config.starts_with("# Resumed from"), "{config}");
+    // And so does a resume of it at its own rate (it did not: the rates compared were equal).
+    let again = resume(
+        &resumed.run_dir(),
+        out.path(),
+        &["--set", "train.epochs=3001"],
+    );
+    assert_eq!(again.status, 0, "{}", again.stderr);
+    let config = std::fs::read_to_string(again.run_dir().join("config.toml")).expect("config");
+    assert!(
+        config.starts_with("# Resumed from") && config.contains("was itself a resume"),
+        "{config}"
+    );
     // The new run records the rate it used from the resume on.
     let history = std::fs::read_to_string(resumed.run_dir().join("history.csv")).expect("history");
     assert!(
@@ -220,6 +232,38 @@ fn a_diverged_run_keeps_its_last_good_checkpoint_to_go_on_from_at_a_lower_rate()
             .is_some_and(|l| l.ends_with(",0.01")),
         "{history}"
     );
+}
+
+/// A cosine schedule runs over the run's epochs: resumed for more, it runs over the new count,
+/// which the straight run of the new config.toml would have done from the start. The file says
+/// it does not repeat the run; a constant rate needs no such line.
+#[test]
+fn a_cosine_run_resumed_for_more_epochs_says_its_config_does_not_repeat_it() {
+    let out = temp();
+    for (kind, header) in [("cosine", true), ("constant", false)] {
+        let first = train(
+            &seed_config(),
+            out.path(),
+            &[
+                "--set",
+                &format!("train.schedule.kind=\"{kind}\""),
+                "--set",
+                "train.epochs=4",
+                "--set",
+                "train.checkpoint_every=2",
+            ],
+        );
+        assert_eq!(first.status, 0, "{}", first.stderr);
+        let longer = resume(&first.run_dir(), out.path(), &["--set", "train.epochs=6"]);
+        assert_eq!(longer.status, 0, "{}", longer.stderr);
+        let config = std::fs::read_to_string(longer.run_dir().join("config.toml")).expect("config");
+        assert_eq!(
+            config.starts_with("# Resumed from")
+                && config.contains("cosine schedule over train.epochs = 4"),
+            header,
+            "{kind}: {config}"
+        );
+    }
 }
 
 #[test]

@@ -165,6 +165,23 @@ pub fn load_latest(
             ),
         });
     }
+    // A finished run that early stopping ended has no epoch left to train: its resume would
+    // stop at once and copy it under a config that claims more. (An unfinished one, stopped by
+    // a signal after its last checkpoint, is finished by a resume.)
+    if let Some(stop) = &experiment.train.early_stopping
+        && state.stalled >= stop.patience
+        && run_dir.join("metrics.json").exists()
+    {
+        return Err(TrainError::Invalid {
+            key: "train.early_stopping".into(),
+            reason: format!(
+                "the run being resumed ended by early stopping after epoch {} (no improvement \
+                 for {} epochs), so a resume would train nothing: a resumed run keeps its \
+                 early-stopping settings; to train further, start a new run",
+                state.epoch, stop.patience
+            ),
+        });
+    }
     let network = Network::from_bytes(layers, read(MODEL)?, device)
         .map_err(|e| TrainError::io(dir.join(MODEL), e))?;
     let optimizer = read(OPTIMIZER)?;

@@ -171,12 +171,11 @@ impl ClassWeights {
                 w.len(),
                 counts.len()
             ))),
-            Self::List(w)
-                if w.iter().any(|v| !(v.is_finite() && *v >= 0.0))
-                    || w.iter().all(|v| *v == 0.0) =>
-            {
+            // A weight of 0 would leave a mini-batch of that class alone with a loss of 0 / 0.
+            Self::List(w) if w.iter().any(|v| !(v.is_finite() && *v > 0.0)) => {
                 Err(invalid(format!(
-                    "expected finite weights ≥ 0, not all 0, found {w:?}"
+                    "expected finite weights > 0, found {w:?} (to leave a class out, remove its \
+                     rows from the data)"
                 )))
             }
             Self::List(w) => Ok(w.iter().map(|&v| v as f32).collect()),

@@ -57,7 +57,7 @@ pub enum TrainError {
             Some(dir) => format!(
                 "The checkpoints before it are kept in {dir}: go on from the last with a lower \
                  rate, `kiln train --resume {dir} --set train.optimizer.lr={}`{scale_hint}",
-                lr / 10.0,
+                tenth(*lr),
                 dir = dir.display()
             ),
             None => format!(
@@ -169,5 +169,23 @@ impl TrainError {
                 reason: error.to_string(),
             },
         }
+    }
+}
+/// A tenth of the rate, as a user would type it: `0.07` for 0.7, not `0.06999999999999999`.
+fn tenth(lr: f64) -> f64 {
+    let tenth = lr / 10.0;
+    format!("{tenth:.12e}").parse().unwrap_or(tenth)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tenth;
+
+    #[test]
+    fn the_suggested_rate_is_written_as_typed() {
+        assert_eq!(
+            [0.7, 0.1, 0.03, 1e-5].map(|lr| tenth(lr).to_string()),
+            ["0.07", "0.01", "0.003", "0.000001"]
+        );
     }
 }

@@ -47,6 +47,9 @@ pub trait Reporter {
     }
 }
 
+/// How a resumed run's `config.toml` starts when the file alone does not repeat the run.
+const RESUMED: &str = "# Resumed from";
+
 /// A run's log, kept for its report as well as passed on: every line but the per-epoch ones
 /// (notes, warnings, the cross-validation summary).
 struct Logged<'a> {
@@ -175,17 +178,37 @@ pub fn train(
 
     // Stage the run directory before training: an unwritable output is reported up front.
     let run_name = format!("{}-{}", experiment.name, timestamp());
-    // A resume at another rate cannot be repeated from this file alone: it says so.
+    // A resume that changed how the rate runs cannot be repeated from this file alone: it
+    // says so, and so does every later resume of it.
     let mut config_text = String::new();
     if let Some(dir) = resume {
-        let before = Experiment::load(&dir.join("config.toml"), &[])?;
+        let path = dir.join("config.toml");
+        let before = Experiment::load(&path, &[])?;
+        let text = std::fs::read_to_string(&path).map_err(|e| TrainError::io(&path, e))?;
+        let mut reasons = Vec::new();
         if before.train.optimizer.lr != experiment.train.optimizer.lr {
-            config_text = format!(
-                "# Resumed from {} after its newest checkpoint, which trained at \
-                 train.optimizer.lr = {}:\n# this file alone does not repeat this run \
-                 (history.csv has every epoch's rate).\n",
-                dir.display(),
+            reasons.push(format!(
+                "trained at train.optimizer.lr = {}",
                 before.train.optimizer.lr
+            ));
+        }
+        if before.train.epochs != experiment.train.epochs
+            && experiment.train.schedule.kind == crate::ScheduleKind::Cosine
+        {
+            reasons.push(format!(
+                "ran its cosine schedule over train.epochs = {}",
+                before.train.epochs
+            ));
+        }
+        if text.starts_with(RESUMED) {
+            reasons.push("was itself a resume that its own config.toml does not repeat".into());
+        }
+        if !reasons.is_empty() {
+            config_text = format!(
+                "{RESUMED} {} after its newest checkpoint, which {}:\n# this file alone does \
+                 not repeat this run (history.csv has every epoch's rate).\n",
+                dir.display(),
+                reasons.join(", and ")
             );
         }
     }

@@ -617,7 +617,7 @@ impl Conclusions<'_, '_> {
             Some(Monitored::TrainLoss) => train_loss,
             _ => valid_loss.unwrap_or(train_loss),
         };
-        state.schedule.observe(watched);
+        state.schedule.observe(epoch, watched);
         let min_delta = config.early_stopping.as_ref().map_or(0.0, |s| s.min_delta);
         if state.best.is_none_or(|(b, _)| watched < b - min_delta) {
             state.best = Some((watched, epoch));

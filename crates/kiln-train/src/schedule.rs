@@ -26,7 +26,9 @@ pub struct ScheduleConfig {
     /// `plateau`: epochs without improvement before the rate drops.
     #[serde(default = "default_patience")]
     pub patience: usize,
-    /// The floor: `cosine` ends here and `plateau` never goes below it.
+    /// The floor: `cosine` decays towards it (its last epoch is one step above, as in PyTorch's
+    /// `CosineAnnealingLR` with `T_max` the epochs after warm-up) and `plateau` never goes
+    /// below it.
     #[serde(default)]
     pub min_lr: f64,
 }
@@ -66,7 +68,7 @@ pub enum ScheduleKind {
     Step,
     /// Multiply by `gamma` every epoch.
     Exponential,
-    /// Half a cosine from `lr` down to `min_lr` over the training.
+    /// Half a cosine from `lr` towards `min_lr` over the epochs after warm-up.
     Cosine,
     /// Multiply by `factor` when the monitored loss has not improved for `patience` epochs.
     Plateau,
@@ -174,9 +176,11 @@ impl LrSchedule {
         self.config.kind == ScheduleKind::Plateau
     }
 
-    /// Tells a plateau schedule the epoch's monitored loss.
-    pub fn observe(&mut self, loss: f64) {
-        if !self.follows_losses() {
+    /// Tells a plateau schedule the monitored loss of 1-based `epoch`. Warm-up epochs are not
+    /// counted: the schedule starts after them (a loss that stalls while the rate is still
+    /// rising would otherwise cut the full rate before it was ever used).
+    pub fn observe(&mut self, epoch: usize, loss: f64) {
+        if !self.follows_losses() || epoch <= self.config.warmup_epochs {
             return;
         }
         // Improvement means a relative drop of more than 1e-4, as PyTorch's default threshold.
@@ -260,10 +264,29 @@ mod tests {
             c.patience = 2;
             c.factor = 0.5;
         });
-        for loss in [1.0, 0.9, 0.9, 0.9] {
-            s.observe(loss);
+        for (epoch, loss) in [1.0, 0.9, 0.9, 0.9].into_iter().enumerate() {
+            s.observe(epoch + 1, loss);
         }
         assert_eq!(s.lr(5), 0.5);
+    }
+
+    #[test]
+    fn plateau_counts_no_stall_during_warm_up() {
+        let mut s = schedule(ScheduleKind::Plateau, |c| {
+            c.patience = 2;
+            c.factor = 0.5;
+            c.warmup_epochs = 3;
+        });
+        // Stalled through the warm-up: the full rate still follows it.
+        for epoch in 1..=3 {
+            s.observe(epoch, 1.0);
+        }
+        assert_eq!(s.lr(4), 1.0);
+        // From there, two stalled epochs cut it.
+        for epoch in 4..=6 {
+            s.observe(epoch, 1.0);
+        }
+        assert_eq!(s.lr(7), 0.5);
     }
 
     #[test]
@@ -282,8 +305,8 @@ mod tests {
             c.patience = 2;
             c.factor = 0.5;
         });
-        for loss in [1.0, 0.9, 0.9, 0.9] {
-            plateau.observe(loss);
+        for (epoch, loss) in [1.0, 0.9, 0.9, 0.9].into_iter().enumerate() {
+            plateau.observe(epoch + 1, loss);
         }
         plateau.rebase(0.1);
         assert_eq!(plateau.lr(5), 0.05);
@@ -293,8 +316,8 @@ mod tests {
             c.factor = 0.1;
             c.min_lr = 0.2;
         });
-        for loss in [1.0, 1.0, 1.0] {
-            floored.observe(loss);
+        for epoch in 1..=3 {
+            floored.observe(epoch, 1.0);
         }
         assert_eq!(floored.lr(4), 0.2);
         floored.rebase(0.5);
