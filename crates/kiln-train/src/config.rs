@@ -82,7 +82,7 @@ pub struct TrainConfig {
     /// scikit-learn) or one weight per class in label order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub class_weights: Option<ClassWeights>,
-    /// Save a checkpoint every this many epochs (and the last); 0 saves only the best epoch's.
+    /// Save a checkpoint every this many epochs (and at the last); 0 saves none.
     #[serde(default)]
     pub checkpoint_every: usize,
     /// The optimizer.
@@ -579,5 +579,32 @@ fn differences(prefix: &str, a: &toml::Value, b: &toml::Value, out: &mut Vec<Str
         }
         _ if a != b => out.push(prefix.to_string()),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The README's annotated experiment file names every key as kiln reads it (an unknown key
+    /// is an error) with values of the right types, and the defaults its comments give are the
+    /// code's.
+    #[test]
+    fn the_readmes_annotated_experiment_file_parses_and_its_defaults_hold() {
+        let readme = include_str!("../../../README.md");
+        let section = &readme[readme.find("## The experiment file").expect("section")..];
+        let start = section.find("```toml\n").expect("a toml block") + "```toml\n".len();
+        let end = start + section[start..].find("```").expect("its end");
+        let example: Experiment = toml::from_str(&section[start..end]).expect("the example");
+        assert_eq!(example.train.optimizer.kind, OptimizerKind::Adam);
+        assert!(example.train.early_stopping.is_some() && example.predict.is_some());
+        let defaults = TrainConfig::default();
+        assert_eq!((defaults.epochs, defaults.log_every), (100, 10));
+        assert!(defaults.shuffle && defaults.checkpoint_every == 0);
+        assert_eq!(defaults.optimizer.kind, OptimizerKind::Sgd);
+        assert_eq!(defaults.optimizer.weight_decay, 0.0);
+        assert_eq!(defaults.schedule.kind, crate::ScheduleKind::Constant);
+        assert_eq!(defaults.schedule.warmup_epochs, 0);
+        assert_eq!(kiln_data::Scale::default(), kiln_data::Scale::None);
     }
 }
