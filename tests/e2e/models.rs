@@ -63,6 +63,10 @@ fn logistic_regression_on_breast_cancer_reaches_the_reference_level() {
         );
         assert!(report.contains(&row), "{row} in\n{report}");
     }
+    // The ROC curve of the test rows is drawn, and shown in the report.
+    let png = std::fs::read(run.run_dir().join("plots/roc.png")).expect("roc.png");
+    assert!(png.starts_with(b"\x89PNG"), "a PNG");
+    assert!(report.contains("![roc.png](plots/roc.png)"), "{report}");
     let labels = json(&run.run_dir().join("model/bundle.json"))["target"]["labels"].clone();
     let label = |i: usize| labels[i].as_str().expect("label").to_string();
     let confusion = &metrics["test"]["confusion_matrix"];
@@ -199,6 +203,9 @@ fn gradient_descent_matches_the_exact_least_squares_coefficients() {
         (e["unscaled"]["weights"]["a"].as_f64().expect("raw a") - 2.0).abs() < 0.05,
         "{e}"
     );
+    // A regression's predictions are drawn against the true values.
+    let png = std::fs::read(exact_run.run_dir().join("plots/predicted.png")).expect("plot");
+    assert!(png.starts_with(b"\x89PNG"), "a PNG");
     // report.md lists them in input order, scaled and raw, to four decimals.
     let report = std::fs::read_to_string(exact_run.run_dir().join("report.md")).expect("report.md");
     let rows: Vec<Vec<f64>> = ["(intercept)", "`a`", "`b`", "`c`"]

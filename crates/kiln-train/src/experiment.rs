@@ -425,7 +425,7 @@ pub fn train(
         },
         network,
     };
-    let mut metrics = evaluate_splits(&bundle, &data, device)?;
+    let (mut metrics, shown) = evaluate_splits(&bundle, &data, device)?;
     if let Some(cv) = cross_validation {
         metrics["cv"] = cv;
     }
@@ -441,6 +441,9 @@ pub fn train(
     if !history.is_empty() {
         plot::loss_curve(&plots.join("loss.png"), &history)?;
         plotted.push("loss.png");
+    }
+    if let Some(shown) = &shown {
+        plotted.extend(prediction_plots(&plots, &bundle, shown)?);
     }
     let predicted = match predict_rows {
         Some(input) => {
@@ -585,9 +588,15 @@ fn summary(metrics: &Value) -> String {
     metrics.as_object().map(metrics::brief).unwrap_or_default()
 }
 
-/// Metrics of every split, plus the coefficients of a linear model.
-fn evaluate_splits(bundle: &Bundle, data: &Prepared, device: &Device) -> Result<Value, TrainError> {
+/// Metrics of every split, plus the coefficients of a linear model; and the predictions of the
+/// split a reader trusts most (test, else valid, else train), for the plots.
+fn evaluate_splits<'d>(
+    bundle: &Bundle,
+    data: &'d Prepared,
+    device: &Device,
+) -> Result<(Value, Option<(&'static str, &'d Split, Predictions)>), TrainError> {
     let mut all = serde_json::Map::new();
+    let mut shown = None;
     let splits = [
         ("train", Some(&data.train)),
         ("valid", data.valid.as_ref()),
@@ -600,12 +609,45 @@ fn evaluate_splits(bundle: &Bundle, data: &Prepared, device: &Device) -> Result<
                 name.into(),
                 Value::Object(score(bundle.info.task, &split.y, &predictions)),
             );
+            shown = Some((name, split, predictions));
         }
     }
     if let Some(coefficients) = coefficients(bundle) {
         all.insert("coefficients".into(), coefficients);
     }
-    Ok(Value::Object(all))
+    Ok((Value::Object(all), shown))
+}
+
+/// Draws the plots of `split`'s predictions into `plots`, and names the files drawn: a
+/// regression's predictions against the true values, a binary classifier's ROC curve.
+fn prediction_plots(
+    plots: &Path,
+    bundle: &Bundle,
+    (name, split, predictions): &(&'static str, &Split, Predictions),
+) -> Result<Vec<&'static str>, TrainError> {
+    let mut drawn = Vec::new();
+    match (predictions, &bundle.info.target) {
+        (Predictions::Values(values), TargetEncoding::Numeric { column }) => {
+            let points: Vec<(f64, f64)> = split.y.iter().copied().zip(values.clone()).collect();
+            plot::predicted_vs_actual(&plots.join("predicted.png"), name, column, &points)?;
+            drawn.push("predicted.png");
+        }
+        (Predictions::Probabilities(p), target) if bundle.info.task == Task::Binary => {
+            let scores: Vec<f64> = p.iter().map(|row| row[1]).collect();
+            let positive: Vec<bool> = split.y.iter().map(|&c| c == 1.0).collect();
+            if let (Some(curve), Some(auc), Some(label)) = (
+                metrics::roc_curve(&scores, &positive),
+                metrics::auc(&scores, &positive),
+                target.labels().get(1),
+            ) && scores.iter().all(|s| s.is_finite())
+            {
+                plot::roc_curve(&plots.join("roc.png"), name, label, &curve, auc)?;
+                drawn.push("roc.png");
+            }
+        }
+        _ => {}
+    }
+    Ok(drawn)
 }
 
 /// Metrics for targets `y` (values or class indices) and `predictions`.

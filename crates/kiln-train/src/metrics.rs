@@ -194,16 +194,13 @@ pub fn auc(scores: &[f64], positive: &[bool]) -> Option<f64> {
     Some(u / (n_pos * n_neg) as f64)
 }
 
-/// Average precision (area under the precision–recall curve, as scikit-learn computes it:
-/// Σ (Rₙ − Rₙ₋₁) Pₙ over distinct thresholds); `None` without positives.
-pub fn average_precision(scores: &[f64], positive: &[bool]) -> Option<f64> {
-    let n_pos = positive.iter().filter(|&&p| p).count();
-    if n_pos == 0 {
-        return None;
-    }
+/// The cumulative true and false positives `(tp, fp)` at each distinct score, from the
+/// highest down: every point where a threshold between scores changes the counts.
+fn by_threshold(scores: &[f64], positive: &[bool]) -> Vec<(usize, usize)> {
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-    let (mut tp, mut fp, mut ap, mut last_recall) = (0usize, 0usize, 0.0, 0.0);
+    let (mut tp, mut fp) = (0, 0);
+    let mut counts = Vec::new();
     let mut i = 0;
     while i < order.len() {
         let mut j = i;
@@ -213,12 +210,41 @@ pub fn average_precision(scores: &[f64], positive: &[bool]) -> Option<f64> {
         for &r in &order[i..=j] {
             if positive[r] { tp += 1 } else { fp += 1 }
         }
+        counts.push((tp, fp));
+        i = j + 1;
+    }
+    counts
+}
+
+/// Average precision (area under the precision–recall curve, as scikit-learn computes it:
+/// Σ (Rₙ − Rₙ₋₁) Pₙ over distinct thresholds); `None` without positives.
+pub fn average_precision(scores: &[f64], positive: &[bool]) -> Option<f64> {
+    let n_pos = positive.iter().filter(|&&p| p).count();
+    if n_pos == 0 {
+        return None;
+    }
+    let (mut ap, mut last_recall) = (0.0, 0.0);
+    for (tp, fp) in by_threshold(scores, positive) {
         let recall = tp as f64 / n_pos as f64;
         ap += (recall - last_recall) * tp as f64 / (tp + fp) as f64;
         last_recall = recall;
-        i = j + 1;
     }
     Some(ap)
+}
+
+/// The ROC curve as `(false positive rate, true positive rate)` points from (0, 0) to (1, 1),
+/// one per distinct score (scikit-learn's `roc_curve` with `drop_intermediate=False`); `None`
+/// unless both classes are present.
+pub fn roc_curve(scores: &[f64], positive: &[bool]) -> Option<Vec<(f64, f64)>> {
+    let n_pos = positive.iter().filter(|&&p| p).count();
+    let n_neg = positive.len() - n_pos;
+    if n_pos == 0 || n_neg == 0 {
+        return None;
+    }
+    let rates = by_threshold(scores, positive)
+        .into_iter()
+        .map(|(tp, fp)| (fp as f64 / n_neg as f64, tp as f64 / n_pos as f64));
+    Some(std::iter::once((0.0, 0.0)).chain(rates).collect())
 }
 
 #[cfg(test)]
@@ -350,5 +376,23 @@ mod tests {
                 .iter()
                 .any(|n| n.starts_with("r2") && n.contains("not a number"))
         );
+    }
+
+    #[test]
+    fn the_roc_curve_encloses_the_auc() {
+        let scores = [0.1, 0.4, 0.35, 0.8, 0.35, 0.9, 0.2, 0.6];
+        let positive = [false, false, true, true, false, true, false, true];
+        let curve = roc_curve(&scores, &positive).expect("both classes");
+        assert_eq!(curve.first(), Some(&(0.0, 0.0)));
+        assert_eq!(curve.last(), Some(&(1.0, 1.0)));
+        // Ties make one point: seven distinct scores, plus the origin.
+        assert_eq!(curve.len(), 8);
+        let area: f64 = curve
+            .windows(2)
+            .map(|w| (w[1].0 - w[0].0) * (w[1].1 + w[0].1) / 2.0)
+            .sum();
+        let auc = auc(&scores, &positive).expect("auc");
+        assert!((area - auc).abs() < 1e-12, "{area} vs {auc}");
+        assert!(roc_curve(&[0.5, 0.7], &[true, true]).is_none());
     }
 }

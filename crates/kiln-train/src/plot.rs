@@ -1,5 +1,6 @@
-//! PNG plots of a run: the loss per epoch, and for one-feature regression the data, the fitted
-//! line and the predicted points. Text is drawn with an embedded DejaVu Sans, so the axis labels
+//! PNG plots of a run: the loss per epoch; for a regression the predictions against the true
+//! values (and, on one feature, the data, the fitted line and the predicted points); for a
+//! binary classifier the ROC curve. Text is drawn with an embedded DejaVu Sans, so the axis labels
 //! are readable on machines without any fonts installed.
 
 use std::path::Path;
@@ -7,6 +8,7 @@ use std::sync::Once;
 
 use image::ImageEncoder;
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
@@ -172,6 +174,94 @@ pub fn loss_curve(path: &Path, history: &[EpochRecord]) -> Result<(), TrainError
     })
 }
 
+/// A chart of two numeric axes, its mesh drawn: the frame every scatter plot shares.
+type Chart<'a, 'b> =
+    ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The (x, y) bounds of `points` with a share of padding, for a chart's ranges.
+fn bounds<'p>(points: impl Iterator<Item = &'p (f64, f64)>) -> ((f64, f64), (f64, f64)) {
+    let (x0, x1, y0, y1) = points.fold(
+        (
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ),
+        |(a, b, c, d), &(x, y)| (a.min(x), b.max(x), c.min(y), d.max(y)),
+    );
+    if !x0.is_finite() || !y0.is_finite() {
+        return ((0.0, 1.0), (0.0, 1.0));
+    }
+    let (px, py) = (padding(x0, x1, 0.08), padding(y0, y1, 0.08));
+    ((x0 - px, x1 + px), (y0 - py, y1 + py))
+}
+
+fn chart<'a, 'b>(
+    root: &'a Canvas<'b>,
+    path: &Path,
+    caption: &str,
+    (x_desc, y_desc): (&str, &str),
+    ((x0, x1), (y0, y1)): ((f64, f64), (f64, f64)),
+) -> Result<Chart<'a, 'b>, TrainError> {
+    let err = plot_error(path);
+    let mut chart = ChartBuilder::on(root)
+        .caption(caption, ("sans-serif", 26))
+        .margin(20)
+        .margin_right(40)
+        .x_label_area_size(55)
+        .y_label_area_size(80)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(|e| err(e.to_string()))?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .axis_desc_style(("sans-serif", 20))
+        .label_style(("sans-serif", 16))
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
+        .draw()
+        .map_err(|e| err(e.to_string()))?;
+    Ok(chart)
+}
+
+/// Draws the chart's legend where the data is not.
+fn legend<'a, 'b: 'a>(
+    chart: &mut Chart<'a, 'b>,
+    path: &Path,
+    at: SeriesLabelPosition,
+) -> Result<(), TrainError> {
+    chart
+        .configure_series_labels()
+        .position(at)
+        .label_font(("sans-serif", 16))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| plot_error(path)(e.to_string()))
+}
+
+/// The points that are drawable: a coordinate that is not finite (a prediction that overflowed
+/// f32) is left out, as the axes could not hold it (and plotters loops forever laying out an
+/// infinite range).
+fn finite(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    points
+        .iter()
+        .copied()
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .collect()
+}
+
+/// At most `most` of `points`, evenly spread over them: a scatter of a million rows is a solid
+/// blot that takes seconds to draw, and a few thousand show its shape as well.
+fn thinned(points: Vec<(f64, f64)>, most: usize) -> Vec<(f64, f64)> {
+    if points.len() <= most {
+        return points;
+    }
+    let step = points.len().div_ceil(most);
+    points.into_iter().step_by(step).collect()
+}
+
 /// What the fit plot shows.
 pub struct FitPlot<'a> {
     /// Feature name (x axis).
@@ -187,55 +277,17 @@ pub struct FitPlot<'a> {
 }
 
 /// Data points, the fitted line, and the predicted points, for one-feature regression.
-///
-/// Points with a coordinate that is not finite (a prediction that overflowed f32) are left out:
-/// the axes could not hold them (and plotters loops forever laying out an infinite range).
 pub fn fit_line(path: &Path, plot: &FitPlot<'_>) -> Result<(), TrainError> {
     let err = plot_error(path);
-    let finite = |points: &[(f64, f64)]| -> Vec<(f64, f64)> {
-        points
-            .iter()
-            .copied()
-            .filter(|(x, y)| x.is_finite() && y.is_finite())
-            .collect()
-    };
     let (data, line, predicted) = (
-        finite(&plot.data),
+        thinned(finite(&plot.data), 5000),
         finite(&plot.line),
         finite(&plot.predicted),
     );
-    let points = data.iter().chain(&line).chain(&predicted);
-    let (x0, x1, y0, y1) = points.fold(
-        (
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-        ),
-        |(a, b, c, d), &(x, y)| (a.min(x), b.max(x), c.min(y), d.max(y)),
-    );
-    let (px, py) = (padding(x0, x1, 0.08), padding(y0, y1, 0.08));
+    let ranges = bounds(data.iter().chain(&line).chain(&predicted));
     render(path, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(
-                format!("{} against {}", plot.target, plot.feature),
-                ("sans-serif", 26),
-            )
-            .margin(20)
-            .x_label_area_size(55)
-            .y_label_area_size(80)
-            .build_cartesian_2d((x0 - px)..(x1 + px), (y0 - py)..(y1 + py))
-            .map_err(|e| err(e.to_string()))?;
-        chart
-            .configure_mesh()
-            .x_desc(plot.feature)
-            .y_desc(plot.target)
-            .axis_desc_style(("sans-serif", 20))
-            .label_style(("sans-serif", 16))
-            .x_label_formatter(&tick)
-            .y_label_formatter(&tick)
-            .draw()
-            .map_err(|e| err(e.to_string()))?;
+        let caption = format!("{} against {}", plot.target, plot.feature);
+        let mut chart = chart(root, path, &caption, (plot.feature, plot.target), ranges)?;
         chart
             .draw_series(LineSeries::new(line, BLUE.stroke_width(2)))
             .map_err(|e| err(e.to_string()))?
@@ -255,15 +307,87 @@ pub fn fit_line(path: &Path, plot: &FitPlot<'_>) -> Result<(), TrainError> {
             .map_err(|e| err(e.to_string()))?
             .label("predicted")
             .legend(|(x, y)| TriangleMarker::new((x + 10, y), 7, RED.filled()));
+        legend(&mut chart, path, SeriesLabelPosition::UpperLeft)
+    })
+}
+
+/// A regression's predictions against the true values of one split's rows, with the diagonal
+/// where they would be equal.
+pub fn predicted_vs_actual(
+    path: &Path,
+    split: &str,
+    target: &str,
+    points: &[(f64, f64)],
+) -> Result<(), TrainError> {
+    let err = plot_error(path);
+    let shown = thinned(finite(points), 5000);
+    let ranges = bounds(shown.iter());
+    let (lo, hi) = (ranges.0.0.max(ranges.1.0), ranges.0.1.min(ranges.1.1));
+    let thinned_note = if shown.len() < points.len() {
+        format!(", {} of {}", shown.len(), points.len())
+    } else {
+        String::new()
+    };
+    render(path, |root| {
+        let caption = format!("Predicted against true {target}, {split} rows{thinned_note}");
+        let axes = (&*format!("true {target}"), &*format!("predicted {target}"));
+        let mut chart = chart(root, path, &caption, axes, ranges)?;
+        if lo < hi {
+            chart
+                .draw_series(LineSeries::new(
+                    [(lo, lo), (hi, hi)],
+                    BLACK.mix(0.5).stroke_width(1),
+                ))
+                .map_err(|e| err(e.to_string()))?
+                .label("predicted = true")
+                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.5)));
+        }
         chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font(("sans-serif", 16))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| err(e.to_string()))?;
-        Ok(())
+            .draw_series(
+                shown
+                    .iter()
+                    .map(|&p| Circle::new(p, 3, BLUE.mix(0.6).filled())),
+            )
+            .map_err(|e| err(e.to_string()))?
+            .label("row")
+            .legend(|(x, y)| Circle::new((x + 10, y), 4, BLUE.filled()));
+        legend(&mut chart, path, SeriesLabelPosition::UpperLeft)
+    })
+}
+
+/// A binary classifier's ROC curve on one split's rows, with its area and the chance diagonal.
+pub fn roc_curve(
+    path: &Path,
+    split: &str,
+    positive: &str,
+    curve: &[(f64, f64)],
+    auc: f64,
+) -> Result<(), TrainError> {
+    let err = plot_error(path);
+    let mut shown = thinned(curve.to_vec(), 4000);
+    if let Some(&end) = curve.last()
+        && shown.last() != Some(&end)
+    {
+        shown.push(end);
+    }
+    render(path, |root| {
+        let caption = format!("ROC curve, {split} rows (positive class: {positive})");
+        let axes = ("false positive rate", "true positive rate");
+        let mut chart = chart(root, path, &caption, axes, ((0.0, 1.0), (0.0, 1.0)))?;
+        chart
+            .draw_series(LineSeries::new(
+                [(0.0, 0.0), (1.0, 1.0)],
+                BLACK.mix(0.5).stroke_width(1),
+            ))
+            .map_err(|e| err(e.to_string()))?
+            .label("chance")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.5)));
+        chart
+            .draw_series(LineSeries::new(shown, BLUE.stroke_width(2)))
+            .map_err(|e| err(e.to_string()))?
+            .label(format!("model (AUC {auc:.4})"))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
+        legend(&mut chart, path, SeriesLabelPosition::LowerRight)
     })
 }
 
