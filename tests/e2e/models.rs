@@ -98,8 +98,32 @@ fn logistic_regression_on_breast_cancer_reaches_the_reference_level() {
         "--input",
         "datasets/medical_breast_cancer.csv",
     ]);
-    let header = predict.stdout.lines().next().unwrap_or_default();
+    let mut lines = predict.stdout.lines();
+    let header = lines.next().unwrap_or_default();
     assert!(header.ends_with(",prediction,prob_0,prob_1"), "{header}");
+    // The coefficients are the model's log-odds: in the raw columns' units, they give the
+    // predicted probability of a row from its raw cells (one the model is unsure of, where the
+    // sigmoid is not flat).
+    let raw = &metrics["coefficients"]["unscaled"];
+    let names: Vec<&str> = header.split(',').collect();
+    let cells: Vec<f64> = lines
+        .map(|line| {
+            line.split(',')
+                .map(|c| c.parse().unwrap_or(f64::NAN))
+                .collect::<Vec<f64>>()
+        })
+        .find(|cells| (0.1..0.9).contains(&cells[names.len() - 1]))
+        .expect("a row between 0.1 and 0.9");
+    let logit = names[..30].iter().zip(&cells).fold(
+        raw["intercept"].as_f64().expect("intercept"),
+        |sum, (name, x)| sum + raw["weights"][*name].as_f64().expect(name) * x,
+    );
+    let probability = 1.0 / (1.0 + (-logit).exp());
+    assert!(
+        (probability - cells[names.len() - 1]).abs() < 1e-4,
+        "{probability} from the coefficients, {} predicted",
+        cells[names.len() - 1]
+    );
 }
 
 #[test]
@@ -312,14 +336,24 @@ fn early_stopping_stops_and_restores_the_best_epoch() {
         best.0
     );
     // Said in the log and in the report.
-    let said = format!(
-        "early stopping after epoch {epochs} of 200: valid_loss had not improved for 3 epochs; \
-         the weights are epoch {}'s, the best (the last to improve by more than min_delta)",
-        best.1
-    );
-    assert!(run.stdout.contains(&said), "{}", run.stdout);
+    let said = [
+        format!(
+            "early stopping after epoch {epochs} of 200: valid_loss had not improved for 3 epochs"
+        ),
+        format!(
+            "the weights kept are epoch {}'s (restore_best): the last epoch to improve \
+             valid_loss by more than min_delta = 1",
+            best.1
+        ),
+    ];
     let report = std::fs::read_to_string(run.run_dir().join("report.md")).expect("report.md");
-    assert!(report.contains(&format!("E{}", &said[1..])), "{report}");
+    for said in said {
+        assert!(run.stdout.contains(&said), "{}", run.stdout);
+        assert!(
+            report.contains(&format!("{}{}.", said[..1].to_uppercase(), &said[1..])),
+            "{report}"
+        );
+    }
 }
 
 /// Trains the concrete MLP (dropout, AdamW, a checkpoint every epoch) for 4 epochs straight and
@@ -440,14 +474,30 @@ fn a_run_resumed_from_its_last_checkpoint_finishes_and_a_resumed_run_resumes_aga
     );
     assert_eq!(straight.status, 0, "{}", straight.stderr);
     let resume = |run: &std::path::Path, epochs: &str| resume(run, out.path(), &["--set", epochs]);
-    // The same epochs from the last epoch's checkpoint: what a signal between that checkpoint
-    // and the run's commit leaves to do. It finishes the run as the straight one did.
-    let finished = resume(&straight.run_dir(), "train.epochs=3");
-    assert_eq!(finished.status, 0, "{}", finished.stderr);
-    for file in ["metrics.json", "history.csv"] {
-        let read = |dir: std::path::PathBuf| std::fs::read(dir.join(file)).expect("file");
-        assert_eq!(read(straight.run_dir()), read(finished.run_dir()), "{file}");
-    }
+    // A finished run with every epoch trained has nothing to resume: it would be copied.
+    resume(&straight.run_dir(), "train.epochs=3").assert_error(
+        2,
+        &["train.epochs", "trained all its 3 epochs", "train.epochs=6"],
+    );
+    // What a signal after a run's last checkpoint leaves (config.toml and checkpoints/) is
+    // finished by a resume of the same epochs, as the straight run was.
+    let read = |dir: &std::path::Path, file: &str| std::fs::read(dir.join(file)).expect(file);
+    let finishes_as_straight = |straight: &Run, epochs: &str| {
+        let dir = straight.run_dir();
+        let expected = ["metrics.json", "history.csv"].map(|file| read(&dir, file));
+        let copy = out.path().join("unfinished");
+        std::fs::create_dir(&copy).expect("a copy");
+        std::fs::copy(dir.join("config.toml"), copy.join("config.toml")).expect("config");
+        std::fs::rename(dir.join("checkpoints"), copy.join("checkpoints")).expect("checkpoints");
+        let finished = resume(&copy, epochs);
+        assert_eq!(finished.status, 0, "{}", finished.stderr);
+        for (file, expected) in ["metrics.json", "history.csv"].iter().zip(expected) {
+            assert_eq!(read(&finished.run_dir(), file), expected, "{file}");
+        }
+        std::fs::rename(copy.join("checkpoints"), dir.join("checkpoints")).expect("back");
+        std::fs::remove_dir_all(&copy).expect("remove the copy");
+    };
+    finishes_as_straight(&straight, "train.epochs=3");
     // A resumed run's checkpoints hold the best they name: it resumes in turn (before, its
     // newest checkpoint named a best that only the first run's folder had).
     let longer = resume(&straight.run_dir(), "train.epochs=4");
@@ -490,24 +540,7 @@ fn a_run_resumed_from_its_last_checkpoint_finishes_and_a_resumed_run_resumes_aga
             "would train nothing",
         ],
     );
-    // What a signal after its last checkpoint leaves (config.toml and checkpoints/) is
-    // finished by a resume, as the straight run was.
-    let dir = stopped.run_dir();
-    let read = |dir: &std::path::Path, file: &str| std::fs::read(dir.join(file)).expect(file);
-    let expected = ["metrics.json", "history.csv"].map(|file| read(&dir, file));
-    for entry in std::fs::read_dir(&dir).expect("run dir") {
-        let path = entry.expect("entry").path();
-        match path.file_name().and_then(|n| n.to_str()) {
-            Some("config.toml" | "checkpoints") => {}
-            _ if path.is_dir() => std::fs::remove_dir_all(&path).expect("remove"),
-            _ => std::fs::remove_file(&path).expect("remove"),
-        }
-    }
-    let finished = resume(&dir, "train.epochs=10");
-    assert_eq!(finished.status, 0, "{}", finished.stderr);
-    for (file, expected) in ["metrics.json", "history.csv"].iter().zip(expected) {
-        assert_eq!(read(&finished.run_dir(), file), expected, "{file}");
-    }
+    finishes_as_straight(&stopped, "train.epochs=10");
 }
 
 #[test]
@@ -678,7 +711,27 @@ fn kfold_reports_the_mean_and_spread_of_every_metric() {
     .assert_error(2, &["train.checkpoint_every", "no epochs"]);
     let concrete = root().join("configs/industrial_concrete_mlp.toml");
     train(&concrete, out.path(), &["--set", "data.kfold=3"])
-        .assert_error(2, &["data.kfold", "split.valid = 0"]);
+        .assert_error(2, &["data.kfold", "set data.split.valid = 0"]);
+    // Followed, that advice met early stopping's own, which asked for the validation rows back.
+    train(
+        &concrete,
+        out.path(),
+        &[
+            "--set",
+            "data.kfold=3",
+            "--set",
+            "data.split.valid=0",
+            "--set",
+            "train.early_stopping={patience=3}",
+        ],
+    )
+    .assert_error(
+        2,
+        &[
+            "k-fold cross-validation has none",
+            "metric = \"train_loss\"",
+        ],
+    );
     train(&iris, out.path(), &["--set", "data.kfold=1"]).assert_error(2, &["data.kfold"]);
 }
 
@@ -784,11 +837,45 @@ fn validation_and_test_rows_can_come_from_their_own_files() {
         &dir.path().join("runs"),
         &["--set", "data.kfold=3"],
     )
-    .assert_error(2, &["data.kfold", "remove valid_path"]);
+    .assert_error(2, &["data.kfold", "remove data.valid_path"]);
     train(
         &config,
         &dir.path().join("runs"),
         &["--set", "data.max_categories=1"],
     )
     .assert_error(2, &["data.max_categories", "at least 2"]);
+}
+
+/// A run that learnt nothing (here SGD on an unscaled income in the tens of thousands) ended
+/// with exit 0 and no word; it now warns, in the log and the report, against the constant
+/// prediction's loss, and names the fix. Scaled, the same run learns and says nothing.
+#[test]
+fn a_model_worse_than_a_constant_prediction_is_warned_about() {
+    let dir = temp();
+    let mut text = String::from("income,y\n");
+    for i in 0..200u32 {
+        let income = 20_000 + (i * 7919) % 40_000;
+        let default = if income < 38_000 { "yes" } else { "no" };
+        text.push_str(&format!("{income},{default}\n"));
+    }
+    let data = write(dir.path(), "credit.csv", &text);
+    let config = experiment(dir.path(), &data, "[train]\nepochs = 20\n");
+    let logistic = ["--set", "model.kind=\"logistic\""];
+    let run = train(&config, dir.path(), &logistic);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let said = "does worse than predicting the class frequencies for every row";
+    assert!(
+        run.stdout.contains(said) && run.stdout.contains("data.scale = \"standard\""),
+        "{}",
+        run.stdout
+    );
+    let report = std::fs::read_to_string(run.run_dir().join("report.md")).expect("report.md");
+    assert!(report.contains(said), "{report}");
+    let scaled = train(
+        &config,
+        dir.path(),
+        &[logistic[0], logistic[1], "--set", "data.scale=\"standard\""],
+    );
+    assert_eq!(scaled.status, 0, "{}", scaled.stderr);
+    assert!(!scaled.stdout.contains("warning"), "{}", scaled.stdout);
 }

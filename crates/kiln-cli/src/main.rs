@@ -354,10 +354,14 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn print_summary(out: &mut impl Write, report: &kiln_train::RunReport) -> Result<()> {
-    let trained = if report.epochs > 0 {
-        format!("{} epochs", report.epochs)
-    } else {
-        "exact solve".into()
+    let trained = match (report.epochs, report.resumed_after) {
+        (0, _) => "exact solve".into(),
+        (epochs, Some(after)) if epochs > after => {
+            format!("epochs {}–{epochs}, resumed after epoch {after}", after + 1)
+        }
+        (_, Some(after)) => format!("epoch {after} was the last: nothing left to train"),
+        (1, None) => "1 epoch".into(),
+        (epochs, None) => format!("{epochs} epochs"),
     };
     writeln!(out, "fitted in {:.3} s ({trained})", report.fit_seconds)?;
     let mut undefined = Vec::new();
@@ -375,8 +379,17 @@ fn print_summary(out: &mut impl Write, report: &kiln_train::RunReport) -> Result
     for note in undefined {
         writeln!(out, "note: {note}")?;
     }
+    // A few coefficients on one line; more are a table in report.md.
     if let Some(c) = report.metrics.get("coefficients") {
-        writeln!(out, "coefficients: {c}")?;
+        let weights = c["weights"].as_object().map_or(0, serde_json::Map::len);
+        if weights <= 4 {
+            writeln!(out, "coefficients: {c}")?;
+        } else {
+            writeln!(
+                out,
+                "coefficients: {weights} weights, in report.md and metrics.json"
+            )?;
+        }
     }
     // Show a short prediction file in full; point at a long one.
     let path = report.run_dir.join("predictions.csv");

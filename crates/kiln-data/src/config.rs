@@ -216,13 +216,15 @@ impl DataConfig {
         if self.kfold >= 2 && self.split.valid > 0.0 {
             return bad(
                 "kfold",
-                "k-fold cross-validation replaces the validation split; set split.valid = 0".into(),
+                "k-fold cross-validation replaces the validation split; set data.split.valid = 0"
+                    .into(),
             );
         }
         if self.kfold >= 2 && self.valid_path.is_some() {
             return bad(
                 "kfold",
-                "k-fold cross-validation replaces the validation rows; remove valid_path".into(),
+                "k-fold cross-validation replaces the validation rows; remove data.valid_path"
+                    .into(),
             );
         }
         if let Some(m @ (0 | 1)) = self.max_categories {

@@ -165,12 +165,24 @@ pub fn load_latest(
             ),
         });
     }
-    // A finished run that early stopping ended has no epoch left to train: its resume would
-    // stop at once and copy it under a config that claims more. (An unfinished one, stopped by
-    // a signal after its last checkpoint, is finished by a resume.)
+    // A finished run with no epoch left to train would only be copied, under a config that
+    // may claim more. (An unfinished one, stopped by a signal after its last checkpoint, is
+    // finished by a resume.)
+    let finished = run_dir.join("metrics.json").exists();
+    if finished && state.epoch == experiment.train.epochs {
+        return Err(TrainError::Invalid {
+            key: "train.epochs".into(),
+            reason: format!(
+                "the run being resumed has trained all its {} epochs: resume it for more (e.g. \
+                 --set train.epochs={})",
+                state.epoch,
+                state.epoch * 2
+            ),
+        });
+    }
     if let Some(stop) = &experiment.train.early_stopping
         && state.stalled >= stop.patience
-        && run_dir.join("metrics.json").exists()
+        && finished
     {
         return Err(TrainError::Invalid {
             key: "train.early_stopping".into(),

@@ -474,11 +474,14 @@ impl Experiment {
                 && self.data.split.valid == 0.0
                 && self.data.valid_path.is_none()
             {
+                let fix = if self.data.kfold >= 2 {
+                    "k-fold cross-validation has none: use metric = \"train_loss\""
+                } else {
+                    "set data.split.valid (e.g. 0.1) or data.valid_path, or metric = \"train_loss\""
+                };
                 invalid(
                     "train.early_stopping.metric",
-                    "\"valid_loss\" needs validation rows: set data.split.valid (e.g. 0.1) or \
-                     data.valid_path, or metric = \"train_loss\""
-                        .into(),
+                    format!("\"valid_loss\" needs validation rows; {fix}"),
                 );
             }
         }

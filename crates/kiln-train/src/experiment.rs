@@ -29,8 +29,10 @@ pub struct RunReport {
     pub run_dir: PathBuf,
     /// `metrics.json`'s content.
     pub metrics: Value,
-    /// Epochs trained (0 for the exact solver).
+    /// Epochs trained (0 for the exact solver), a resumed run's earlier epochs included.
     pub epochs: usize,
+    /// For a resumed run, the epoch it resumed after: it trained the epochs after that one.
+    pub resumed_after: Option<usize>,
     /// Seconds spent fitting.
     pub fit_seconds: f64,
 }
@@ -177,13 +179,16 @@ pub fn train(
     let layers = layers_for(data.train.x.cols)?;
 
     // Stage the run directory before training: an unwritable output is reported up front.
-    let run_name = format!("{}-{}", experiment.name, timestamp());
+    let started_at = timestamp();
+    let run_name = format!("{}-{}", experiment.name, started_at);
     // A resume that changed how the rate runs cannot be repeated from this file alone: it
     // says so, and so does every later resume of it.
     let mut config_text = String::new();
+    let mut earlier_lr = None;
     if let Some(dir) = resume {
         let path = dir.join("config.toml");
         let before = Experiment::load(&path, &[])?;
+        earlier_lr = Some(before.train.optimizer.lr);
         let text = std::fs::read_to_string(&path).map_err(|e| TrainError::io(&path, e))?;
         let mut reasons = Vec::new();
         if before.train.optimizer.lr != experiment.train.optimizer.lr {
@@ -235,7 +240,8 @@ pub fn train(
     }
 
     let started = std::time::Instant::now();
-    let mut cross_validation = None;
+    let mut cross_validation: Option<CrossValidated> = None;
+    let mut resumed_from = None;
     let (network, history, restored_epoch) = match experiment.train.solver {
         Solver::Exact => {
             if let Some(folds) = &data.folds {
@@ -325,6 +331,11 @@ pub fn train(
                         dir.display(),
                         r.state.epoch
                     ));
+                    resumed_from = Some(report::Resumed {
+                        from: dir.to_path_buf(),
+                        after: r.state.epoch,
+                        earlier_lr: earlier_lr.unwrap_or(experiment.train.optimizer.lr),
+                    });
                     Some(r)
                 }
                 None => None,
@@ -407,9 +418,16 @@ pub fn train(
             (fitted.network, fitted.history, fitted.restored_epoch)
         }
     };
-    let fit_seconds = started.elapsed().as_secs_f64();
-    if let Some(stop) = report::early_stop(experiment, &history, restored_epoch) {
-        log.show(&stop);
+    let cv_seconds = cross_validation.as_ref().map(|cv| cv.seconds);
+    let fit_seconds = started.elapsed().as_secs_f64() - cv_seconds.unwrap_or(0.0);
+    for said in [
+        report::early_stop(experiment, &history),
+        report::restored(experiment, &history, restored_epoch),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        log.show(&said);
     }
 
     let bundle = Bundle {
@@ -427,7 +445,10 @@ pub fn train(
     };
     let (mut metrics, shown) = evaluate_splits(&bundle, &data, device)?;
     if let Some(cv) = cross_validation {
-        metrics["cv"] = cv;
+        metrics["cv"] = cv.metrics;
+    }
+    if let Some(warning) = not_learnt(experiment, task, &data.train, n_classes, &metrics) {
+        log.line(&warning);
     }
     // From the first file of the finished run to its commit, a signal waits.
     let _writing = files::writing();
@@ -465,12 +486,14 @@ pub fn train(
     }
     let facts = report::RunFacts {
         experiment,
-        run_name: &run_name,
+        started: &started_at,
         data: &data,
         bundle: &bundle,
         history: &history,
         restored_epoch,
+        resumed: resumed_from.as_ref(),
         fit_seconds,
+        cv_seconds,
         metrics: &metrics,
         notes: &log.kept,
         plots: &plotted,
@@ -482,6 +505,7 @@ pub fn train(
         run_dir,
         metrics,
         epochs: history.len(),
+        resumed_after: resumed_from.as_ref().map(|r| r.after),
         fit_seconds,
     })
 }
@@ -497,15 +521,23 @@ fn exact_fit(split: &Split, l2: f64, device: &Device) -> Result<(Network, Vec<us
     ))
 }
 
-/// [`cross_validate`], with its summary in the log.
+/// A cross-validation's `metrics.json` part, and the seconds it took.
+struct CrossValidated {
+    metrics: Value,
+    seconds: f64,
+}
+
+/// [`cross_validate`], timed, with its summary in the log.
 fn cross_validated(
     log: &mut Logged<'_>,
     folds: &kiln_data::CrossValidation,
     task: Task,
     device: &Device,
     fit_fold: &mut FitFold<'_>,
-) -> Result<Value, TrainError> {
+) -> Result<CrossValidated, TrainError> {
+    let started = std::time::Instant::now();
     let (cv, notes) = cross_validate(folds, task, device, fit_fold, &|| !log.interrupted())?;
+    let seconds = started.elapsed().as_secs_f64();
     for note in notes {
         log.line(&note);
     }
@@ -515,7 +547,10 @@ fn cross_validated(
         folds.len(),
         summary(&cv["mean"])
     ));
-    Ok(cv)
+    Ok(CrossValidated {
+        metrics: cv,
+        seconds,
+    })
 }
 
 /// Fits a fold's model: given the fold's index, its training rows, and whether to go on (false
@@ -588,13 +623,16 @@ fn summary(metrics: &Value) -> String {
     metrics.as_object().map(metrics::brief).unwrap_or_default()
 }
 
+/// A split's name, its rows, and the model's predictions of them.
+type Shown<'d> = (&'static str, &'d Split, Predictions);
+
 /// Metrics of every split, plus the coefficients of a linear model; and the predictions of the
 /// split a reader trusts most (test, else valid, else train), for the plots.
 fn evaluate_splits<'d>(
     bundle: &Bundle,
     data: &'d Prepared,
     device: &Device,
-) -> Result<(Value, Option<(&'static str, &'d Split, Predictions)>), TrainError> {
+) -> Result<(Value, Option<Shown<'d>>), TrainError> {
     let mut all = serde_json::Map::new();
     let mut shown = None;
     let splits = [
@@ -618,12 +656,50 @@ fn evaluate_splits<'d>(
     Ok((Value::Object(all), shown))
 }
 
+/// A warning when gradient training ended worse on its own training rows than the best
+/// constant prediction: a run that learnt nothing (a rate far off, or unscaled inputs of large
+/// values) otherwise ends as quietly as a good one. Huber's loss and class weights aim at
+/// another optimum than the squared error and the log-loss compared, so they are let be.
+fn not_learnt(
+    experiment: &Experiment,
+    task: Task,
+    train: &Split,
+    classes: usize,
+    metrics: &Value,
+) -> Option<String> {
+    let t = &experiment.train;
+    if t.solver != Solver::Gradient || t.loss == crate::LossKind::Huber || t.class_weights.is_some()
+    {
+        return None;
+    }
+    let (key, constant, classes) = if task.is_classification() {
+        ("log_loss", "the class frequencies", classes)
+    } else {
+        ("mse", "the mean", 0)
+    };
+    let model = metrics["train"][key].as_f64()?;
+    let baseline = metrics::constant_loss(&train.y, classes);
+    (model > baseline).then(|| {
+        let scale = if experiment.data.scale == kiln_data::Scale::None {
+            ", or the inputs have large values: set data.scale = \"standard\""
+        } else {
+            ""
+        };
+        format!(
+            "warning: on its own training rows the model does worse than predicting {constant} \
+             for every row ({key} {model:.4e} against {baseline:.4e}): it has not learnt the \
+             data. The rate (train.optimizer.lr = {}) may be too high or too low{scale}",
+            t.optimizer.lr
+        )
+    })
+}
+
 /// Draws the plots of `split`'s predictions into `plots`, and names the files drawn: a
 /// regression's predictions against the true values, a binary classifier's ROC curve.
 fn prediction_plots(
     plots: &Path,
     bundle: &Bundle,
-    (name, split, predictions): &(&'static str, &Split, Predictions),
+    (name, split, predictions): &Shown<'_>,
 ) -> Result<Vec<&'static str>, TrainError> {
     let mut drawn = Vec::new();
     match (predictions, &bundle.info.target) {
@@ -661,10 +737,11 @@ pub fn score(task: Task, y: &[f64], predictions: &Predictions) -> Metrics {
     }
 }
 
-/// `{"intercept": b, "weights": {input: w}}` for a one-output linear network, in the model's
-/// input units, plus `"unscaled"` in the raw columns' units when scaling was applied.
+/// `{"intercept": b, "weights": {input: w}}` for a one-output linear network (`linear`, or
+/// `logistic`, whose weights are log-odds), in the model's input units, plus `"unscaled"` in the
+/// raw columns' units when scaling was applied.
 fn coefficients(bundle: &Bundle) -> Option<Value> {
-    if bundle.info.kind != "linear" {
+    if !matches!(bundle.info.kind.as_str(), "linear" | "logistic") {
         return None;
     }
     let (weights, bias) = bundle.network.linear_coefficients()?;

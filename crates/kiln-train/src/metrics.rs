@@ -149,7 +149,7 @@ pub fn undefined(m: &Metrics) -> Vec<String> {
         .filter(|(_, v)| v.is_null())
         .map(|(name, _)| {
             let why = match name.as_str() {
-                _ if not_numbers => "a prediction is not a number (see the warning)",
+                _ if not_numbers => "a prediction is not a number (it overflowed f32: inputs far outside the training data?)",
                 "r2" => "it needs at least two rows",
                 "roc_auc" => "it needs rows of every class among the true labels",
                 "pr_auc" => "it needs a row of the positive class among the true labels",
@@ -158,6 +158,29 @@ pub fn undefined(m: &Metrics) -> Vec<String> {
             format!("{name} is undefined here (null in the JSON): {why}")
         })
         .collect()
+}
+
+/// The loss of the best constant prediction on targets `y`: the mean squared error of their
+/// mean (regression, `classes` = 0), or the log-loss of the class frequencies (their entropy).
+/// A trained model that does worse on its own training rows has learnt nothing.
+pub fn constant_loss(y: &[f64], classes: usize) -> f64 {
+    let n = y.len() as f64;
+    if classes == 0 {
+        let mean = y.iter().sum::<f64>() / n;
+        return y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    }
+    let mut counts = vec![0usize; classes];
+    for &c in y {
+        counts[c as usize] += 1;
+    }
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.ln()
+        })
+        .sum()
 }
 
 /// Index of the largest value (the first on ties).
@@ -368,7 +391,7 @@ mod tests {
         assert!(
             undefined(&m)
                 .iter()
-                .all(|n| n.ends_with("a prediction is not a number (see the warning)"))
+                .all(|n| n.ends_with("a prediction is not a number (it overflowed f32: inputs far outside the training data?)"))
         );
         let m = regression(&[1.0, 2.0, 3.0], &[f64::NAN, 2.0, 3.0]);
         assert!(
@@ -394,5 +417,16 @@ mod tests {
         let auc = auc(&scores, &positive).expect("auc");
         assert!((area - auc).abs() < 1e-12, "{area} vs {auc}");
         assert!(roc_curve(&[0.5, 0.7], &[true, true]).is_none());
+    }
+
+    #[test]
+    fn the_constant_predictions_loss_by_hand() {
+        // Mean 2.5; squared deviations 2.25, 0.25, 0.25, 2.25.
+        assert!((constant_loss(&[1.0, 2.0, 3.0, 4.0], 0) - 1.25).abs() < 1e-12);
+        // Frequencies ¼ and ¾: the log-loss of predicting them for every row.
+        let expected = -(0.25f64 * 0.25f64.ln() + 0.75 * 0.75f64.ln());
+        let m = classification(&[0, 1, 1, 1], &vec![vec![0.25, 0.75]; 4], 2);
+        assert!((get(&m, "log_loss") - expected).abs() < 1e-12);
+        assert!((constant_loss(&[0.0, 1.0, 1.0, 1.0], 2) - expected).abs() < 1e-12);
     }
 }

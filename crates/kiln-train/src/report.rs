@@ -3,28 +3,45 @@
 //! words and tables, with the plots: the data and how each column was prepared, the model,
 //! how training went and why it stopped, every split's metrics, the confusion matrix, a linear
 //! model's coefficients, and the notes the run logged.
+//!
+//! Names, levels and labels are the data's own text: they go into code spans, and every table
+//! cell has its `|` escaped, so that no value can break the page.
 
 use std::fmt::Write;
+use std::path::PathBuf;
 
-use kiln_data::{FeatureEncoding, Prepared, Scale};
+use kiln_data::{FeatureEncoding, MissingPolicy, Prepared, Scale};
 use kiln_models::{LayerSpec, Task};
 use serde_json::Value;
 
 use crate::bundle::Bundle;
 use crate::fit::EpochRecord;
-use crate::{Experiment, Monitored, Solver};
+use crate::{ClassWeights, Experiment, LossKind, Monitored, OptimizerKind, Solver, metrics};
+
+/// Where a resumed run came from.
+pub(crate) struct Resumed {
+    /// The run directory resumed.
+    pub from: PathBuf,
+    /// The epoch of its checkpoint: this run trained the epochs after it.
+    pub after: usize,
+    /// The rate the resumed run trained at.
+    pub earlier_lr: f64,
+}
 
 /// Everything the report is made from.
 pub(crate) struct RunFacts<'a> {
     pub experiment: &'a Experiment,
-    /// The run directory's name.
-    pub run_name: &'a str,
+    /// When the run started, as in its directory's name (`20261129-105437`, UTC).
+    pub started: &'a str,
     pub data: &'a Prepared,
     pub bundle: &'a Bundle,
     pub history: &'a [EpochRecord],
-    /// The epoch whose weights early stopping restored.
+    /// The epoch whose weights early stopping's `restore_best` kept.
     pub restored_epoch: Option<usize>,
+    pub resumed: Option<&'a Resumed>,
+    /// Seconds fitting the model, and cross-validating it.
     pub fit_seconds: f64,
+    pub cv_seconds: Option<f64>,
     /// `metrics.json`'s content.
     pub metrics: &'a Value,
     /// The run's log lines other than the per-epoch ones: notes and warnings.
@@ -35,33 +52,37 @@ pub(crate) struct RunFacts<'a> {
     pub predicted_rows: Option<usize>,
 }
 
-/// Why training ended before its last epoch, with the epoch whose weights were kept; `None`
-/// when every planned epoch ran.
-pub(crate) fn early_stop(
+/// Why training ended before its last epoch; `None` when every planned epoch ran.
+pub(crate) fn early_stop(experiment: &Experiment, history: &[EpochRecord]) -> Option<String> {
+    let stop = experiment.train.early_stopping.as_ref()?;
+    let last = history.last()?.epoch;
+    (last < experiment.train.epochs).then(|| {
+        format!(
+            "early stopping after epoch {last} of {}: {} had not improved for {}",
+            experiment.train.epochs,
+            monitored_name(stop.metric),
+            count(stop.patience, "epoch")
+        )
+    })
+}
+
+/// Which epoch's weights `restore_best` kept, when not the last epoch's.
+pub(crate) fn restored(
     experiment: &Experiment,
     history: &[EpochRecord],
     restored_epoch: Option<usize>,
 ) -> Option<String> {
     let stop = experiment.train.early_stopping.as_ref()?;
-    let last = history.last()?.epoch;
-    let restored = match restored_epoch {
-        Some(epoch) if epoch < last => format!(
-            "; the weights are epoch {epoch}'s, the best{}",
-            if stop.min_delta > 0.0 {
-                " (the last to improve by more than min_delta)"
-            } else {
-                ""
-            }
-        ),
-        _ => String::new(),
-    };
-    (last < experiment.train.epochs).then(|| {
+    let epoch = restored_epoch.filter(|&e| history.last().is_some_and(|r| e < r.epoch))?;
+    let metric = monitored_name(stop.metric);
+    Some(if stop.min_delta > 0.0 {
         format!(
-            "early stopping after epoch {last} of {}: {} had not improved for {} epochs{restored}",
-            experiment.train.epochs,
-            monitored_name(stop.metric),
-            stop.patience
+            "the weights kept are epoch {epoch}'s (restore_best): the last epoch to improve \
+             {metric} by more than min_delta = {}",
+            stop.min_delta
         )
+    } else {
+        format!("the weights kept are epoch {epoch}'s (restore_best), the lowest {metric}")
     })
 }
 
@@ -76,21 +97,21 @@ fn monitored_name(metric: Monitored) -> &'static str {
 pub(crate) fn markdown(facts: &RunFacts<'_>) -> String {
     let mut page = String::new();
     let e = facts.experiment;
-    let _ = writeln!(page, "# {}\n", one_line(&e.name));
+    let _ = writeln!(page, "# {}\n", prose(&e.name));
     let _ = writeln!(
         page,
-        "Run `{}`, kiln {}, device `{}`, seed {}. `config.toml` is the experiment with every \
-         default written out; `kiln predict <this run> --input <csv>` predicts raw rows.\n",
-        facts.run_name,
+        "Trained {} UTC with kiln {}, device {}, seed {}. `config.toml` holds the experiment \
+         with every setting; `kiln predict <this run> --input <csv>` predicts raw rows.\n",
+        when(facts.started),
         env!("CARGO_PKG_VERSION"),
-        e.device,
+        code(&e.device),
         e.seed
     );
     data_section(&mut page, facts);
     model_section(&mut page, facts);
     training_section(&mut page, facts);
     metrics_section(&mut page, facts);
-    coefficients_section(&mut page, facts.metrics, &facts.bundle.info.inputs);
+    coefficients_section(&mut page, facts);
     if !facts.notes.is_empty() {
         let _ = writeln!(page, "## Notes\n");
         for note in facts.notes {
@@ -99,25 +120,49 @@ pub(crate) fn markdown(facts: &RunFacts<'_>) -> String {
         page.push('\n');
     }
     if let Some(rows) = facts.predicted_rows {
+        let input = e.predict.as_ref().map(|p| p.input.display().to_string());
         let _ = writeln!(
             page,
-            "## Predictions\n\n{rows} row{} of `{}` predicted: `predictions.csv`.",
-            plural(rows),
-            e.predict
-                .as_ref()
-                .map_or(String::new(), |p| p.input.display().to_string())
+            "## Predictions\n\n{} of {} predicted: `predictions.csv`.",
+            count(rows, "row"),
+            code(&input.unwrap_or_default())
         );
     }
     page
 }
 
+/// `20261129-105437` as `2026-11-29 10:54:37`.
+fn when(stamp: &str) -> String {
+    match (
+        stamp.get(0..4),
+        stamp.get(4..6),
+        stamp.get(6..8),
+        stamp.get(9..11),
+    ) {
+        (Some(y), Some(mo), Some(d), Some(h)) if stamp.len() == 15 => {
+            format!("{y}-{mo}-{d} {h}:{}:{}", &stamp[11..13], &stamp[13..15])
+        }
+        _ => stamp.to_string(),
+    }
+}
+
 fn data_section(page: &mut String, facts: &RunFacts<'_>) {
     let (e, data) = (facts.experiment, facts.data);
     let _ = writeln!(page, "## Data\n");
+    let mut files = vec![code(&e.data.path.display().to_string())];
+    for (what, path) in [
+        ("validation rows", &e.data.valid_path),
+        ("test rows", &e.data.test_path),
+        ("test row numbers", &e.data.split.test_rows),
+    ] {
+        if let Some(path) = path {
+            files.push(format!("{what} from {}", code(&path.display().to_string())));
+        }
+    }
     let _ = writeln!(
         page,
-        "{}, target {}.",
-        code(&e.data.path.display().to_string()),
+        "{}; target {}.",
+        files.join(", "),
         code(&e.data.target)
     );
     let task = facts.bundle.info.task;
@@ -134,7 +179,7 @@ fn data_section(page: &mut String, facts: &RunFacts<'_>) {
             .collect();
         let _ = writeln!(
             page,
-            "{} classification; classes, with their training rows: {}.",
+            "{} classification; the classes, with their training rows: {}.",
             if task == Task::Binary {
                 "Binary"
             } else {
@@ -145,24 +190,21 @@ fn data_section(page: &mut String, facts: &RunFacts<'_>) {
     } else {
         let _ = writeln!(page, "Regression.");
     }
-    let _ = writeln!(page, "\n| split | rows |\n|---|---:|");
+    page.push('\n');
     let splits = [
         ("train", Some(&data.train)),
         ("valid", data.valid.as_ref()),
         ("test", data.test.as_ref()),
     ];
-    for (name, split) in splits {
-        if let Some(split) = split {
-            let _ = writeln!(page, "| {name} | {} |", split.y.len());
-        }
-    }
-    page.push('\n');
+    let rows = splits
+        .into_iter()
+        .filter_map(|(name, split)| Some(vec![name.to_string(), split?.y.len().to_string()]));
+    table(page, &["split", "rows"], rows.collect());
     if data.dropped_rows > 0 {
         let _ = writeln!(
             page,
-            "{} row{} with missing cells skipped (`data.missing = \"drop\"`).\n",
-            data.dropped_rows,
-            plural(data.dropped_rows)
+            "{} with missing cells skipped (`data.missing = \"drop\"`).\n",
+            count(data.dropped_rows, "row")
         );
     }
     if let Some(folds) = &data.folds {
@@ -177,99 +219,91 @@ fn data_section(page: &mut String, facts: &RunFacts<'_>) {
     let inputs: usize = features.iter().map(FeatureEncoding::width).sum();
     let _ = writeln!(
         page,
-        "{} feature column{} → {inputs} model input{}, fitted on the training rows only:\n",
-        features.len(),
-        plural(features.len()),
-        plural(inputs)
+        "{} → {}, fitted on the training rows only:\n",
+        count(features.len(), "feature column"),
+        count(inputs, "model input")
     );
-    let impute = facts.bundle.info.preprocessor.missing == kiln_data::MissingPolicy::Impute;
-    if impute {
-        let _ = writeln!(
-            page,
-            "| column | encoding | a missing cell becomes |\n|---|---|---|"
-        );
+    let impute = facts.bundle.info.preprocessor.missing == MissingPolicy::Impute;
+    let rows = features
+        .iter()
+        .map(|feature| {
+            let (encoding, missing) = describe(feature, e.data.scale);
+            let mut row = vec![code(feature.column()), encoding];
+            if impute {
+                row.push(missing);
+            }
+            row
+        })
+        .collect();
+    let header: &[&str] = if impute {
+        &["column", "encoding", "a missing cell becomes"]
     } else {
-        let _ = writeln!(page, "| column | encoding |\n|---|---|");
+        &["column", "encoding"]
+    };
+    table(page, header, rows);
+    match e.data.missing {
+        MissingPolicy::Impute => {}
+        MissingPolicy::Error => page.push_str("A missing cell is an error.\n\n"),
+        MissingPolicy::Drop => page.push_str(
+            "A row with a missing cell is skipped in training, and an error in `kiln predict`.\n\n",
+        ),
     }
-    for feature in features {
-        let (encoding, missing) = match feature {
-            FeatureEncoding::Numeric {
-                fill,
-                indicator,
-                shift,
-                scale,
-                ..
-            } => {
-                let encoding = match e.data.scale {
-                    Scale::None => "number, as is".to_string(),
-                    Scale::Standard => {
-                        format!(
-                            "number, standardised (mean {}, sd {})",
-                            num(*shift),
-                            num(*scale)
-                        )
-                    }
-                    Scale::Minmax => format!(
-                        "number, min–max scaled (min {}, range {})",
+}
+
+/// A feature's encoding, and what a missing cell of it becomes under `impute`.
+fn describe(feature: &FeatureEncoding, scale_kind: Scale) -> (String, String) {
+    match feature {
+        FeatureEncoding::Numeric {
+            fill,
+            indicator,
+            shift,
+            scale,
+            ..
+        } => {
+            let encoding = match scale_kind {
+                Scale::None => "number, as is".to_string(),
+                Scale::Standard => {
+                    format!(
+                        "number, standardised (mean {}, sd {})",
                         num(*shift),
                         num(*scale)
-                    ),
-                };
-                let missing = match (impute, indicator) {
-                    (false, _) => String::new(),
-                    (true, false) => format!("median {}", num(*fill)),
-                    (true, true) => format!("median {}, and a was-missing input", num(*fill)),
-                };
-                (encoding, missing)
-            }
-            FeatureEncoding::Categorical {
-                levels,
-                pooled,
-                fill,
-                ..
-            } => {
-                const SHOWN: usize = 12;
-                let mut shown: Vec<String> = levels.iter().take(SHOWN).map(|l| code(l)).collect();
-                if levels.len() > SHOWN {
-                    shown.push(format!("… ({} in all)", levels.len()));
+                    )
                 }
-                let pooled = match pooled {
-                    Some(p) if !p.is_empty() => {
-                        format!("; {} rare level{} pooled", p.len(), plural(p.len()))
-                    }
-                    _ => String::new(),
-                };
-                let encoding = format!(
-                    "category, one-hot over {} level{}: {}{pooled}",
-                    levels.len(),
-                    plural(levels.len()),
-                    shown.join(", ")
-                );
-                let missing = if impute {
-                    format!("most frequent, {}", code(fill))
-                } else {
-                    String::new()
-                };
-                (encoding, missing)
-            }
-        };
-        let missing = if impute {
-            format!(" {missing} |")
-        } else {
-            String::new()
-        };
-        let _ = writeln!(page, "| {} | {encoding} |{missing}", code(feature.column()));
-    }
-    page.push('\n');
-    let missing = match e.data.missing {
-        kiln_data::MissingPolicy::Impute => None,
-        kiln_data::MissingPolicy::Error => Some("stop with an error"),
-        kiln_data::MissingPolicy::Drop => {
-            Some("skip the row in training, and stop with an error in `kiln predict`")
+                Scale::Minmax => format!(
+                    "number, min–max scaled (min {}, range {})",
+                    num(*shift),
+                    num(*scale)
+                ),
+            };
+            let indicator = if *indicator {
+                ", and a was-missing input"
+            } else {
+                ""
+            };
+            (encoding, format!("median {}{indicator}", num(*fill)))
         }
-    };
-    if let Some(missing) = missing {
-        let _ = writeln!(page, "Missing cells {missing}.\n");
+        FeatureEncoding::Categorical {
+            levels,
+            pooled,
+            fill,
+            ..
+        } => {
+            const SHOWN: usize = 12;
+            let mut shown: Vec<String> = levels.iter().take(SHOWN).map(|l| code(l)).collect();
+            if levels.len() > SHOWN {
+                shown.push(format!("… ({} in all)", levels.len()));
+            }
+            let pooled = match pooled {
+                Some(p) if !p.is_empty() => format!("; {} pooled", count(p.len(), "rare level")),
+                _ => String::new(),
+            };
+            let encoding = format!(
+                "category, one-hot over {}: {}{pooled}",
+                count(levels.len(), "level"),
+                shown.join(", ")
+            );
+            (encoding, format!("most frequent, {}", code(fill)))
+        }
     }
 }
 
@@ -303,9 +337,10 @@ fn model_section(page: &mut String, facts: &RunFacts<'_>) {
     };
     let _ = writeln!(
         page,
-        "## Model\n\n`{}`: {}; {parameters} parameters. The output is {output}.\n",
+        "## Model\n\n`{}`: {}; {}. The output is {output}.\n",
         info.kind,
-        parts.join(", ")
+        parts.join(", "),
+        count(parameters, "parameter")
     );
 }
 
@@ -318,46 +353,100 @@ fn training_section(page: &mut String, facts: &RunFacts<'_>) {
         } else {
             String::new()
         };
-        let _ = writeln!(
+        let _ = write!(
             page,
-            "Least squares in closed form{ridge} (Householder QR in f64), {:.3} s.\n",
+            "Least squares in closed form{ridge}, in f64, {:.3} s.",
             facts.fit_seconds
         );
     } else {
         let o = &t.optimizer;
-        let _ = writeln!(
+        let mut optimizer = format!("`{}` at lr {}", lowercase(o.kind), o.lr);
+        if o.kind == OptimizerKind::Sgd && o.momentum > 0.0 {
+            let nesterov = if o.nesterov { " (Nesterov)" } else { "" };
+            let _ = write!(optimizer, ", momentum {}{nesterov}", o.momentum);
+        }
+        if o.weight_decay > 0.0 {
+            let _ = write!(optimizer, ", weight decay {}", o.weight_decay);
+        }
+        if let Some(clip) = o.clip_norm {
+            let _ = write!(optimizer, ", gradients clipped to norm {clip}");
+        }
+        let last = facts.history.last();
+        let epochs = last.map_or(0, |r| r.epoch);
+        let _ = write!(
             page,
-            "{} epochs of {}, mini-batches of {}, optimizer `{}` at lr {} (schedule `{}`), \
-             {:.3} s.",
-            facts.history.last().map_or(0, |r| r.epoch),
+            "{} of {}, mini-batches of {}, {optimizer}",
+            count(epochs, "epoch"),
             t.epochs,
-            t.batch_size,
-            format!("{:?}", o.kind).to_lowercase(),
-            o.lr,
-            format!("{:?}", t.schedule.kind).to_lowercase(),
-            facts.fit_seconds
+            t.batch_size
         );
-        if let Some(last) = facts.history.last() {
+        let schedule = lowercase(t.schedule.kind);
+        if schedule != "constant" || t.schedule.warmup_epochs > 0 {
+            let warm_up = match t.schedule.warmup_epochs {
+                0 => String::new(),
+                n => format!(" after {} of warm-up", count(n, "epoch")),
+            };
+            let _ = write!(
+                page,
+                ", schedule `{schedule}`{warm_up} (last epoch's rate {})",
+                last.map_or(String::from("n/a"), |r| num(r.lr))
+            );
+        }
+        let loss = match (t.loss, facts.bundle.info.task) {
+            (LossKind::Huber, _) => format!("Huber (delta {})", t.huber_delta),
+            (_, Task::Regression) => "mean squared error".into(),
+            (_, Task::Binary) => "binary cross-entropy".into(),
+            (_, Task::Multiclass) => "cross-entropy".into(),
+        };
+        let _ = write!(page, "; loss: {loss}");
+        match &t.class_weights {
+            Some(ClassWeights::Named(name)) => {
+                let _ = write!(page, ", class weights `{name}`");
+            }
+            Some(ClassWeights::List(w)) => {
+                let _ = write!(page, ", class weights {w:?}");
+            }
+            None => {}
+        }
+        let _ = write!(page, ". Fitted in {:.3} s", facts.fit_seconds);
+        if let Some(r) = facts.resumed {
+            let _ = write!(
+                page,
+                " (this run's own epochs: it resumed {} after epoch {}",
+                code(&r.from.display().to_string()),
+                r.after
+            );
+            if r.earlier_lr != o.lr {
+                let _ = write!(page, ", whose epochs trained at lr {}", r.earlier_lr);
+            }
+            page.push(')');
+        }
+        page.push('.');
+        if let Some(last) = last {
             let valid = last
                 .valid_loss
                 .map(|v| format!(", valid loss {}", num(v)))
                 .unwrap_or_default();
-            let _ = writeln!(
+            let _ = write!(
                 page,
-                "Last epoch: train loss {}{valid}.",
+                " Last epoch: train loss {}{valid}.",
                 num(last.train_loss)
             );
         }
-        if let Some(stop) = early_stop(facts.experiment, facts.history, facts.restored_epoch) {
-            let _ = writeln!(page, "{}.", capitalised(&stop));
-        } else if let Some(epoch) = facts.restored_epoch {
-            let _ = writeln!(
-                page,
-                "Early stopping's `restore_best`: the weights are epoch {epoch}'s, the best."
-            );
+        for sentence in [
+            early_stop(facts.experiment, facts.history),
+            restored(facts.experiment, facts.history, facts.restored_epoch),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let _ = write!(page, " {}.", capitalised(&sentence));
         }
-        page.push('\n');
     }
+    if let Some(cv) = facts.cv_seconds {
+        let _ = write!(page, " Cross-validation took {cv:.3} s more.");
+    }
+    page.push_str("\n\n");
     for plot in facts.plots {
         let _ = writeln!(page, "![{plot}](plots/{plot})\n");
     }
@@ -365,10 +454,10 @@ fn training_section(page: &mut String, facts: &RunFacts<'_>) {
 
 fn metrics_section(page: &mut String, facts: &RunFacts<'_>) {
     let metrics = facts.metrics;
-    let mut columns: Vec<(String, &serde_json::Map<String, Value>)> = Vec::new();
+    let mut columns: Vec<(&str, &serde_json::Map<String, Value>)> = Vec::new();
     for split in ["train", "valid", "test"] {
         if let Some(m) = metrics.get(split).and_then(Value::as_object) {
-            columns.push((split.to_string(), m));
+            columns.push((split, m));
         }
     }
     let cv = metrics.get("cv");
@@ -383,28 +472,55 @@ fn metrics_section(page: &mut String, facts: &RunFacts<'_>) {
         }
     }
     let _ = writeln!(page, "## Metrics\n");
-    let mut header: Vec<String> = columns.iter().map(|(s, _)| s.clone()).collect();
-    if let Some(cv) = cv {
-        header.push(format!(
+    let cv_header = cv.map(|cv| {
+        format!(
             "{}-fold mean ± sd",
             cv.get("folds").and_then(Value::as_u64).unwrap_or(0)
-        ));
+        )
+    });
+    let mut header: Vec<&str> = vec!["metric"];
+    header.extend(columns.iter().map(|(s, _)| *s));
+    header.extend(cv_header.as_deref());
+    let rows = names
+        .iter()
+        .map(|name| {
+            let mut row = vec![name.to_string()];
+            row.extend(
+                columns
+                    .iter()
+                    .map(|(_, m)| metric_cell(m.get(name.as_str()))),
+            );
+            if cv.is_some() {
+                let mean = metric_cell(cv_mean.and_then(|m| m.get(name.as_str())));
+                let sd = metric_cell(cv_std.and_then(|m| m.get(name.as_str())));
+                row.push(format!("{mean} ± {sd}"));
+            }
+            row
+        })
+        .collect();
+    table(page, &header, rows);
+    // Why each n/a is undefined, as the log says it.
+    let mut undefined: Vec<String> = Vec::new();
+    for (split, m) in &columns {
+        undefined.extend(
+            metrics::undefined(m)
+                .into_iter()
+                .map(|why| format!("{split} {why}")),
+        );
     }
-    let _ = writeln!(page, "| metric | {} |", header.join(" | "));
-    let _ = writeln!(page, "|---|{}", "---:|".repeat(header.len()));
-    for name in names {
-        let mut row: Vec<String> = columns
-            .iter()
-            .map(|(_, m)| metric_cell(m.get(name.as_str())))
-            .collect();
-        if cv.is_some() {
-            let mean = metric_cell(cv_mean.and_then(|m| m.get(name.as_str())));
-            let sd = metric_cell(cv_std.and_then(|m| m.get(name.as_str())));
-            row.push(format!("{mean} ± {sd}"));
-        }
-        let _ = writeln!(page, "| {name} | {} |", row.join(" | "));
+    if let Some(mean) = cv_mean {
+        undefined.extend(
+            metrics::undefined(mean)
+                .into_iter()
+                .map(|why| format!("the k-fold mean: in some fold, {why}")),
+        );
     }
-    page.push('\n');
+    for why in &undefined {
+        let _ = writeln!(page, "- {why}");
+    }
+    if !undefined.is_empty() {
+        page.push('\n');
+    }
     // The confusion matrix of the split a reader trusts most: test, else valid, else train.
     let labels = facts.data.target.labels();
     if let Some((split, matrix)) = columns
@@ -417,67 +533,100 @@ fn metrics_section(page: &mut String, facts: &RunFacts<'_>) {
             "Confusion matrix, {split} rows (rows: true class, columns: predicted):\n"
         );
         let names: Vec<String> = labels.iter().map(|l| code(l)).collect();
-        let _ = writeln!(page, "| true \\ predicted | {} |", names.join(" | "));
-        let _ = writeln!(page, "|---|{}", "---:|".repeat(names.len()));
-        for (label, row) in names.iter().zip(matrix) {
-            let counts: Vec<String> = row
-                .as_array()
-                .map(|r| r.iter().map(|c| c.to_string()).collect())
-                .unwrap_or_default();
-            let _ = writeln!(page, "| {label} | {} |", counts.join(" | "));
-        }
-        page.push('\n');
+        let mut header = vec!["true \\ predicted"];
+        header.extend(names.iter().map(String::as_str));
+        let rows = names
+            .iter()
+            .zip(matrix)
+            .map(|(label, row)| {
+                let mut cells = vec![label.clone()];
+                cells.extend(row.as_array().into_iter().flatten().map(Value::to_string));
+                cells
+            })
+            .collect();
+        table(page, &header, rows);
     }
 }
 
-fn coefficients_section(page: &mut String, metrics: &Value, inputs: &[String]) {
-    let Some(c) = metrics.get("coefficients") else {
+fn coefficients_section(page: &mut String, facts: &RunFacts<'_>) {
+    let Some(c) = facts.metrics.get("coefficients") else {
         return;
     };
     let unscaled = c.get("unscaled");
-    let _ = writeln!(
-        page,
-        "## Coefficients\n\nThe fitted line: prediction = intercept + Σ weight × input{}.\n",
-        if unscaled.is_some() {
-            "; on the scaled inputs, and in the raw columns' units"
-        } else {
-            ""
-        }
-    );
+    let positive = match facts.data.target.labels() {
+        [_, positive] => Some(positive),
+        _ => None,
+    };
+    let units = if unscaled.is_some() {
+        "; on the scaled inputs, and in the raw columns' units"
+    } else {
+        ""
+    };
+    let _ = match positive {
+        Some(positive) => writeln!(
+            page,
+            "## Coefficients\n\nThe log-odds of {} = intercept + Σ weight × input{units}. The \
+             odds ratio is e^weight: how many times the odds grow for one more unit of the raw \
+             column.\n",
+            code(positive)
+        ),
+        None => writeln!(
+            page,
+            "## Coefficients\n\nThe fitted line: prediction = intercept + Σ weight × \
+             input{units}.\n"
+        ),
+    };
+    fn get<'v>(root: &'v Value, path: &[&str]) -> Option<&'v Value> {
+        path.iter().try_fold(root, |v, key| v.get(*key))
+    }
     let value = |v: Option<&Value>| v.and_then(Value::as_f64).map_or("n/a".into(), num);
-    let raw = |path: &[&str]| {
-        unscaled.map(|u| {
-            let mut v = Some(u);
-            for key in path {
-                v = v.and_then(|v| v.get(*key));
-            }
-            value(v)
-        })
+    let row = |name: String, path: &[&str], weight: bool| {
+        let mut cells = vec![name, value(get(c, path))];
+        if let Some(u) = unscaled {
+            cells.push(value(get(u, path)));
+        }
+        if positive.is_some() {
+            let raw = get(unscaled.unwrap_or(c), path).and_then(Value::as_f64);
+            cells.push(match raw {
+                Some(w) if weight => num(w.exp()),
+                _ => String::new(),
+            });
+        }
+        cells
     };
-    let _ = writeln!(
-        page,
-        "| input | weight |{}\n|---|---:|{}",
-        if unscaled.is_some() {
-            " raw units |"
-        } else {
-            ""
-        },
-        if unscaled.is_some() { "---:|" } else { "" }
-    );
-    let row = |page: &mut String, name: &str, w: String, r: Option<String>| {
-        let r = r.map(|r| format!(" {r} |")).unwrap_or_default();
-        let _ = writeln!(page, "| {name} | {w} |{r}");
-    };
-    row(
-        page,
-        "(intercept)",
-        value(c.get("intercept")),
-        raw(&["intercept"]),
-    );
+    let mut rows = vec![row("(intercept)".into(), &["intercept"], false)];
     // In input order (the JSON object's keys are sorted).
-    for name in inputs {
-        let w = c.get("weights").and_then(|w| w.get(name));
-        row(page, &code(name), value(w), raw(&["weights", name]));
+    rows.extend(
+        facts
+            .bundle
+            .info
+            .inputs
+            .iter()
+            .map(|name| row(code(name), &["weights", name.as_str()], true)),
+    );
+    let mut header = vec!["input", "weight"];
+    if unscaled.is_some() {
+        header.push("raw units");
+    }
+    if positive.is_some() {
+        header.push("odds ratio");
+    }
+    table(page, &header, rows);
+}
+
+/// A Markdown table: the first column left-aligned, the others (numbers) right-aligned. Every
+/// cell's `|` is escaped, code spans included, as GitHub's tables require.
+fn table(page: &mut String, header: &[&str], rows: Vec<Vec<String>>) {
+    let line = |cells: &mut dyn Iterator<Item = String>| {
+        let cells: Vec<String> = cells.map(|c| c.replace('|', "\\|")).collect();
+        format!("| {} |\n", cells.join(" | "))
+    };
+    page.push_str(&line(&mut header.iter().map(|h| h.to_string())));
+    page.push_str("|---|");
+    page.push_str(&"---:|".repeat(header.len().saturating_sub(1)));
+    page.push('\n');
+    for row in rows {
+        page.push_str(&line(&mut row.into_iter()));
     }
     page.push('\n');
 }
@@ -495,35 +644,70 @@ fn metric_cell(value: Option<&Value>) -> String {
 /// notation.
 fn num(v: f64) -> String {
     let a = v.abs();
-    if v.fract() == 0.0 && a < 1e15 {
+    let text = if v.fract() == 0.0 && a < 1e15 {
         format!("{v:.0}")
     } else if (1e-3..1e6).contains(&a) {
         let text = format!("{v:.4}");
         text.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
         format!("{v:.4e}")
+    };
+    // A negative value that rounds to zero reads as 0, not -0.
+    if text.trim_start_matches('-').chars().all(|c| c == '0') {
+        "0".into()
+    } else {
+        text
     }
 }
 
+/// `n thing` or `n things`.
+fn count(n: usize, thing: &str) -> String {
+    format!("{n} {thing}{}", if n == 1 { "" } else { "s" })
+}
+
+fn lowercase(value: impl std::fmt::Debug) -> String {
+    format!("{value:?}").to_lowercase()
+}
+
 /// The data's own text (a column name, a level, a label) as a code span: shown as it is,
-/// whatever Markdown would make of it, and safe inside a table cell.
+/// whatever Markdown would make of it. The fence is one backtick longer than the longest run
+/// of backticks in the text.
 fn code(text: &str) -> String {
-    let text = one_line(text).replace('|', "\\|");
-    if text.contains('`') {
-        format!("`` {text} ``")
+    let text = one_line(text);
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    if longest > 0 {
+        format!("{fence} {text} {fence}")
     } else {
-        format!("`{text}`")
+        format!("{fence}{text}{fence}")
     }
+}
+
+/// Text in running prose or a heading (the experiment's name), with the characters Markdown
+/// would act on escaped; an underscore inside a word is left alone, as Markdown does.
+fn prose(text: &str) -> String {
+    let chars: Vec<char> = one_line(text).chars().collect();
+    let mut out = String::with_capacity(chars.len());
+    for (i, &c) in chars.iter().enumerate() {
+        let inside_word = i > 0
+            && chars[i - 1].is_alphanumeric()
+            && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
+        let special = matches!(
+            c,
+            '\\' | '`' | '*' | '[' | ']' | '<' | '>' | '|' | '~' | '#' | '!' | '&'
+        ) || (c == '_' && !inside_word);
+        if special {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// `text` on one line: a line break in a name or a message would end a table row or a list
 /// item.
 fn one_line(text: &str) -> String {
     text.replace(['\n', '\r'], " ")
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 fn capitalised(text: &str) -> String {
@@ -539,18 +723,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn numbers_read_well_and_data_text_cannot_break_the_markdown() {
+    fn numbers_read_well() {
         assert_eq!(
-            [1.0, 0.25, 12_345.678_9, 2e-5, 3e9 + 0.5].map(num),
-            ["1", "0.25", "12345.6789", "2.0000e-5", "3.0000e9"]
+            [1.0, 0.25, 12_345.678_9, 2e-5, 3e9 + 0.5, -0.0, -1e-5 * 0.0].map(num),
+            ["1", "0.25", "12345.6789", "2.0000e-5", "3.0000e9", "0", "0"]
         );
         let cells = [Some(0.5), Some(0.0), Some(2e-5), None].map(|v| v.map(Value::from));
         assert_eq!(
             cells.each_ref().map(|v| metric_cell(v.as_ref())),
             ["0.5000", "0.0000", "2.0000e-5", "n/a"]
         );
-        assert_eq!(code("a|b_c"), "`a\\|b_c`");
+        assert_eq!(when("20261129-105437"), "2026-11-29 10:54:37");
+        assert_eq!(count(1, "epoch"), "1 epoch");
+    }
+
+    #[test]
+    fn the_datas_text_cannot_break_the_markdown() {
+        assert_eq!(code("a_b|c"), "`a_b|c`");
         assert_eq!(code("x`y"), "`` x`y ``");
+        assert_eq!(code("a``b"), "``` a``b ```");
         assert_eq!(code("two\nlines"), "`two lines`");
+        assert_eq!(
+            prose("*risk* <b>_x_ credit_risk"),
+            "\\*risk\\* \\<b\\>\\_x\\_ credit_risk"
+        );
+        let mut page = String::new();
+        table(&mut page, &["a", "b"], vec![vec![code("x|y"), "1".into()]]);
+        assert_eq!(page, "| a | b |\n|---|---:|\n| `x\\|y` | 1 |\n\n");
     }
 }
