@@ -92,6 +92,8 @@ fn logistic_regression_on_breast_cancer_reaches_the_reference_level() {
     let all: serde_json::Value = serde_json::from_str(&eval.stdout).expect("JSON on stdout");
     assert!(all["accuracy"].as_f64().expect("accuracy") > 0.95, "{all}");
     assert_eq!(all["confusion_matrix"].as_array().map(Vec::len), Some(2));
+    assert_eq!(all["rows"], 569, "{all}");
+    assert_eq!(all["labels"], serde_json::json!(["0", "1"]), "{all}");
     let predict = kiln(&[
         "predict",
         dir.to_str().expect("path"),

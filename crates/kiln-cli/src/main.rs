@@ -292,11 +292,14 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let chosen = device::open(&device)?;
             let evaluation = kiln_train::eval_file(&run_dir, &data, &chosen.device)?;
-            writeln!(
-                stdout,
-                "{}",
-                serde_json::to_string_pretty(&evaluation.metrics)?
-            )?;
+            // The metrics, with what it takes to read them: how many rows, and which class is
+            // which row and column of the confusion matrix.
+            let mut shown = evaluation.metrics.clone();
+            shown.insert("rows".into(), evaluation.rows.into());
+            if !evaluation.labels.is_empty() {
+                shown.insert("labels".into(), evaluation.labels.clone().into());
+            }
+            writeln!(stdout, "{}", serde_json::to_string_pretty(&shown)?)?;
             if let Some(warning) = evaluation.warning {
                 eprintln!("{warning}");
             }

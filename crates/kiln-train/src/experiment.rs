@@ -944,6 +944,11 @@ fn model_input(
 pub struct Evaluation {
     /// Metric name → value.
     pub metrics: Metrics,
+    /// The rows scored.
+    pub rows: usize,
+    /// The class labels, in the order of the confusion matrix's rows and columns (empty for a
+    /// regression).
+    pub labels: Vec<String>,
     /// Rows whose prediction is not a finite number.
     pub warning: Option<String>,
 }
@@ -960,6 +965,8 @@ pub fn eval_file(run_dir: &Path, data: &Path, device: &Device) -> Result<Evaluat
     let predictions = bundle.predict(&x, device)?;
     Ok(Evaluation {
         metrics: score(bundle.info.task, &y, &predictions),
+        rows: y.len(),
+        labels: bundle.info.target.labels().to_vec(),
         warning: predictions.warning(&table),
     })
 }
