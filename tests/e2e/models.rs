@@ -881,3 +881,69 @@ fn a_model_worse_than_a_constant_prediction_is_warned_about() {
     assert_eq!(scaled.status, 0, "{}", scaled.stderr);
     assert!(!scaled.stdout.contains("warning"), "{}", scaled.stdout);
 }
+
+/// `model.threshold` moves a binary classifier's labels (and the metrics of labels) and stays
+/// with the model; `--threshold` tries another on a trained run; both are refused where they
+/// mean nothing.
+#[test]
+fn a_decision_threshold_moves_the_labels_and_travels_with_the_model() {
+    let out = temp();
+    let config = root().join("configs/medical_breast_cancer_logistic.toml");
+    let plain = train(&config, out.path(), &[]);
+    let low = train(&config, out.path(), &["--set", "model.threshold=0.05"]);
+    for run in [&plain, &low] {
+        assert_eq!(run.status, 0, "{}", run.stderr);
+    }
+    let (plain_dir, low_dir) = (plain.run_dir(), low.run_dir());
+    let test = |dir: &std::path::Path| json(&dir.join("metrics.json"))["test"].clone();
+    let (p, l) = (test(&plain_dir), test(&low_dir));
+    // The same model (the threshold does not touch training): the same scores...
+    for key in ["roc_auc", "log_loss", "pr_auc"] {
+        assert_eq!(p[key], l[key], "{key}");
+    }
+    // ...and labels moved towards the positive class.
+    let number = |v: &serde_json::Value| v.as_f64().expect("a metric");
+    assert!(number(&l["recall"]) >= number(&p["recall"]), "{p}\n{l}");
+    assert!(
+        number(&l["precision"]) < number(&p["precision"]),
+        "{p}\n{l}"
+    );
+    assert_eq!(json(&low_dir.join("model/bundle.json"))["threshold"], 0.05);
+    // Predictions label by it: every row at or above 0.05 is `1`.
+    let data = root().join("datasets/medical_breast_cancer.csv");
+    let predicted = out.path().join("p.csv");
+    let run = predict_to(&low_dir, &data, &predicted);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let text = std::fs::read_to_string(&predicted).expect("predictions");
+    let mut moved = 0;
+    for line in text.lines().skip(1) {
+        let cells: Vec<&str> = line.rsplitn(4, ',').collect();
+        let (p1, label) = (cells[0].parse::<f64>().expect("prob_1"), cells[2]);
+        assert_eq!(label, if p1 >= 0.05 { "1" } else { "0" }, "{line}");
+        moved += usize::from((0.05..0.5).contains(&p1));
+    }
+    assert!(moved > 0, "no row between the thresholds");
+    // eval --threshold gives the plain run's labels at another operating point: the low run's.
+    let eval = |dir: &std::path::Path, extra: &[&str]| {
+        let dir = dir.to_str().expect("path");
+        kiln(
+            &[
+                &["eval", dir, "--data", data.to_str().expect("path")],
+                extra,
+            ]
+            .concat(),
+        )
+    };
+    let at = eval(&plain_dir, &["--threshold", "0.05"]);
+    let stored = eval(&low_dir, &[]);
+    assert_eq!(at.status, 0, "{}", at.stderr);
+    assert_eq!(at.stdout, stored.stdout);
+    eval(&plain_dir, &["--threshold", "1.5"]).assert_error(2, &["--threshold", "between 0 and 1"]);
+    let iris = root().join("configs/multiclass_iris_softmax.toml");
+    train(&iris, out.path(), &["--set", "model.threshold=0.3"]).assert_error(
+        2,
+        &["model.threshold", "binary classification", "multiclass"],
+    );
+    train(&config, out.path(), &["--set", "model.threshold=0"])
+        .assert_error(2, &["model.threshold", "between 0 and 1"]);
+}

@@ -67,6 +67,11 @@ enum Command {
         /// Compute device.
         #[arg(long, env = "KILN_DEVICE", default_value = "cpu")]
         device: String,
+        /// A binary classifier's decision threshold: label a row as the second class when its
+        /// probability is at least this (default: the run's `model.threshold`, else the more
+        /// probable class).
+        #[arg(long)]
+        threshold: Option<f64>,
     },
     /// Metrics of a trained run on labelled CSV rows, as JSON on stdout.
     Eval {
@@ -78,6 +83,11 @@ enum Command {
         /// Compute device.
         #[arg(long, env = "KILN_DEVICE", default_value = "cpu")]
         device: String,
+        /// A binary classifier's decision threshold: label a row as the second class when its
+        /// probability is at least this (default: the run's `model.threshold`, else the more
+        /// probable class).
+        #[arg(long)]
+        threshold: Option<f64>,
     },
     /// List the compute backends compiled in and the devices they can reach.
     Devices,
@@ -260,6 +270,7 @@ fn run(cli: Cli) -> Result<()> {
             input,
             output,
             device,
+            threshold,
         } => {
             if let Some(path) = &output {
                 kiln_train::check_predict_output(&run_dir, &input, path)?;
@@ -269,15 +280,21 @@ fn run(cli: Cli) -> Result<()> {
             match output {
                 // Streamed into a temporary file that replaces `path` once complete.
                 Some(path) => kiln_train::write_atomic_with(&path, &mut |out| {
-                    warning = kiln_train::predict_file(&run_dir, &input, &chosen.device, out)?;
+                    warning =
+                        kiln_train::predict_file(&run_dir, &input, &chosen.device, threshold, out)?;
                     Ok(())
                 })?,
                 // Made whole before a byte is written, so that a closed pipe (`| head`) is told
                 // apart from a failed prediction.
                 None => {
                     let mut bytes = Vec::new();
-                    warning =
-                        kiln_train::predict_file(&run_dir, &input, &chosen.device, &mut bytes)?;
+                    warning = kiln_train::predict_file(
+                        &run_dir,
+                        &input,
+                        &chosen.device,
+                        threshold,
+                        &mut bytes,
+                    )?;
                     stdout.write_all(&bytes)?;
                 }
             }
@@ -289,9 +306,10 @@ fn run(cli: Cli) -> Result<()> {
             run_dir,
             data,
             device,
+            threshold,
         } => {
             let chosen = device::open(&device)?;
-            let evaluation = kiln_train::eval_file(&run_dir, &data, &chosen.device)?;
+            let evaluation = kiln_train::eval_file(&run_dir, &data, &chosen.device, threshold)?;
             // The metrics, with what it takes to read them: how many rows, and which class is
             // which row and column of the confusion matrix.
             let mut shown = evaluation.metrics.clone();

@@ -22,6 +22,21 @@ pub struct ModelConfig {
     /// Dropout probability after each hidden activation (`mlp`), in [0, 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dropout: Option<f64>,
+    /// Binary classification: the probability of the second class from which a row is
+    /// predicted as that class (by default, the more probable class).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+}
+
+/// Checks a decision threshold: a probability strictly between 0 and 1.
+pub fn check_threshold(threshold: f64) -> Result<(), String> {
+    if threshold.is_finite() && threshold > 0.0 && threshold < 1.0 {
+        Ok(())
+    } else {
+        Err(format!(
+            "expected a probability between 0 and 1 (exclusive), found {threshold}"
+        ))
+    }
 }
 
 /// What a model predicts.

@@ -57,6 +57,9 @@ pub struct BundleInfo {
     pub preprocessor: Preprocessor,
     /// How the target is encoded.
     pub target: TargetEncoding,
+    /// A binary classifier's decision threshold (`model.threshold`), when not the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
 }
 
 impl BundleInfo {
@@ -104,6 +107,12 @@ impl BundleInfo {
                  that is not positive)",
                 feature.column()
             ));
+        }
+        if let Some(t) = self.threshold {
+            if self.task != Task::Binary {
+                return Err("a threshold on a model that is not a binary classifier".into());
+            }
+            kiln_models::check_threshold(t).map_err(|e| format!("threshold: {e}"))?;
         }
         let mut unique = self.target.labels().to_vec();
         unique.sort();
@@ -194,6 +203,26 @@ impl Bundle {
         let network = Network::from_bytes(&info.layers, bytes, device)
             .map_err(|e| TrainError::io(&weights_path, e))?;
         Ok(Self { info, network })
+    }
+
+    /// The bundle with its decision threshold replaced by `threshold` (`--threshold`), when
+    /// given: a binary classifier's labels at another operating point, without training again.
+    pub fn at_threshold(mut self, threshold: Option<f64>) -> Result<Self, TrainError> {
+        if let Some(t) = threshold {
+            let invalid = |reason: String| TrainError::Invalid {
+                key: "--threshold".into(),
+                reason,
+            };
+            if self.info.task != Task::Binary {
+                return Err(invalid(format!(
+                    "applies to binary classifiers; this model's task is {}",
+                    format!("{:?}", self.info.task).to_lowercase()
+                )));
+            }
+            kiln_models::check_threshold(t).map_err(invalid)?;
+            self.info.threshold = Some(t);
+        }
+        Ok(self)
     }
 
     /// Predicts encoded input rows, a bounded number at a time (as `predict_rows`).

@@ -358,6 +358,11 @@ impl Experiment {
         let mut invalid = |key: &str, reason: String| problems.push((key.into(), reason));
         // [data]'s own checks come first, and stop here: its type names its keys itself.
         self.data.validate()?;
+        if let Some(t) = self.model.threshold
+            && let Err(reason) = kiln_models::check_threshold(t)
+        {
+            invalid("model.threshold", reason);
+        }
         // The run directory is named `<name>-<timestamp>` (a name's limit is 255 bytes).
         if self.name.trim().is_empty()
             || self.name.contains(['/', '\\'])

@@ -172,6 +172,17 @@ pub fn train(
     };
     let n_classes = data.target.labels().len();
     let task = kinds::resolve_task(kind, &experiment.model, n_classes)?;
+    if experiment.model.threshold.is_some() && task != Task::Binary {
+        return Err(TrainError::Invalid {
+            key: "model.threshold".into(),
+            reason: format!(
+                "applies to binary classification; this model's task is {}",
+                format!("{task:?}").to_lowercase()
+            ),
+        });
+    }
+    // How a prediction becomes a label, for every score of the run.
+    let decision = (task, experiment.model.threshold);
     // A fold's inputs can be fewer than the whole training set's: a category level or a
     // missing-value indicator that only the fold's held-out rows have is not a column of its own.
     let layers_for =
@@ -248,7 +259,13 @@ pub fn train(
                 let mut fit_fold = |_: usize, split: Split, _: &dyn Fn() -> bool| {
                     Ok(exact_fit(&split, experiment.train.l2, device)?.0)
                 };
-                cross_validation = Some(cross_validated(log, folds, task, device, &mut fit_fold)?);
+                cross_validation = Some(cross_validated(
+                    log,
+                    folds,
+                    decision,
+                    device,
+                    &mut fit_fold,
+                )?);
             }
             let (network, dependent) = exact_fit(&data.train, experiment.train.l2, device)?;
             if !dependent.is_empty() {
@@ -315,7 +332,13 @@ pub fn train(
                         })?;
                     Ok(fitted.network)
                 };
-                cross_validation = Some(cross_validated(log, folds, task, device, &mut fit_fold)?);
+                cross_validation = Some(cross_validated(
+                    log,
+                    folds,
+                    decision,
+                    device,
+                    &mut fit_fold,
+                )?);
             }
             let resumed = match resume {
                 Some(dir) => {
@@ -440,6 +463,7 @@ pub fn train(
             inputs: data.preprocessor.input_names(),
             preprocessor: data.preprocessor.clone(),
             target: data.target.clone(),
+            threshold: experiment.model.threshold,
         },
         network,
     };
@@ -531,12 +555,12 @@ struct CrossValidated {
 fn cross_validated(
     log: &mut Logged<'_>,
     folds: &kiln_data::CrossValidation,
-    task: Task,
+    decision: (Task, Option<f64>),
     device: &Device,
     fit_fold: &mut FitFold<'_>,
 ) -> Result<CrossValidated, TrainError> {
     let started = std::time::Instant::now();
-    let (cv, notes) = cross_validate(folds, task, device, fit_fold, &|| !log.interrupted())?;
+    let (cv, notes) = cross_validate(folds, decision, device, fit_fold, &|| !log.interrupted())?;
     let seconds = started.elapsed().as_secs_f64();
     for note in notes {
         log.line(&note);
@@ -562,7 +586,7 @@ type FitFold<'a> = dyn FnMut(usize, Split, &dyn Fn() -> bool) -> Result<Network,
 /// deviation).
 fn cross_validate(
     folds: &kiln_data::CrossValidation,
-    task: Task,
+    (task, threshold): (Task, Option<f64>),
     device: &Device,
     fit_fold: &mut FitFold<'_>,
     go_on: &dyn Fn() -> bool,
@@ -584,7 +608,7 @@ fn cross_validate(
         }
         let network = fit_fold(i, fold.train, go_on)?;
         let predictions = crate::bundle::predict_rows(&network, task, &fold.held_out.x, device)?;
-        scores.push(score(task, &fold.held_out.y, &predictions));
+        scores.push(score(task, &fold.held_out.y, &predictions, threshold));
     }
     // Every scalar metric of any fold. One undefined (null) in some fold leaves the mean and
     // standard deviation undefined too: over the other folds alone they would claim k folds'
@@ -645,7 +669,12 @@ fn evaluate_splits<'d>(
             let predictions = bundle.predict(&split.x, device)?;
             all.insert(
                 name.into(),
-                Value::Object(score(bundle.info.task, &split.y, &predictions)),
+                Value::Object(score(
+                    bundle.info.task,
+                    &split.y,
+                    &predictions,
+                    bundle.info.threshold,
+                )),
             );
             shown = Some((name, split, predictions));
         }
@@ -726,13 +755,15 @@ fn prediction_plots(
     Ok(drawn)
 }
 
-/// Metrics for targets `y` (values or class indices) and `predictions`.
-pub fn score(task: Task, y: &[f64], predictions: &Predictions) -> Metrics {
+/// Metrics for targets `y` (values or class indices) and `predictions`, a binary classifier's
+/// labels decided at `threshold` (see [`metrics::predicted_class`]).
+pub fn score(task: Task, y: &[f64], predictions: &Predictions, threshold: Option<f64>) -> Metrics {
     match predictions {
         Predictions::Values(p) => metrics::regression(y, p),
         Predictions::Probabilities(p) => {
             let k = p.first().map_or(task.outputs(2).max(2), Vec::len);
-            metrics::classification(&y.iter().map(|&v| v as usize).collect::<Vec<_>>(), p, k)
+            let y: Vec<usize> = y.iter().map(|&v| v as usize).collect();
+            metrics::classification(&y, p, k, threshold)
         }
     }
 }
@@ -842,7 +873,8 @@ pub fn predictions_csv(
         match &predictions {
             Predictions::Values(v) => record.push_field(v[row].to_string().as_bytes()),
             Predictions::Probabilities(p) => {
-                record.push_field(labels[metrics::argmax(&p[row])].as_bytes());
+                let class = metrics::predicted_class(&p[row], bundle.info.threshold);
+                record.push_field(labels[class].as_bytes());
                 p[row]
                     .iter()
                     .for_each(|q| record.push_field(q.to_string().as_bytes()));
@@ -866,9 +898,10 @@ pub fn predict_file(
     run_dir: &Path,
     input: &Path,
     device: &Device,
+    threshold: Option<f64>,
     out: &mut dyn std::io::Write,
 ) -> Result<Option<String>, TrainError> {
-    let bundle = Bundle::load(run_dir, device)?;
+    let bundle = Bundle::load(run_dir, device)?.at_threshold(threshold)?;
     let table = model_input(&bundle.info.preprocessor, &bundle.info.target, input, false)?;
     Ok(predictions_csv(&bundle, &table, device, out)?.warning(&table))
 }
@@ -954,8 +987,13 @@ pub struct Evaluation {
 }
 
 /// `kiln eval`: metrics of the run in `run_dir` on the labelled rows of `data`.
-pub fn eval_file(run_dir: &Path, data: &Path, device: &Device) -> Result<Evaluation, TrainError> {
-    let bundle = Bundle::load(run_dir, device)?;
+pub fn eval_file(
+    run_dir: &Path,
+    data: &Path,
+    device: &Device,
+    threshold: Option<f64>,
+) -> Result<Evaluation, TrainError> {
+    let bundle = Bundle::load(run_dir, device)?.at_threshold(threshold)?;
     let table = model_input(&bundle.info.preprocessor, &bundle.info.target, data, true)?;
     let x = bundle.info.preprocessor.transform_table(&table)?;
     let y = bundle
@@ -964,7 +1002,7 @@ pub fn eval_file(run_dir: &Path, data: &Path, device: &Device) -> Result<Evaluat
         .encode_table(&table, &bundle.info.preprocessor.na_values)?;
     let predictions = bundle.predict(&x, device)?;
     Ok(Evaluation {
-        metrics: score(bundle.info.task, &y, &predictions),
+        metrics: score(bundle.info.task, &y, &predictions, bundle.info.threshold),
         rows: y.len(),
         labels: bundle.info.target.labels().to_vec(),
         warning: predictions.warning(&table),

@@ -42,11 +42,30 @@ pub fn regression(y: &[f64], pred: &[f64]) -> Metrics {
     m
 }
 
+/// The class a row is predicted as: the most probable one, or, for a binary classifier with a
+/// decision `threshold`, the second class when its probability is at least the threshold. A
+/// row whose probabilities are not numbers is the first class.
+pub fn predicted_class(probs: &[f64], threshold: Option<f64>) -> usize {
+    match (threshold, probs) {
+        (Some(t), [_, p1]) => usize::from(*p1 >= t),
+        _ => argmax(probs),
+    }
+}
+
 /// Classification metrics. `y` holds class indices, `probs` one row of `k` class probabilities
-/// per example (for binary, `k = 2`: P(class 0), P(class 1)).
-pub fn classification(y: &[usize], probs: &[Vec<f64>], k: usize) -> Metrics {
+/// per example (for binary, `k = 2`: P(class 0), P(class 1)); the predicted labels follow
+/// [`predicted_class`] with `threshold`.
+pub fn classification(
+    y: &[usize],
+    probs: &[Vec<f64>],
+    k: usize,
+    threshold: Option<f64>,
+) -> Metrics {
     let n = y.len();
-    let predicted: Vec<usize> = probs.iter().map(|p| argmax(p)).collect();
+    let predicted: Vec<usize> = probs
+        .iter()
+        .map(|p| predicted_class(p, threshold))
+        .collect();
     let mut confusion = vec![vec![0u64; k]; k];
     for (&t, &p) in y.iter().zip(&predicted) {
         confusion[t][p] += 1;
@@ -293,7 +312,7 @@ mod tests {
         // y = 1 1 0 0 1, P(1) = .9 .4 .6 .2 .8 → predicted 1 0 1 0 1: TP 2, FN 1, FP 1, TN 1.
         let p1 = [0.9, 0.4, 0.6, 0.2, 0.8];
         let probs: Vec<Vec<f64>> = p1.iter().map(|&p| vec![1.0 - p, p]).collect();
-        let m = classification(&[1, 1, 0, 0, 1], &probs, 2);
+        let m = classification(&[1, 1, 0, 0, 1], &probs, 2, None);
         assert!((get(&m, "accuracy") - 0.6).abs() < 1e-12);
         assert!((get(&m, "precision") - 2.0 / 3.0).abs() < 1e-12);
         assert!((get(&m, "recall") - 2.0 / 3.0).abs() < 1e-12);
@@ -320,7 +339,7 @@ mod tests {
     #[test]
     fn a_single_class_set_has_no_auc_but_other_metrics_are_defined() {
         let probs = vec![vec![0.2, 0.8], vec![0.6, 0.4]];
-        let m = classification(&[1, 1], &probs, 2);
+        let m = classification(&[1, 1], &probs, 2, None);
         assert!(m["roc_auc"].is_null());
         assert!((get(&m, "accuracy") - 0.5).abs() < 1e-12);
         assert!((get(&m, "recall") - 0.5).abs() < 1e-12);
@@ -335,7 +354,7 @@ mod tests {
             vec![0.1, 0.6, 0.3],
             vec![0.1, 0.2, 0.7],
         ];
-        let m = classification(&[0, 1, 2, 2], &probs, 3);
+        let m = classification(&[0, 1, 2, 2], &probs, 3, None);
         assert!((get(&m, "accuracy") - 0.75).abs() < 1e-12);
         // precision: 1, 1/2, 1 → 5/6; recall: 1, 1, 1/2 → 5/6; f1: 1, 2/3, 2/3 → 7/9.
         assert!((get(&m, "precision") - 5.0 / 6.0).abs() < 1e-12);
@@ -351,7 +370,7 @@ mod tests {
     fn a_class_in_neither_truth_nor_predictions_leaves_the_macro_average() {
         // Classes 0 and 1 predicted perfectly; class 2 (known to the model) absent.
         let probs = vec![vec![0.8, 0.1, 0.1], vec![0.1, 0.8, 0.1]];
-        let m = classification(&[0, 1], &probs, 3);
+        let m = classification(&[0, 1], &probs, 3, None);
         for key in ["precision", "recall", "f1"] {
             assert!((get(&m, key) - 1.0).abs() < 1e-12, "{key}: {}", m[key]);
         }
@@ -360,14 +379,14 @@ mod tests {
         assert!(undefined(&m).iter().any(|n| n.starts_with("roc_auc")));
         // A class that is predicted but absent from the truth still counts (precision 0).
         let probs = vec![vec![0.8, 0.1, 0.1], vec![0.1, 0.1, 0.8]];
-        let m = classification(&[0, 1], &probs, 3);
+        let m = classification(&[0, 1], &probs, 3, None);
         assert!((get(&m, "precision") - 1.0 / 3.0).abs() < 1e-12);
     }
 
     #[test]
     fn log_loss_clips_at_f64_epsilon_as_scikit_learn_does() {
         let probs = vec![vec![1.0, 0.0], vec![0.0, 1.0]];
-        let m = classification(&[1, 1], &probs, 2);
+        let m = classification(&[1, 1], &probs, 2, None);
         let expected = -(f64::EPSILON.ln() + (1.0 - f64::EPSILON).ln()) / 2.0;
         assert!((get(&m, "log_loss") - expected).abs() < 1e-12);
     }
@@ -383,7 +402,7 @@ mod tests {
     #[test]
     fn predictions_that_are_not_numbers_leave_the_score_metrics_undefined() {
         let probs = vec![vec![f64::NAN, f64::NAN], vec![0.2, 0.8], vec![0.9, 0.1]];
-        let m = classification(&[1, 1, 0], &probs, 2);
+        let m = classification(&[1, 1, 0], &probs, 2, None);
         for key in ["roc_auc", "pr_auc", "log_loss"] {
             assert!(m[key].is_null(), "{key}: {}", m[key]);
         }
@@ -425,8 +444,32 @@ mod tests {
         assert!((constant_loss(&[1.0, 2.0, 3.0, 4.0], 0) - 1.25).abs() < 1e-12);
         // Frequencies ¼ and ¾: the log-loss of predicting them for every row.
         let expected = -(0.25f64 * 0.25f64.ln() + 0.75 * 0.75f64.ln());
-        let m = classification(&[0, 1, 1, 1], &vec![vec![0.25, 0.75]; 4], 2);
+        let m = classification(&[0, 1, 1, 1], &vec![vec![0.25, 0.75]; 4], 2, None);
         assert!((get(&m, "log_loss") - expected).abs() < 1e-12);
         assert!((constant_loss(&[0.0, 1.0, 1.0, 1.0], 2) - expected).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_threshold_moves_the_labels_and_leaves_the_scores() {
+        let probs = vec![
+            vec![0.8, 0.2],
+            vec![0.6, 0.4],
+            vec![0.3, 0.7],
+            vec![0.9, 0.1],
+        ];
+        let y = [1, 1, 1, 0];
+        let plain = classification(&y, &probs, 2, None);
+        let low = classification(&y, &probs, 2, Some(0.15));
+        // At 0.5 one positive is found; at 0.15 all three, and the negative too.
+        assert_eq!(get(&plain, "recall"), 1.0 / 3.0);
+        assert_eq!(get(&low, "recall"), 1.0);
+        assert_eq!(get(&low, "precision"), 0.75);
+        assert_eq!(low["confusion_matrix"], json!([[0, 1], [0, 3]]));
+        for key in ["roc_auc", "pr_auc", "log_loss"] {
+            assert_eq!(plain[key], low[key], "{key}");
+        }
+        // At exactly the threshold, the second class.
+        assert_eq!(predicted_class(&[0.7, 0.3], Some(0.3)), 1);
+        assert_eq!(predicted_class(&[0.5, 0.5], None), 0);
     }
 }

@@ -327,8 +327,14 @@ fn model_section(page: &mut String, facts: &RunFacts<'_>) {
     }
     let output = match (info.task, facts.data.target.labels()) {
         (Task::Binary, [_, positive]) => {
+            let decided = match info.threshold {
+                Some(t) => format!("at least {t} (`model.threshold`)"),
+                None => "above 0.5".into(),
+            };
             format!(
-                "a logit, whose sigmoid is the probability of {}",
+                "a logit, whose sigmoid is the probability of {}; a row is predicted {} when \
+                 that probability is {decided}",
+                code(positive),
                 code(positive)
             )
         }

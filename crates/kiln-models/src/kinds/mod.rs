@@ -133,6 +133,7 @@ impl ModelConfig {
             hidden: None,
             activation: None,
             dropout: None,
+            threshold: None,
         }
     }
 }
