@@ -459,8 +459,9 @@ mod tests {
         ];
         let y = [1, 1, 1, 0];
         let plain = classification(&y, &probs, 2, None);
-        let low = classification(&y, &probs, 2, Some(0.15));
-        // At 0.5 one positive is found; at 0.15 all three, and the negative too.
+        let low = classification(&y, &probs, 2, Some(0.1));
+        // At 0.5 one positive is found; at 0.1 all three, and the negative too (at exactly
+        // the threshold).
         assert_eq!(get(&plain, "recall"), 1.0 / 3.0);
         assert_eq!(get(&low, "recall"), 1.0);
         assert_eq!(get(&low, "precision"), 0.75);
