@@ -39,6 +39,32 @@ fn logistic_regression_on_breast_cancer_reaches_the_reference_level() {
     ] {
         assert!(!metrics["test"][key].is_null(), "{key}");
     }
+    // splits.csv lists the test rows the config named, and the rest as train or valid.
+    let splits = std::fs::read_to_string(run.run_dir().join("splits.csv")).expect("splits.csv");
+    let named = std::fs::read_to_string(
+        root().join("datasets/splits/medical_breast_cancer_test_indices.csv"),
+    )
+    .expect("test rows");
+    let mut named: Vec<usize> = named
+        .lines()
+        .skip(1)
+        .map(|l| l.parse().expect("row"))
+        .collect();
+    named.sort_unstable();
+    let in_split = |name: &str| -> Vec<usize> {
+        splits
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_once(',').filter(|(_, s)| *s == name))
+            .map(|(r, _)| r.parse().expect("row"))
+            .collect()
+    };
+    assert_eq!(in_split("test"), named);
+    assert_eq!(splits.lines().count() - 1, 569, "every row once");
+    assert_eq!(
+        in_split("valid").len() + in_split("train").len() + named.len(),
+        569
+    );
     // report.md tells the same numbers: each metric of each split, and the test rows'
     // confusion matrix with the class labels.
     let report = std::fs::read_to_string(run.run_dir().join("report.md")).expect("report.md");

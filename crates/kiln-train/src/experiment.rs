@@ -479,6 +479,10 @@ pub fn train(
     let dir = staged.path();
     write_atomic(&dir.join("metrics.json"), json_bytes(&metrics).as_slice())?;
     write_atomic(&dir.join("history.csv"), history_csv(&history).as_bytes())?;
+    write_atomic(
+        &dir.join("splits.csv"),
+        splits_csv(experiment, &data).as_bytes(),
+    )?;
     bundle.save(&dir.join("model"))?;
     let plots = dir.join("plots");
     std::fs::create_dir_all(&plots).map_err(|e| TrainError::io(&plots, e))?;
@@ -944,6 +948,8 @@ pub fn check_predict_output(run_dir: &Path, input: &Path, output: &Path) -> Resu
         "config.toml",
         "metrics.json",
         "history.csv",
+        "splits.csv",
+        "report.md",
         "predictions.csv",
         "plots",
     ] {
@@ -1085,6 +1091,38 @@ fn json_bytes(value: &Value) -> Vec<u8> {
     let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
     bytes.push(b'\n');
     bytes
+}
+
+/// `splits.csv`: the split of each row of the training file (`row_index`, 0-based data rows,
+/// as `split.test_rows` reads them), so that another tool can score the very same rows. Rows
+/// that validation or test files supplied are not the training file's, and rows skipped for
+/// missing cells are in no split.
+fn splits_csv(experiment: &Experiment, data: &Prepared) -> String {
+    let mut rows: Vec<(usize, &str)> = Vec::new();
+    for (name, split, from_file) in [
+        ("train", Some(&data.train), false),
+        (
+            "valid",
+            data.valid.as_ref(),
+            experiment.data.valid_path.is_some(),
+        ),
+        (
+            "test",
+            data.test.as_ref(),
+            experiment.data.test_path.is_some(),
+        ),
+    ] {
+        let split = split.filter(|_| !from_file);
+        if let Some(split) = split {
+            rows.extend(split.rows.iter().map(|&r| (r, name)));
+        }
+    }
+    rows.sort_unstable();
+    let mut out = String::from("row_index,split\n");
+    for (row, name) in rows {
+        out.push_str(&format!("{row},{name}\n"));
+    }
+    out
 }
 
 fn history_csv(history: &[EpochRecord]) -> String {
