@@ -107,3 +107,36 @@ fn predict_writes_the_input_cells_back_exactly() {
     assert!((predicted[0] - 3.0).abs() < 1e-3, "{predicted:?}");
     assert!((predicted[1] - 12.0).abs() < 1e-3, "{predicted:?}");
 }
+
+/// A number column that rises by one from row to row is a row number or an id: noted, with
+/// the fix, in the log and the report. A column that merely has distinct whole numbers is not.
+#[test]
+fn a_column_that_counts_the_rows_is_noted() {
+    let dir = temp();
+    let mut text = String::from("sample_id,size,y\n");
+    for i in 0..20u32 {
+        // `size` is distinct whole numbers too, but does not count the rows.
+        text.push_str(&format!(
+            "{},{},{}\n",
+            i + 1,
+            (i * 7) % 20,
+            f64::from(i % 5) * 0.5
+        ));
+    }
+    let data = write(dir.path(), "ids.csv", &text);
+    let config = experiment(dir.path(), &data, "[train]\nsolver = \"exact\"\n");
+    let run = train(&config, dir.path(), &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let noted = "note: column `sample_id` counts the rows";
+    assert!(run.stdout.contains(noted), "{}", run.stdout);
+    assert!(run.stdout.contains("add it to data.drop"), "{}", run.stdout);
+    assert!(!run.stdout.contains("`size` counts"), "{}", run.stdout);
+    let report = std::fs::read_to_string(run.run_dir().join("report.md")).expect("report.md");
+    assert!(report.contains(noted), "{report}");
+    let dropped = train(&config, dir.path(), &["--set", "data.drop=[\"sample_id\"]"]);
+    assert!(
+        !dropped.stdout.contains("counts the rows"),
+        "{}",
+        dropped.stdout
+    );
+}

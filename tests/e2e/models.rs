@@ -586,6 +586,14 @@ fn class_weights_and_huber_loss_train_and_are_checked() {
             "train.class_weights=\"balanced\"",
         ],
     );
+    // The probabilities then no longer estimate the frequencies: said.
+    assert!(
+        weighted
+            .stdout
+            .contains("note: class weights move the predicted probabilities"),
+        "{}",
+        weighted.stdout
+    );
     // Weighting the rare failures (3.4 %) up makes the model flag more of them.
     assert!(
         metric(&weighted, "test", "recall") > metric(&plain, "test", "recall"),
@@ -705,6 +713,17 @@ fn kfold_reports_the_mean_and_spread_of_every_metric() {
         mean > 0.8 && mean <= 1.0 && (0.0..0.5).contains(&std),
         "{cv}"
     );
+    // Each fold's metrics are kept, and the mean and (population) spread are theirs.
+    let folds: Vec<f64> = cv["per_fold"]
+        .as_array()
+        .expect("per_fold")
+        .iter()
+        .map(|m| m["accuracy"].as_f64().expect("a fold's accuracy"))
+        .collect();
+    assert_eq!(folds.len(), 5, "{cv}");
+    let m = folds.iter().sum::<f64>() / 5.0;
+    let sd = (folds.iter().map(|a| (a - m).powi(2)).sum::<f64>() / 5.0).sqrt();
+    assert!((m - mean).abs() < 1e-12 && (sd - std).abs() < 1e-12, "{cv}");
     // A fold whose training rows lack a category level has fewer inputs (this panicked: the
     // network was sized for the whole training set's columns).
     let heart = root().join("configs/medical_heart_disease_logistic.toml");

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::column::Cell;
+use crate::column::{Cell, Column};
 use crate::encode::{FitOptions, RawColumn};
 use crate::parse::{NaValues, number};
 use crate::{
@@ -151,6 +151,8 @@ pub struct Prepared {
     pub fingerprint: String,
     /// With `kfold = k`: the k folds of the training rows, made one at a time.
     pub folds: Option<CrossValidation>,
+    /// What the user should know of the data that is not an error (`note: …` lines).
+    pub notes: Vec<String>,
 }
 
 /// k-fold cross-validation over the training rows. Each fold fits its own preprocessing on its
@@ -467,6 +469,18 @@ pub fn prepare_table(
     // What only the split needed goes before the matrices are made: memory peaks then.
     drop((usable, classes, fixed_test));
 
+    let notes = columns
+        .iter()
+        .filter(|c| c.numeric && counts_rows(table.column(c.index)))
+        .map(|c| {
+            format!(
+                "note: column `{}` counts the rows (it rises by one from each row to the next): \
+                 if it is an identifier or a row number, add it to data.drop; as a feature it \
+                 is read as a trend over the file's order",
+                table.names()[c.index]
+            )
+        })
+        .collect();
     let preprocessor = Preprocessor::fit(table, &columns, &train, &fit_options(config))?;
     let nonempty = |rows: Vec<usize>| -> Result<Option<Split>, DataError> {
         if rows.is_empty() {
@@ -521,7 +535,18 @@ pub fn prepare_table(
         dropped_rows,
         dropped_test_rows,
         fingerprint,
+        notes,
     })
+}
+
+/// Whether a number column counts the rows: whole numbers rising by exactly one from each of
+/// ten or more rows to the next, as a row number or a sequential id does. Such a column is
+/// almost never a feature, and a model reads it as a trend over the order of the file.
+fn counts_rows(column: &Column) -> bool {
+    let rows = column.len();
+    rows >= 10
+        && column.number(0).fract() == 0.0
+        && (1..rows).all(|r| column.number(r) - column.number(r - 1) == 1.0)
 }
 
 /// Decides how a feature column is read: numbers unless forced categorical or mostly text. A

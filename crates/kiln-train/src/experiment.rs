@@ -236,6 +236,9 @@ pub fn train(
         write_atomic(&staged.path().join("config.toml"), config_text.as_bytes())?;
         staged
     };
+    for note in &data.notes {
+        log.line(note);
+    }
     if data.dropped_rows > 0 {
         let listed = match data.dropped_test_rows {
             0 => String::new(),
@@ -295,7 +298,13 @@ pub fn train(
                 Some(weights) => {
                     let mut counts = vec![0usize; n_classes];
                     data.train.y.iter().for_each(|&c| counts[c as usize] += 1);
-                    Some(weights.resolve(&counts)?)
+                    let resolved = weights.resolve(&counts)?;
+                    log.line(
+                        "note: class weights move the predicted probabilities towards the \
+                         weighted classes: they are no longer estimates of how often each class \
+                         occurs (log_loss, and a decision threshold, read them as such)",
+                    );
+                    Some(resolved)
                 }
                 None => None,
             };
@@ -586,8 +595,8 @@ fn cross_validated(
 type FitFold<'a> = dyn FnMut(usize, Split, &dyn Fn() -> bool) -> Result<Network, TrainError> + 'a;
 
 /// Fits one model per fold with `fit_fold` and scores it on the fold's held-out rows:
-/// `{"folds": k, "mean": {...}, "std": {...}}` over every numeric metric (population standard
-/// deviation).
+/// `{"folds": k, "mean": {...}, "std": {...}, "per_fold": [{...}, …]}`, the mean and the
+/// population standard deviation (ddof 0) over every numeric metric, and each fold's metrics.
 fn cross_validate(
     folds: &kiln_data::CrossValidation,
     (task, threshold): (Task, Option<f64>),
@@ -641,7 +650,7 @@ fn cross_validate(
         std.insert(key.clone(), json!(sd));
     }
     Ok((
-        json!({"folds": folds.len(), "mean": mean, "std": std}),
+        json!({"folds": folds.len(), "mean": mean, "std": std, "per_fold": scores}),
         notes,
     ))
 }
