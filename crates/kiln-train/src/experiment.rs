@@ -497,7 +497,7 @@ pub fn train(
     std::fs::create_dir_all(&plots).map_err(|e| TrainError::io(&plots, e))?;
     let mut plotted = Vec::new();
     if !history.is_empty() {
-        plot::loss_curve(&plots.join("loss.png"), &history)?;
+        plot::loss_curve(&plots.join("loss.png"), &history, restored_epoch)?;
         plotted.push("loss.png");
     }
     if let Some(shown) = &shown {

@@ -80,8 +80,13 @@ fn render(
     })
 }
 
-/// Training (and validation) loss per epoch, on a log scale when the loss spans a wide range.
-pub fn loss_curve(path: &Path, history: &[EpochRecord]) -> Result<(), TrainError> {
+/// Training (and validation) loss per epoch, on a log scale when the loss spans a wide range;
+/// with `kept`, a vertical line at the epoch whose weights early stopping kept.
+pub fn loss_curve(
+    path: &Path,
+    history: &[EpochRecord],
+    kept: Option<usize>,
+) -> Result<(), TrainError> {
     let err = plot_error(path);
     let train: Vec<(f64, f64)> = history
         .iter()
@@ -111,7 +116,7 @@ pub fn loss_curve(path: &Path, history: &[EpochRecord]) -> Result<(), TrainError
             .y_label_area_size(90);
         let positive = lo > 0.0;
         macro_rules! draw {
-            ($chart:expr) => {{
+            ($chart:expr, $y0:expr, $y1:expr) => {{
                 let mut chart = $chart.map_err(|e| err(e.to_string()))?;
                 chart
                     .configure_mesh()
@@ -144,6 +149,19 @@ pub fn loss_curve(path: &Path, history: &[EpochRecord]) -> Result<(), TrainError
                     .legend(|(x, y)| {
                         PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2))
                     });
+                if let Some(epoch) = kept {
+                    let x = epoch as f64;
+                    chart
+                        .draw_series(LineSeries::new(
+                            [(x, $y0), (x, $y1)],
+                            GREEN.mix(0.8).stroke_width(2),
+                        ))
+                        .map_err(|e| err(e.to_string()))?
+                        .label(format!("weights kept (epoch {epoch})"))
+                        .legend(|(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 20, y)], GREEN.stroke_width(2))
+                        });
+                }
                 if !valid.is_empty() {
                     chart
                         .draw_series(LineSeries::new(valid, RED.stroke_width(2)))
@@ -165,10 +183,16 @@ pub fn loss_curve(path: &Path, history: &[EpochRecord]) -> Result<(), TrainError
             }};
         }
         if positive && hi / lo > 100.0 {
-            draw!(builder.build_cartesian_2d(1.0..epochs, (lo * 0.8..hi * 1.25).log_scale()));
+            let (y0, y1) = (lo * 0.8, hi * 1.25);
+            draw!(
+                builder.build_cartesian_2d(1.0..epochs, (y0..y1).log_scale()),
+                y0,
+                y1
+            );
         } else {
             let pad = padding(lo, hi, 0.05);
-            draw!(builder.build_cartesian_2d(1.0..epochs, (lo - pad)..(hi + pad)));
+            let (y0, y1) = (lo - pad, hi + pad);
+            draw!(builder.build_cartesian_2d(1.0..epochs, y0..y1), y0, y1);
         }
         Ok(())
     })
