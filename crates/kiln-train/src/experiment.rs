@@ -254,7 +254,8 @@ pub fn train(
     }
 
     let started = std::time::Instant::now();
-    let mut cross_validation: Option<CrossValidated> = None;
+    // With data.kfold: the folds' scores, made before the model of all the training rows.
+    let mut folded: Option<CrossValidated> = None;
     let mut resumed_from = None;
     let (network, history, restored_epoch) = match experiment.train.solver {
         Solver::Exact => {
@@ -262,7 +263,7 @@ pub fn train(
                 let mut fit_fold = |_: usize, split: Split, _: &dyn Fn() -> bool| {
                     Ok(exact_fit(&split, experiment.train.l2, device)?.0)
                 };
-                cross_validation = Some(cross_validated(
+                folded = Some(cross_validated(
                     log,
                     folds,
                     decision,
@@ -341,7 +342,7 @@ pub fn train(
                         })?;
                     Ok(fitted.network)
                 };
-                cross_validation = Some(cross_validated(
+                folded = Some(cross_validated(
                     log,
                     folds,
                     decision,
@@ -450,7 +451,7 @@ pub fn train(
             (fitted.network, fitted.history, fitted.restored_epoch)
         }
     };
-    let cv_seconds = cross_validation.as_ref().map(|cv| cv.seconds);
+    let cv_seconds = folded.as_ref().map(|cv| cv.seconds);
     let fit_seconds = started.elapsed().as_secs_f64() - cv_seconds.unwrap_or(0.0);
     for said in [
         report::early_stop(experiment, &history),
@@ -477,7 +478,7 @@ pub fn train(
         network,
     };
     let (mut metrics, shown) = evaluate_splits(&bundle, &data, device)?;
-    if let Some(cv) = cross_validation {
+    if let Some(cv) = folded {
         metrics["cv"] = cv.metrics;
     }
     if let Some(warning) = not_learnt(experiment, task, &data.train, n_classes, &metrics) {
