@@ -912,9 +912,26 @@ fn a_model_worse_than_a_constant_prediction_is_warned_about() {
     assert_eq!(run.status, 0, "{}", run.stderr);
     let said = "does worse than predicting the class frequencies for every row";
     assert!(
-        run.stdout.contains(said) && run.stdout.contains("data.scale = \"standard\""),
+        run.stdout.contains(said) && run.stdout.contains("need \"standard\""),
         "{}",
         run.stdout
+    );
+    // Equal class weights change nothing: neither the warning nor a note about them goes.
+    let even = train(
+        &config,
+        dir.path(),
+        &[
+            logistic[0],
+            logistic[1],
+            "--set",
+            "train.class_weights=[1.0, 1.0]",
+        ],
+    );
+    assert!(even.stdout.contains(said), "{}", even.stdout);
+    assert!(
+        !even.stdout.contains("class weights move"),
+        "{}",
+        even.stdout
     );
     let report = std::fs::read_to_string(run.run_dir().join("report.md")).expect("report.md");
     assert!(report.contains(said), "{report}");

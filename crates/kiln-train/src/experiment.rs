@@ -257,6 +257,8 @@ pub fn train(
     // With data.kfold: the folds' scores, made before the model of all the training rows.
     let mut folded: Option<CrossValidated> = None;
     let mut resumed_from = None;
+    // Whether class weights weigh the classes unevenly.
+    let mut weighted = false;
     let (network, history, restored_epoch) = match experiment.train.solver {
         Solver::Exact => {
             if let Some(folds) = &data.folds {
@@ -300,11 +302,14 @@ pub fn train(
                     let mut counts = vec![0usize; n_classes];
                     data.train.y.iter().for_each(|&c| counts[c as usize] += 1);
                     let resolved = weights.resolve(&counts)?;
-                    log.line(
-                        "note: class weights move the predicted probabilities towards the \
-                         weighted classes: they are no longer estimates of how often each class \
-                         occurs (log_loss, and a decision threshold, read them as such)",
-                    );
+                    weighted = uneven(&resolved);
+                    if weighted {
+                        log.line(
+                            "note: class weights move the predicted probabilities towards the \
+                             weighted classes: they are no longer estimates of how often each \
+                             class occurs (log_loss, and a decision threshold, read them as such)",
+                        );
+                    }
                     Some(resolved)
                 }
                 None => None,
@@ -481,7 +486,8 @@ pub fn train(
     if let Some(cv) = folded {
         metrics["cv"] = cv.metrics;
     }
-    if let Some(warning) = not_learnt(experiment, task, &data.train, n_classes, &metrics) {
+    if let Some(warning) = not_learnt(experiment, weighted, task, &data.train, n_classes, &metrics)
+    {
         log.line(&warning);
     }
     // From the first file of the finished run to its commit, a signal waits.
@@ -699,20 +705,26 @@ fn evaluate_splits<'d>(
     Ok((Value::Object(all), shown))
 }
 
+/// Whether class weights weigh the classes differently (equal weights change nothing).
+fn uneven(weights: &[f32]) -> bool {
+    weights.windows(2).any(|w| w[0] != w[1])
+}
+
 /// A warning when gradient training ended worse on its own training rows than the best
-/// constant prediction: a run that learnt nothing (a rate far off, or unscaled inputs of large
-/// values) otherwise ends as quietly as a good one. Huber's loss and class weights aim at
-/// another optimum than the squared error and the log-loss compared, so they are let be.
+/// constant prediction: a run that learnt nothing (a rate far off, too few epochs, a decay too
+/// strong, or unscaled inputs of large values) otherwise ends as quietly as a good one. Huber's
+/// loss and uneven class weights aim at another optimum than the squared error and the
+/// log-loss compared, so they are let be.
 fn not_learnt(
     experiment: &Experiment,
+    weighted: bool,
     task: Task,
     train: &Split,
     classes: usize,
     metrics: &Value,
 ) -> Option<String> {
     let t = &experiment.train;
-    if t.solver != Solver::Gradient || t.loss == crate::LossKind::Huber || t.class_weights.is_some()
-    {
+    if t.solver != Solver::Gradient || t.loss == crate::LossKind::Huber || weighted {
         return None;
     }
     let (key, constant, classes) = if task.is_classification() {
@@ -723,16 +735,28 @@ fn not_learnt(
     let model = metrics["train"][key].as_f64()?;
     let baseline = metrics::constant_loss(&train.y, classes);
     (model > baseline).then(|| {
-        let scale = if experiment.data.scale == kiln_data::Scale::None {
-            ", or the inputs have large values: set data.scale = \"standard\""
-        } else {
-            ""
-        };
+        let mut causes = vec![
+            format!(
+                "train.optimizer.lr = {} (too high, or too low?)",
+                t.optimizer.lr
+            ),
+            format!("train.epochs = {} (too few?)", t.epochs),
+        ];
+        if t.optimizer.weight_decay > 0.0 {
+            causes.push(format!(
+                "train.optimizer.weight_decay = {} (too strong?)",
+                t.optimizer.weight_decay
+            ));
+        }
+        if experiment.data.scale == kiln_data::Scale::None {
+            causes
+                .push("data.scale = \"none\" (inputs with large values need \"standard\")".into());
+        }
         format!(
             "warning: on its own training rows the model does worse than predicting {constant} \
              for every row ({key} {model:.4e} against {baseline:.4e}): it has not learnt the \
-             data. The rate (train.optimizer.lr = {}) may be too high or too low{scale}",
-            t.optimizer.lr
+             data. Check {}",
+            causes.join(", ")
         )
     })
 }

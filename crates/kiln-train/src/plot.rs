@@ -32,14 +32,15 @@ fn plot_error(path: &Path) -> impl Fn(String) -> TrainError + '_ {
     }
 }
 
-/// An axis label: plain to three decimals in the common range, else four significant digits in
+/// An axis label: plain to at most three decimals in the common range, else four significant digits in
 /// scientific notation (so that ticks close together still read apart).
 fn tick(v: &f64) -> String {
     let v = *v;
     if v == 0.0 {
         "0".into()
     } else if (1e-2..1e4).contains(&v.abs()) {
-        format!("{v:.3}")
+        let text = format!("{v:.3}");
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
         format!("{v:.3e}")
     }

@@ -480,7 +480,7 @@ fn metrics_section(page: &mut String, facts: &RunFacts<'_>) {
     let _ = writeln!(page, "## Metrics\n");
     let cv_header = cv.map(|cv| {
         format!(
-            "{}-fold mean ± sd",
+            "{}-fold mean ± sd (population)",
             cv.get("folds").and_then(Value::as_u64).unwrap_or(0)
         )
     });
