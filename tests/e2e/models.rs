@@ -724,6 +724,19 @@ fn kfold_reports_the_mean_and_spread_of_every_metric() {
     let m = folds.iter().sum::<f64>() / 5.0;
     let sd = (folds.iter().map(|a| (a - m).powi(2)).sum::<f64>() / 5.0).sqrt();
     assert!((m - mean).abs() < 1e-12 && (sd - std).abs() < 1e-12, "{cv}");
+    // splits.csv says which fold holds out each training row: every one in one of the five,
+    // no test row in any.
+    let splits = std::fs::read_to_string(run.run_dir().join("splits.csv")).expect("splits");
+    assert!(splits.starts_with("row_index,split,fold\n"), "{splits}");
+    let mut per_fold = [0usize; 5];
+    for line in splits.lines().skip(1) {
+        match line.split(',').collect::<Vec<_>>().as_slice() {
+            [_, "train", fold] => per_fold[fold.parse::<usize>().expect("a fold") - 1] += 1,
+            [_, "test", ""] => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(per_fold.iter().all(|&n| n >= 20), "{per_fold:?}");
     // A fold whose training rows lack a category level has fewer inputs (this panicked: the
     // network was sized for the whole training set's columns).
     let heart = root().join("configs/medical_heart_disease_logistic.toml");

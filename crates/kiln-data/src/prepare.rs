@@ -175,6 +175,11 @@ impl CrossValidation {
         self.held_out.len()
     }
 
+    /// The data rows (0-based, in the file) that fold `i` holds out and is scored on.
+    pub fn held_out_rows(&self, i: usize) -> &[usize] {
+        &self.held_out[i]
+    }
+
     /// Whether there are no folds (never, for `kfold >= 2`).
     pub fn is_empty(&self) -> bool {
         self.held_out.is_empty()

@@ -1128,10 +1128,17 @@ fn json_bytes(value: &Value) -> Vec<u8> {
 }
 
 /// `splits.csv`: the split of each row of the training file (`row_index`, 0-based data rows,
-/// as `split.test_rows` reads them), so that another tool can score the very same rows. Rows
-/// that validation or test files supplied are not the training file's, and rows skipped for
-/// missing cells are in no split.
+/// as `split.test_rows` reads them), so that another tool can score the very same rows, and
+/// with k-fold the fold (1-based) that holds each training row out. Rows that validation or
+/// test files supplied are not the training file's, and rows skipped for missing cells are in
+/// no split.
 fn splits_csv(experiment: &Experiment, data: &Prepared) -> String {
+    let mut fold_of = std::collections::HashMap::new();
+    if let Some(folds) = &data.folds {
+        for i in 0..folds.len() {
+            fold_of.extend(folds.held_out_rows(i).iter().map(|&row| (row, i + 1)));
+        }
+    }
     let mut rows: Vec<(usize, &str)> = Vec::new();
     for (name, split, from_file) in [
         ("train", Some(&data.train), false),
@@ -1152,9 +1159,17 @@ fn splits_csv(experiment: &Experiment, data: &Prepared) -> String {
         }
     }
     rows.sort_unstable();
-    let mut out = String::from("row_index,split\n");
+    let mut out = String::from(if fold_of.is_empty() {
+        "row_index,split\n"
+    } else {
+        "row_index,split,fold\n"
+    });
     for (row, name) in rows {
-        out.push_str(&format!("{row},{name}\n"));
+        match fold_of.get(&row) {
+            Some(fold) => out.push_str(&format!("{row},{name},{fold}\n")),
+            None if fold_of.is_empty() => out.push_str(&format!("{row},{name}\n")),
+            None => out.push_str(&format!("{row},{name},\n")),
+        }
     }
     out
 }
