@@ -479,9 +479,9 @@ pub fn prepare_table(
         .filter(|c| c.numeric && counts_rows(table.column(c.index)))
         .map(|c| {
             format!(
-                "note: column `{}` counts the rows (it rises by one from each row to the next): \
-                 if it is an identifier or a row number, add it to data.drop; as a feature it \
-                 is read as a trend over the file's order",
+                "note: column `{}` counts the rows (it goes up or down by one from each row to \
+                 the next): if it is an identifier or a row number, add it to data.drop; as a \
+                 feature it is read as a trend over the file's order",
                 table.names()[c.index]
             )
         })
@@ -544,14 +544,17 @@ pub fn prepare_table(
     })
 }
 
-/// Whether a number column counts the rows: whole numbers rising by exactly one from each of
-/// ten or more rows to the next, as a row number or a sequential id does. Such a column is
-/// almost never a feature, and a model reads it as a trend over the order of the file.
+/// Whether a number column counts the rows: whole numbers going up (or down) by exactly one
+/// from each of ten or more rows to the next, as a row number or a sequential id does. Such a
+/// column is almost never a feature, and a model reads it as a trend over the order of the
+/// file.
 fn counts_rows(column: &Column) -> bool {
     let rows = column.len();
+    let step = |r: usize| column.number(r) - column.number(r - 1);
     rows >= 10
         && column.number(0).fract() == 0.0
-        && (1..rows).all(|r| column.number(r) - column.number(r - 1) == 1.0)
+        && (step(1) == 1.0 || step(1) == -1.0)
+        && (2..rows).all(|r| step(r) == step(1))
 }
 
 /// Decides how a feature column is read: numbers unless forced categorical or mostly text. A
@@ -719,6 +722,21 @@ mod tests {
 
     fn config(extra: &str) -> DataConfig {
         toml::from_str(&format!("path = \"t.csv\"\ntarget = \"y\"\n{extra}")).expect("config")
+    }
+
+    #[test]
+    fn a_column_counts_the_rows_when_it_steps_by_one_either_way() {
+        let mut text = String::from("up,down,spread,half,gap\n");
+        for i in 0..12 {
+            let gap = if i == 6 { String::new() } else { i.to_string() };
+            text.push_str(&format!("{},{},{},{}.5,{gap}\n", i + 1, 100 - i, i * 3, i));
+        }
+        let t = table(&text);
+        let counts: Vec<bool> = (0..5).map(|c| counts_rows(t.column(c))).collect();
+        // A missing cell, whole numbers with another step, and halves do not count rows.
+        assert_eq!(counts, [true, true, false, false, false]);
+        let short = table("id\n1\n2\n3\n");
+        assert!(!counts_rows(short.column(0)), "too few rows to tell");
     }
 
     #[test]
