@@ -131,12 +131,41 @@ fn a_column_that_counts_the_rows_is_noted() {
     assert!(run.stdout.contains(noted), "{}", run.stdout);
     assert!(run.stdout.contains("add it to data.drop"), "{}", run.stdout);
     assert!(!run.stdout.contains("`size` counts"), "{}", run.stdout);
+    // The report quotes the log's line as escaped prose: the data's name cannot break it.
     let report = std::fs::read_to_string(run.run_dir().join("report.md")).expect("report.md");
-    assert!(report.contains(noted), "{report}");
+    assert!(report.contains(&noted.replace('`', "\\`")), "{report}");
     let dropped = train(&config, dir.path(), &["--set", "data.drop=[\"sample_id\"]"]);
     assert!(
         !dropped.stdout.contains("counts the rows"),
         "{}",
         dropped.stdout
     );
+}
+
+/// A run's splits.csv, given back as `split.test_rows`, makes the same test split (its `split`
+/// column picks the test rows; before, every row listed became a test row).
+#[test]
+fn splits_csv_given_back_as_test_rows_makes_the_same_test_split() {
+    let out = temp();
+    let config = root().join("configs/medical_diabetes_linear.toml");
+    let first = train(&config, out.path(), &["--set", "data.split={test=0.3}"]);
+    assert_eq!(first.status, 0, "{}", first.stderr);
+    let splits = first.run_dir().join("splits.csv");
+    let again = train(
+        &config,
+        out.path(),
+        &[
+            "--set",
+            &format!(
+                "data.split={{test_rows={:?}}}",
+                splits.to_str().expect("path")
+            ),
+        ],
+    );
+    assert_eq!(again.status, 0, "{}", again.stderr);
+    let read = |run: &Run| std::fs::read_to_string(run.run_dir().join("splits.csv")).expect("s");
+    assert_eq!(read(&first), read(&again));
+    let mse = |run: &Run| json(&run.run_dir().join("metrics.json"))["test"]["mse"].as_f64();
+    let (a, b) = (mse(&first).expect("mse"), mse(&again).expect("mse"));
+    assert!((a - b).abs() <= 1e-9 * a, "{a} vs {b}");
 }

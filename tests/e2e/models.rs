@@ -366,7 +366,7 @@ fn early_stopping_stops_and_restores_the_best_epoch() {
     // Said in the log and in the report.
     let said = [
         format!(
-            "early stopping after epoch {epochs} of 200: valid_loss had not improved for 3 epochs"
+            "early stopping after epoch {epochs} of 200: valid_loss had not improved by more than min_delta = 1 for 3 epochs"
         ),
         format!(
             "the weights kept are epoch {}'s (restore_best): the last epoch to improve \
@@ -565,6 +565,29 @@ fn a_run_resumed_from_its_last_checkpoint_finishes_and_a_resumed_run_resumes_aga
         &[
             "train.early_stopping",
             "after epoch 2",
+            "would train nothing",
+        ],
+    );
+    // Stopped early at its very last epoch, a run is told so, not to ask for more epochs
+    // (which would meet the refusal above).
+    let at_last = train(
+        &config,
+        out.path(),
+        &[
+            "--set",
+            "train.epochs=3",
+            "--set",
+            "train.checkpoint_every=1",
+            "--set",
+            &early.replace("patience=50", "patience=2"),
+        ],
+    );
+    assert_eq!(at_last.status, 0, "{}", at_last.stderr);
+    resume(&at_last.run_dir(), "train.epochs=3").assert_error(
+        2,
+        &[
+            "train.early_stopping",
+            "after epoch 3",
             "would train nothing",
         ],
     );

@@ -695,7 +695,14 @@ fn read_row_indices(path: &std::path::Path, n_rows: usize) -> Result<Vec<usize>,
     let table = Table::read(path)?;
     let index = table.index_of("row_index", "data.split.test_rows")?;
     let column = table.column(index);
+    // A run's splits.csv lists every row with its split: its test rows are the ones meant.
+    let split = table
+        .names()
+        .iter()
+        .position(|n| n == "split")
+        .map(|i| table.column(i));
     (0..table.len())
+        .filter(|&row| split.is_none_or(|s| s.get(row).text() == "test"))
         .map(|row| match column.get(row) {
             Cell::Number(v) if v >= 0.0 && v.fract() == 0.0 && v < n_rows as f64 => Ok(v as usize),
             cell => Err(DataError::Malformed {

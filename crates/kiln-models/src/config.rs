@@ -28,6 +28,18 @@ pub struct ModelConfig {
     pub threshold: Option<f64>,
 }
 
+/// Checks a decision threshold for a model of `task`: binary classification only, and a
+/// probability strictly between 0 and 1.
+pub fn check_threshold_for(task: Task, threshold: f64) -> Result<(), String> {
+    if task != Task::Binary {
+        return Err(format!(
+            "applies to binary classification; this model's task is {}",
+            task.name()
+        ));
+    }
+    check_threshold(threshold)
+}
+
 /// Checks a decision threshold: a probability strictly between 0 and 1.
 pub fn check_threshold(threshold: f64) -> Result<(), String> {
     if threshold.is_finite() && threshold > 0.0 && threshold < 1.0 {
@@ -52,6 +64,15 @@ pub enum Task {
 }
 
 impl Task {
+    /// The task's name, as configs write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Regression => "regression",
+            Self::Binary => "binary",
+            Self::Multiclass => "multiclass",
+        }
+    }
+
     /// Whether the target is a class label.
     pub fn is_classification(self) -> bool {
         self != Self::Regression

@@ -12,7 +12,7 @@ mod error;
 mod least_squares;
 mod network;
 
-pub use config::{Activation, ModelConfig, Task, check_threshold};
+pub use config::{Activation, ModelConfig, Task, check_threshold, check_threshold_for};
 pub use error::ModelError;
 pub use kinds::{ModelKind, kind};
 pub use least_squares::{LinearFit, least_squares};

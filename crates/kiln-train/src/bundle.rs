@@ -109,10 +109,8 @@ impl BundleInfo {
             ));
         }
         if let Some(t) = self.threshold {
-            if self.task != Task::Binary {
-                return Err("a threshold on a model that is not a binary classifier".into());
-            }
-            kiln_models::check_threshold(t).map_err(|e| format!("threshold: {e}"))?;
+            kiln_models::check_threshold_for(self.task, t)
+                .map_err(|e| format!("threshold: {e}"))?;
         }
         let mut unique = self.target.labels().to_vec();
         unique.sort();
@@ -209,17 +207,12 @@ impl Bundle {
     /// given: a binary classifier's labels at another operating point, without training again.
     pub fn at_threshold(mut self, threshold: Option<f64>) -> Result<Self, TrainError> {
         if let Some(t) = threshold {
-            let invalid = |reason: String| TrainError::Invalid {
-                key: "--threshold".into(),
-                reason,
-            };
-            if self.info.task != Task::Binary {
-                return Err(invalid(format!(
-                    "applies to binary classifiers; this model's task is {}",
-                    format!("{:?}", self.info.task).to_lowercase()
-                )));
-            }
-            kiln_models::check_threshold(t).map_err(invalid)?;
+            kiln_models::check_threshold_for(self.info.task, t).map_err(|reason| {
+                TrainError::Invalid {
+                    key: "--threshold".into(),
+                    reason,
+                }
+            })?;
             self.info.threshold = Some(t);
         }
         Ok(self)

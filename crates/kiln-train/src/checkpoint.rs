@@ -169,17 +169,7 @@ pub fn load_latest(
     // may claim more. (An unfinished one, stopped by a signal after its last checkpoint, is
     // finished by a resume.)
     let finished = run_dir.join("metrics.json").exists();
-    if finished && state.epoch == experiment.train.epochs {
-        return Err(TrainError::Invalid {
-            key: "train.epochs".into(),
-            reason: format!(
-                "the run being resumed has trained all its {} epochs: resume it for more (e.g. \
-                 --set train.epochs={})",
-                state.epoch,
-                state.epoch * 2
-            ),
-        });
-    }
+    // Early stopping first: more epochs would not help such a run.
     if let Some(stop) = &experiment.train.early_stopping
         && state.stalled >= stop.patience
         && finished
@@ -191,6 +181,17 @@ pub fn load_latest(
                  for {} epochs), so a resume would train nothing: a resumed run keeps its \
                  early-stopping settings; to train further, start a new run",
                 state.epoch, stop.patience
+            ),
+        });
+    }
+    if finished && state.epoch == experiment.train.epochs {
+        return Err(TrainError::Invalid {
+            key: "train.epochs".into(),
+            reason: format!(
+                "the run being resumed has trained all its {} epochs: resume it for more (e.g. \
+                 --set train.epochs={})",
+                state.epoch,
+                state.epoch * 2
             ),
         });
     }

@@ -595,8 +595,8 @@ mod tests {
     use super::*;
 
     /// The README's annotated experiment file names every key as kiln reads it (an unknown key
-    /// is an error) with values of the right types, and the defaults its comments give are the
-    /// code's.
+    /// is an error) with values of the right types, and each default its comments give is the
+    /// code's (asserted one by one here: a changed default fails until the README says it).
     #[test]
     fn the_readmes_annotated_experiment_file_parses_and_its_defaults_hold() {
         let readme = include_str!("../../../README.md");
@@ -608,11 +608,44 @@ mod tests {
         assert!(example.train.early_stopping.is_some() && example.predict.is_some());
         let defaults = TrainConfig::default();
         assert_eq!((defaults.epochs, defaults.log_every), (100, 10));
+        assert_eq!(defaults.batch_size, 32);
         assert!(defaults.shuffle && defaults.checkpoint_every == 0);
         assert_eq!(defaults.optimizer.kind, OptimizerKind::Sgd);
         assert_eq!(defaults.optimizer.weight_decay, 0.0);
         assert_eq!(defaults.schedule.kind, crate::ScheduleKind::Constant);
         assert_eq!(defaults.schedule.warmup_epochs, 0);
         assert_eq!(kiln_data::Scale::default(), kiln_data::Scale::None);
+        assert_eq!(
+            kiln_data::MissingPolicy::default(),
+            kiln_data::MissingPolicy::Error
+        );
+        let split = kiln_data::SplitConfig::default();
+        assert!(split.valid == 0.0 && split.test == 0.0 && split.stratify && split.seed.is_none());
+        let o = &defaults.optimizer;
+        assert_eq!((o.lr, o.momentum, o.nesterov), (0.01, 0.0, false));
+        assert_eq!((o.beta1, o.beta2, o.epsilon), (0.9, 0.999, 1e-8));
+        assert_eq!((defaults.loss, defaults.huber_delta), (LossKind::Auto, 1.0));
+        assert_eq!((defaults.l2, defaults.divergence_factor), (0.0, 1e4));
+        let s = &defaults.schedule;
+        assert_eq!(
+            (s.step_size, s.factor, s.patience, s.min_lr),
+            (10, 0.1, 10, 0.0)
+        );
+        // gamma: 0.1 for step, 0.95 for exponential (over one step).
+        let rate = |kind, epoch| {
+            let config = crate::ScheduleConfig {
+                kind,
+                ..crate::ScheduleConfig::default()
+            };
+            crate::LrSchedule::new(&config, 1.0, 100).lr(epoch)
+        };
+        assert!((rate(crate::ScheduleKind::Step, 11) - 0.1).abs() < 1e-12);
+        assert!((rate(crate::ScheduleKind::Exponential, 2) - 0.95).abs() < 1e-12);
+        let stop: crate::EarlyStoppingConfig = toml::from_str("").expect("defaults");
+        assert_eq!(
+            (stop.patience, stop.min_delta, stop.restore_best),
+            (10, 0.0, true)
+        );
+        assert_eq!(stop.metric, crate::Monitored::ValidLoss);
     }
 }

@@ -172,14 +172,11 @@ pub fn train(
     };
     let n_classes = data.target.labels().len();
     let task = kinds::resolve_task(kind, &experiment.model, n_classes)?;
-    if experiment.model.threshold.is_some() && task != Task::Binary {
-        return Err(TrainError::Invalid {
+    if let Some(t) = experiment.model.threshold {
+        kiln_models::check_threshold_for(task, t).map_err(|reason| TrainError::Invalid {
             key: "model.threshold".into(),
-            reason: format!(
-                "applies to binary classification; this model's task is {}",
-                format!("{task:?}").to_lowercase()
-            ),
-        });
+            reason,
+        })?;
     }
     // How a prediction becomes a label, for every score of the run.
     let decision = (task, experiment.model.threshold);
@@ -195,11 +192,11 @@ pub fn train(
     // A resume that changed how the rate runs cannot be repeated from this file alone: it
     // says so, and so does every later resume of it.
     let mut config_text = String::new();
-    let mut earlier_lr = None;
+    // Whether the resumed run's epochs ran at other rates than this file says.
+    let mut other_rates = false;
     if let Some(dir) = resume {
         let path = dir.join("config.toml");
         let before = Experiment::load(&path, &[])?;
-        earlier_lr = Some(before.train.optimizer.lr);
         let text = std::fs::read_to_string(&path).map_err(|e| TrainError::io(&path, e))?;
         let mut reasons = Vec::new();
         if before.train.optimizer.lr != experiment.train.optimizer.lr {
@@ -219,7 +216,8 @@ pub fn train(
         if text.starts_with(RESUMED) {
             reasons.push("was itself a resume that its own config.toml does not repeat".into());
         }
-        if !reasons.is_empty() {
+        other_rates = !reasons.is_empty();
+        if other_rates {
             config_text = format!(
                 "{RESUMED} {} after its newest checkpoint, which {}:\n# this file alone does \
                  not repeat this run (history.csv has every epoch's rate).\n",
@@ -299,8 +297,7 @@ pub fn train(
                     });
                 }
                 Some(weights) => {
-                    let mut counts = vec![0usize; n_classes];
-                    data.train.y.iter().for_each(|&c| counts[c as usize] += 1);
+                    let counts = metrics::class_counts(&data.train.y, n_classes);
                     let resolved = weights.resolve(&counts)?;
                     weighted = uneven(&resolved);
                     if weighted {
@@ -372,7 +369,7 @@ pub fn train(
                     resumed_from = Some(report::Resumed {
                         from: dir.to_path_buf(),
                         after: r.state.epoch,
-                        earlier_lr: earlier_lr.unwrap_or(experiment.train.optimizer.lr),
+                        other_rates,
                     });
                     Some(r)
                 }
@@ -541,6 +538,7 @@ pub fn train(
         metrics: &metrics,
         notes: &log.kept,
         plots: &plotted,
+        shown: shown.as_ref().map(|(name, ..)| *name),
         predicted_rows: predicted.as_ref().map(|(input, _)| input.len()),
     };
     write_atomic(&dir.join("report.md"), report::markdown(&facts).as_bytes())?;
@@ -734,7 +732,9 @@ fn not_learnt(
     };
     let model = metrics["train"][key].as_f64()?;
     let baseline = metrics::constant_loss(&train.y, classes);
-    (model > baseline).then(|| {
+    // A model of inputs without signal ends at the constant's loss, give or take rounding and
+    // the last steps' jitter: only clearly worse is worth a warning.
+    (model > baseline * (1.0 + 1e-3)).then(|| {
         let mut causes = vec![
             format!(
                 "train.optimizer.lr = {} (too high, or too low?)",

@@ -179,6 +179,15 @@ pub fn undefined(m: &Metrics) -> Vec<String> {
         .collect()
 }
 
+/// How many of the class indices `y` fall in each of `classes` classes.
+pub fn class_counts(y: &[f64], classes: usize) -> Vec<usize> {
+    let mut counts = vec![0usize; classes];
+    for &c in y {
+        counts[c as usize] += 1;
+    }
+    counts
+}
+
 /// The loss of the best constant prediction on targets `y`: the mean squared error of their
 /// mean (regression, `classes` = 0), or the log-loss of the class frequencies (their entropy).
 /// A trained model that does worse on its own training rows has learnt nothing.
@@ -188,11 +197,7 @@ pub fn constant_loss(y: &[f64], classes: usize) -> f64 {
         let mean = y.iter().sum::<f64>() / n;
         return y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
     }
-    let mut counts = vec![0usize; classes];
-    for &c in y {
-        counts[c as usize] += 1;
-    }
-    counts
+    class_counts(y, classes)
         .iter()
         .filter(|&&c| c > 0)
         .map(|&c| {

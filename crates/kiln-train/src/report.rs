@@ -24,8 +24,8 @@ pub(crate) struct Resumed {
     pub from: PathBuf,
     /// The epoch of its checkpoint: this run trained the epochs after it.
     pub after: usize,
-    /// The rate the resumed run trained at.
-    pub earlier_lr: f64,
+    /// Whether its epochs ran at other rates than this run's config says.
+    pub other_rates: bool,
 }
 
 /// Everything the report is made from.
@@ -48,6 +48,9 @@ pub(crate) struct RunFacts<'a> {
     pub notes: &'a [String],
     /// The files written under `plots/`.
     pub plots: &'a [&'a str],
+    /// The split the plots show, the one a reader trusts most (test, else valid, else train):
+    /// the confusion matrix is of the same rows.
+    pub shown: Option<&'a str>,
     /// Rows written to `predictions.csv`.
     pub predicted_rows: Option<usize>,
 }
@@ -56,9 +59,14 @@ pub(crate) struct RunFacts<'a> {
 pub(crate) fn early_stop(experiment: &Experiment, history: &[EpochRecord]) -> Option<String> {
     let stop = experiment.train.early_stopping.as_ref()?;
     let last = history.last()?.epoch;
+    let by = if stop.min_delta > 0.0 {
+        format!(" by more than min_delta = {}", stop.min_delta)
+    } else {
+        String::new()
+    };
     (last < experiment.train.epochs).then(|| {
         format!(
-            "early stopping after epoch {last} of {}: {} had not improved for {}",
+            "early stopping after epoch {last} of {}: {} had not improved{by} for {}",
             experiment.train.epochs,
             monitored_name(stop.metric),
             count(stop.patience, "epoch")
@@ -115,7 +123,8 @@ pub(crate) fn markdown(facts: &RunFacts<'_>) -> String {
     if !facts.notes.is_empty() {
         let _ = writeln!(page, "## Notes\n");
         for note in facts.notes {
-            let _ = writeln!(page, "- {}", one_line(note));
+            // kiln's messages quote the data's names: as prose, none can break the page.
+            let _ = writeln!(page, "- {}", prose(note));
         }
         page.push('\n');
     }
@@ -168,10 +177,7 @@ fn data_section(page: &mut String, facts: &RunFacts<'_>) {
     let task = facts.bundle.info.task;
     let labels = data.target.labels();
     if task.is_classification() {
-        let mut counts = vec![0usize; labels.len()];
-        for &c in &data.train.y {
-            counts[c as usize] += 1;
-        }
+        let counts = metrics::class_counts(&data.train.y, labels.len());
         let classes: Vec<String> = labels
             .iter()
             .zip(&counts)
@@ -422,8 +428,11 @@ fn training_section(page: &mut String, facts: &RunFacts<'_>) {
                 code(&r.from.display().to_string()),
                 r.after
             );
-            if r.earlier_lr != o.lr {
-                let _ = write!(page, ", whose epochs trained at lr {}", r.earlier_lr);
+            if r.other_rates {
+                page.push_str(
+                    ", whose epochs ran at other rates than config.toml says: history.csv has \
+                     each epoch's",
+                );
             }
             page.push(')');
         }
@@ -527,11 +536,11 @@ fn metrics_section(page: &mut String, facts: &RunFacts<'_>) {
     if !undefined.is_empty() {
         page.push('\n');
     }
-    // The confusion matrix of the split a reader trusts most: test, else valid, else train.
+    // The confusion matrix of the rows the plots show.
     let labels = facts.data.target.labels();
     if let Some((split, matrix)) = columns
         .iter()
-        .rev()
+        .filter(|(s, _)| Some(*s) == facts.shown)
         .find_map(|(s, m)| Some((s, m.get("confusion_matrix")?.as_array()?)))
     {
         let _ = writeln!(
@@ -640,9 +649,17 @@ fn table(page: &mut String, header: &[&str], rows: Vec<Vec<String>>) {
 /// A metric's value for a table cell, to four decimals (`n/a` when undefined).
 fn metric_cell(value: Option<&Value>) -> String {
     match value.and_then(Value::as_f64) {
-        Some(v) if (1e-3..1e6).contains(&v.abs()) || v == 0.0 => format!("{v:.4}"),
+        Some(v) if (1e-3..1e6).contains(&v.abs()) || v == 0.0 => unsigned_zero(format!("{v:.4}")),
         Some(v) => format!("{v:.4e}"),
         None => "n/a".into(),
+    }
+}
+
+/// A number's text without the sign of a negative value that rounds to zero: `0`, not `-0`.
+fn unsigned_zero(text: String) -> String {
+    match text.strip_prefix('-') {
+        Some(rest) if rest.chars().all(|c| c == '0' || c == '.') => rest.to_string(),
+        _ => text,
     }
 }
 
@@ -658,12 +675,7 @@ fn num(v: f64) -> String {
     } else {
         format!("{v:.4e}")
     };
-    // A negative value that rounds to zero reads as 0, not -0.
-    if text.trim_start_matches('-').chars().all(|c| c == '0') {
-        "0".into()
-    } else {
-        text
-    }
+    unsigned_zero(text)
 }
 
 /// `n thing` or `n things`.
@@ -731,14 +743,27 @@ mod tests {
     #[test]
     fn numbers_read_well() {
         assert_eq!(
-            [1.0, 0.25, 12_345.678_9, 2e-5, 3e9 + 0.5, -0.0, -1e-5 * 0.0].map(num),
-            ["1", "0.25", "12345.6789", "2.0000e-5", "3.0000e9", "0", "0"]
+            [1.0, 0.25, 12_345.678_9, 2e-5, 3e9 + 0.5, -0.0, -0.00004].map(num),
+            [
+                "1",
+                "0.25",
+                "12345.6789",
+                "2.0000e-5",
+                "3.0000e9",
+                "0",
+                "-4.0000e-5"
+            ]
         );
-        let cells = [Some(0.5), Some(0.0), Some(2e-5), None].map(|v| v.map(Value::from));
+        let cells =
+            [Some(0.5), Some(0.0), Some(-0.0), Some(2e-5), None].map(|v| v.map(Value::from));
         assert_eq!(
             cells.each_ref().map(|v| metric_cell(v.as_ref())),
-            ["0.5000", "0.0000", "2.0000e-5", "n/a"]
+            ["0.5000", "0.0000", "0.0000", "2.0000e-5", "n/a"]
         );
+        // Rounded to four decimals, a small negative intercept is 0, not -0.
+        assert_eq!(num(-0.00001 + 0.0), "-1.0000e-5");
+        assert_eq!(unsigned_zero("-0.0000".into()), "0.0000");
+        assert_eq!(unsigned_zero("-0.5".into()), "-0.5");
         assert_eq!(when("20261129-105437"), "2026-11-29 10:54:37");
         assert_eq!(count(1, "epoch"), "1 epoch");
     }
