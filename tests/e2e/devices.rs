@@ -200,6 +200,15 @@ fn the_seed_on_wgpu_matches_the_cpu() {
         "{}",
         gpu_run.stdout
     );
+    // The report names the device as the log did (the config alone may say only `auto`).
+    let described = gpu_run.stdout.lines().next().expect("a first line");
+    let report = std::fs::read_to_string(gpu_run.run_dir().join("report.md")).expect("report");
+    let on = format!(" on {},", described.trim_start_matches("device: "));
+    // (as escaped prose: a backtick in the description is shown, not a code span)
+    assert!(
+        report.replace("\\`", "`").contains(&on),
+        "{on} in\n{report}"
+    );
     let gpu = metrics_of(&gpu_run);
     // Train metrics near zero loss are dominated by rounding: compare r2 and the predictions.
     assert_close(&cpu["train"]["r2"], &gpu["train"]["r2"], 1e-4, "train.r2");

@@ -254,7 +254,7 @@ fn run(cli: Cli) -> Result<()> {
             let mut terminal = progress::Terminal::new(&mut stdout).stop_on(interrupt::on_ctrl_c());
             let report = kiln_train::train(
                 &experiment,
-                &chosen.device,
+                (&chosen.device, &chosen.description),
                 &out,
                 &mut terminal,
                 resume.as_deref(),

@@ -122,12 +122,13 @@ pub fn prepare_data(experiment: &Experiment) -> Result<Prepared, TrainError> {
     )?)
 }
 
-/// Trains `experiment` on `device` and writes its run directory under `out`. `log` receives the
+/// Trains `experiment` on `device` (which `device_name` describes for the report: `auto` names
+/// no backend) and writes its run directory under `out`. `log` receives the
 /// progress lines (`Epoch N: loss = …`). With `resume`, training continues from the newest
 /// checkpoint of that run directory (whose config must match `experiment` but for the epochs).
 pub fn train(
     experiment: &Experiment,
-    device: &Device,
+    (device, device_name): (&Device, &str),
     out: &Path,
     log: &mut dyn Reporter,
     resume: Option<&Path>,
@@ -528,6 +529,7 @@ pub fn train(
     let facts = report::RunFacts {
         experiment,
         started: &started_at,
+        device: device_name,
         data: &data,
         bundle: &bundle,
         history: &history,

@@ -33,6 +33,8 @@ pub(crate) struct RunFacts<'a> {
     pub experiment: &'a Experiment,
     /// When the run started, as in its directory's name (`20261129-105437`, UTC).
     pub started: &'a str,
+    /// The device trained on, as the log described it (`cpu (Burn flex backend)`).
+    pub device: &'a str,
     pub data: &'a Prepared,
     pub bundle: &'a Bundle,
     pub history: &'a [EpochRecord],
@@ -108,11 +110,11 @@ pub(crate) fn markdown(facts: &RunFacts<'_>) -> String {
     let _ = writeln!(page, "# {}\n", prose(&e.name));
     let _ = writeln!(
         page,
-        "Trained {} UTC with kiln {}, device {}, seed {}. `config.toml` holds the experiment \
-         with every setting; `kiln predict <this run> --input <csv>` predicts raw rows.\n",
+        "Trained {} UTC with kiln {} on {}, seed {}. `config.toml` holds the experiment with \
+         every setting; `kiln predict <this run> --input <csv>` predicts raw rows.\n",
         when(facts.started),
         env!("CARGO_PKG_VERSION"),
-        code(&e.device),
+        prose(facts.device),
         e.seed
     );
     data_section(&mut page, facts);
