@@ -317,6 +317,9 @@ fn run(cli: Cli) -> Result<()> {
             if !evaluation.labels.is_empty() {
                 shown.insert("labels".into(), evaluation.labels.clone().into());
             }
+            if let Some(t) = evaluation.threshold {
+                shown.insert("threshold".into(), t.into());
+            }
             writeln!(stdout, "{}", serde_json::to_string_pretty(&shown)?)?;
             if let Some(warning) = evaluation.warning {
                 eprintln!("{warning}");

@@ -1024,6 +1024,8 @@ pub struct Evaluation {
     /// The class labels, in the order of the confusion matrix's rows and columns (empty for a
     /// regression).
     pub labels: Vec<String>,
+    /// The decision threshold the labels were decided at, when not the default.
+    pub threshold: Option<f64>,
     /// Rows whose prediction is not a finite number.
     pub warning: Option<String>,
 }
@@ -1047,6 +1049,7 @@ pub fn eval_file(
         metrics: score(bundle.info.task, &y, &predictions, bundle.info.threshold),
         rows: y.len(),
         labels: bundle.info.target.labels().to_vec(),
+        threshold: bundle.info.threshold,
         warning: predictions.warning(&table),
     })
 }
