@@ -722,7 +722,8 @@ fn kfold_reports_the_mean_and_spread_of_every_metric() {
     );
     assert_eq!(run.status, 0, "{}", run.stderr);
     assert!(
-        run.stdout.contains("5-fold cross-validation: accuracy"),
+        run.stdout
+            .contains("5-fold cross-validation, mean ± sd: accuracy"),
         "{}",
         run.stdout
     );
@@ -1046,4 +1047,38 @@ fn a_decision_threshold_moves_the_labels_and_travels_with_the_model() {
     );
     train(&config, out.path(), &["--set", "model.threshold=0"])
         .assert_error(2, &["model.threshold", "between 0 and 1"]);
+}
+
+/// An mlp regresses a numeric target unless told: on a 0/1 column it says so and names the
+/// key, and class weights, refused there, name it too.
+#[test]
+fn an_mlp_regressing_a_zero_one_target_says_how_to_classify() {
+    let dir = temp();
+    let rows: String = (0..40)
+        .map(|i| format!("{},{}\n", i % 7, (i % 3) % 2))
+        .collect();
+    let data = write(dir.path(), "zero_one.csv", &format!("x,y\n{rows}"));
+    let config = experiment(dir.path(), &data, "[train]\nepochs = 2\n");
+    let mlp = ["--set", "model.kind=\"mlp\"", "--set", "model.hidden=[4]"];
+    let run = train(&config, dir.path(), &mlp);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("`y` holds only the values 0 and 1")
+            && run.stdout.contains("model.task = \"binary\""),
+        "{}",
+        run.stdout
+    );
+    let weighted = [&mlp[..], &["--set", "train.class_weights=\"balanced\""]].concat();
+    train(&config, dir.path(), &weighted).assert_error(
+        2,
+        &[
+            "train.class_weights",
+            "regresses `y`",
+            "model.task = \"binary\"",
+        ],
+    );
+    let told = [&mlp[..], &["--set", "model.task=\"binary\""]].concat();
+    let run = train(&config, dir.path(), &told);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(!run.stdout.contains("holds only"), "{}", run.stdout);
 }

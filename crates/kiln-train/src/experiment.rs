@@ -181,6 +181,9 @@ pub fn train(
     }
     // How a prediction becomes a label, for every score of the run.
     let decision = (task, experiment.model.threshold);
+    if let Some(note) = two_valued_regression(experiment, task, &data.train.y) {
+        log.line(&note);
+    }
     // A fold's inputs can be fewer than the whole training set's: a category level or a
     // missing-value indicator that only the fold's held-out rows have is not a column of its own.
     let layers_for =
@@ -294,7 +297,16 @@ pub fn train(
                 Some(_) if !task.is_classification() => {
                     return Err(TrainError::Invalid {
                         key: "train.class_weights".into(),
-                        reason: "applies to classification only".into(),
+                        reason: format!(
+                            "applies to classification only; this model regresses `{}`{}",
+                            experiment.data.target,
+                            if experiment.model.kind == "mlp" {
+                                " (an mlp regresses a numeric target: set model.task = \
+                                 \"binary\" or \"multiclass\" to classify it)"
+                            } else {
+                                ""
+                            }
+                        ),
                     });
                 }
                 Some(weights) => {
@@ -587,9 +599,9 @@ fn cross_validated(
     }
     // The report has the whole table: this summary is for the terminal.
     log.show(&format!(
-        "{}-fold cross-validation: {}",
+        "{}-fold cross-validation, mean ± sd: {}",
         folds.len(),
-        summary(&cv["mean"])
+        spread(&cv["mean"], &cv["std"])
     ));
     Ok(CrossValidated {
         metrics: cv,
@@ -663,8 +675,15 @@ fn cross_validate(
 }
 
 /// `key value, …` for a log line.
-fn summary(metrics: &Value) -> String {
-    metrics.as_object().map(metrics::brief).unwrap_or_default()
+/// `key mean ± sd, …` for the k-fold log line (`n/a` where undefined).
+fn spread(mean: &Value, sd: &Value) -> String {
+    let four = |v: &Value| v.as_f64().map_or("n/a".into(), |v| format!("{v:.4}"));
+    mean.as_object()
+        .into_iter()
+        .flatten()
+        .map(|(key, m)| format!("{key} {} ± {}", four(m), four(&sd[key])))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A split's name, its rows, and the model's predictions of them.
@@ -703,6 +722,28 @@ fn evaluate_splits<'d>(
         all.insert("coefficients".into(), coefficients);
     }
     Ok((Value::Object(all), shown))
+}
+
+/// A note when a model that follows the target (an mlp without `model.task`) regresses a
+/// target of two values, such as 0 and 1: most often a class label meant to be classified.
+fn two_valued_regression(experiment: &Experiment, task: Task, y: &[f64]) -> Option<String> {
+    if task != Task::Regression || experiment.model.task.is_some() {
+        return None;
+    }
+    let kind = kinds::kind(&experiment.model.kind).ok()?;
+    if kind.task(&experiment.model).ok()?.is_some() {
+        return None;
+    }
+    let first = *y.first()?;
+    let second = y.iter().copied().find(|&v| v != first)?;
+    y.iter().all(|&v| v == first || v == second).then(|| {
+        let (lo, hi) = (first.min(second), first.max(second));
+        format!(
+            "note: `{}` holds only the values {lo} and {hi}, and a numeric target is regressed \
+             (mse, r2); to classify it, set model.task = \"binary\"",
+            experiment.data.target
+        )
+    })
 }
 
 /// Whether class weights weigh the classes differently (equal weights change nothing).

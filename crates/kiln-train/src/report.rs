@@ -418,7 +418,13 @@ fn training_section(page: &mut String, facts: &RunFacts<'_>) {
                 let _ = write!(page, ", class weights `{name}`");
             }
             Some(ClassWeights::List(w)) => {
-                let _ = write!(page, ", class weights {w:?}");
+                let labels = facts.data.target.labels();
+                let each: Vec<String> = labels
+                    .iter()
+                    .zip(w)
+                    .map(|(label, w)| format!("{} {w}", code(label)))
+                    .collect();
+                let _ = write!(page, ", class weights {}", each.join(", "));
             }
             None => {}
         }
