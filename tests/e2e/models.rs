@@ -1082,3 +1082,69 @@ fn an_mlp_regressing_a_zero_one_target_says_how_to_classify() {
     assert_eq!(run.status, 0, "{}", run.stderr);
     assert!(!run.stdout.contains("holds only"), "{}", run.stdout);
 }
+
+/// `data.positive` chooses the class that precision, recall, f1 and pr_auc score; without it,
+/// a majority positive class ("ok" sorts after "fail") is noted, with the key to change.
+#[test]
+fn the_positive_class_can_be_chosen_and_a_majority_positive_is_noted() {
+    let dir = temp();
+    let rows: String = (0..80)
+        .map(|i| {
+            let x = f64::from(i % 20) / 10.0;
+            format!("{x},{}\n", if i % 20 < 4 { "fail" } else { "ok" })
+        })
+        .collect();
+    let data = write(dir.path(), "machines.csv", &format!("x,y\n{rows}"));
+    let config = experiment(dir.path(), &data, "[train]\nepochs = 30\n");
+    let logistic = [
+        "--set",
+        "model.kind=\"logistic\"",
+        "--set",
+        "train.optimizer.lr=0.5",
+    ];
+    let plain = train(&config, dir.path(), &logistic);
+    assert_eq!(plain.status, 0, "{}", plain.stderr);
+    assert!(
+        plain.stdout.contains("the positive class, `ok`")
+            && plain.stdout.contains("data.positive = \"fail\""),
+        "{}",
+        plain.stdout
+    );
+    let chosen = [&logistic[..], &["--set", "data.positive=\"fail\""]].concat();
+    let run = train(&config, dir.path(), &chosen);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(!run.stdout.contains("the positive class"), "{}", run.stdout);
+    // `fail` is now the second class: its probability is the one predicted, its rows the
+    // positives.
+    let labels = &json(&run.run_dir().join("model/bundle.json"))["target"]["labels"];
+    assert_eq!(labels, &serde_json::json!(["ok", "fail"]));
+    let recall = |run: &Run| metric(run, "train", "recall");
+    let confusion = json(&run.run_dir().join("metrics.json"))["train"]["confusion_matrix"].clone();
+    let (tp, fn_) = (confusion[1][1].as_f64(), confusion[1][0].as_f64());
+    let by_hand = tp
+        .zip(fn_)
+        .map(|(tp, fn_)| tp / (tp + fn_))
+        .expect("counts");
+    assert_eq!(recall(&run), by_hand);
+    assert_eq!(
+        by_hand * 16.0,
+        confusion[1][1].as_f64().expect("tp"),
+        "16 failures"
+    );
+    // Refused where it means nothing.
+    train(
+        &config,
+        dir.path(),
+        &[&logistic[..], &["--set", "data.positive=\"broken\""]].concat(),
+    )
+    .assert_error(
+        2,
+        &["positive", "`broken` is not a class", "`fail`", "`ok`"],
+    );
+    let iris = root().join("configs/multiclass_iris_softmax.toml");
+    train(&iris, dir.path(), &["--set", "data.positive=\"setosa\""])
+        .assert_error(2, &["positive", "binary target", "3 classes"]);
+    let seed = root().join("configs/seed_linear.toml");
+    train(&seed, dir.path(), &["--set", "data.positive=\"1\""])
+        .assert_error(2, &["data.positive", "binary classifier", "regression"]);
+}

@@ -57,6 +57,10 @@ pub struct DataConfig {
     /// of every metric go to `metrics.json` under `cv`, then the model trains on all of them.
     #[serde(default)]
     pub kfold: usize,
+    /// Binary classification: the label of the positive class, the one precision, recall, f1
+    /// and pr_auc score and a threshold applies to (by default the second label in sort order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub positive: Option<String>,
 }
 
 /// Feature scaling.

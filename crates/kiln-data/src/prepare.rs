@@ -367,7 +367,13 @@ pub fn prepare_table(
         });
     }
 
-    let (target, y_all) = encode_target(table, target_index, target_kind, &usable, na)?;
+    let (target, y_all) = encode_target(
+        table,
+        target_index,
+        (target_kind, config.positive.as_deref()),
+        &usable,
+        na,
+    )?;
     let columns = feature_indices
         .iter()
         .map(|&i| {
@@ -611,7 +617,7 @@ fn raw_column(
 fn encode_target(
     table: &Table,
     index: usize,
-    kind: TargetKind,
+    (kind, positive): (TargetKind, Option<&str>),
     usable: &[usize],
     na: &NaValues,
 ) -> Result<(TargetEncoding, Vec<f64>), DataError> {
@@ -676,6 +682,9 @@ fn encode_target(
                     ),
                 });
             }
+            if let Some(positive) = positive {
+                put_positive_last(&mut labels, positive, &column)?;
+            }
             let position: std::collections::HashMap<&str, usize> = labels
                 .iter()
                 .enumerate()
@@ -688,6 +697,36 @@ fn encode_target(
             Ok((TargetEncoding::Classes { column, labels }, y))
         }
     }
+}
+
+/// Moves the label `positive` (`data.positive`) to the end of a binary target's two `labels`:
+/// the second class is the positive one. A number matches however it is written (`1.0`).
+fn put_positive_last(labels: &mut [String], positive: &str, column: &str) -> Result<(), DataError> {
+    let invalid = |reason: String| DataError::InvalidConfig {
+        key: "positive".into(),
+        reason,
+    };
+    if labels.len() != 2 {
+        return Err(invalid(format!(
+            "names the positive class of a binary target; `{column}` has {} classes",
+            labels.len()
+        )));
+    }
+    let same = |label: &str| {
+        label == positive
+            || matches!((label.parse::<f64>(), positive.parse::<f64>()), (Ok(a), Ok(b)) if a == b)
+    };
+    match labels.iter().position(|l| same(l)) {
+        Some(0) => labels.swap(0, 1),
+        Some(_) => {}
+        None => {
+            return Err(invalid(format!(
+                "`{positive}` is not a class of `{column}`, whose classes are `{}` and `{}`",
+                labels[0], labels[1]
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Reads a CSV with a `row_index` column of 0-based data-row positions.

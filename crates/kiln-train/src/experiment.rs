@@ -184,6 +184,18 @@ pub fn train(
     if let Some(note) = two_valued_regression(experiment, task, &data.train.y) {
         log.line(&note);
     }
+    if experiment.data.positive.is_some() && task != Task::Binary {
+        return Err(TrainError::Invalid {
+            key: "data.positive".into(),
+            reason: format!(
+                "names the positive class of a binary classifier; this model's task is {}",
+                task.name()
+            ),
+        });
+    }
+    if let Some(note) = majority_positive(experiment, task, &data) {
+        log.line(&note);
+    }
     // A fold's inputs can be fewer than the whole training set's: a category level or a
     // missing-value indicator that only the fold's held-out rows have is not a column of its own.
     let layers_for =
@@ -722,6 +734,30 @@ fn evaluate_splits<'d>(
         all.insert("coefficients".into(), coefficients);
     }
     Ok((Value::Object(all), shown))
+}
+
+/// A note when a binary classifier's positive class (the second label, which precision,
+/// recall, f1 and pr_auc score) is the majority of the training rows and the user did not
+/// choose it: "fail"/"ok" makes `ok` positive, and a model that finds no failure then scores
+/// a high f1.
+fn majority_positive(experiment: &Experiment, task: Task, data: &Prepared) -> Option<String> {
+    if task != Task::Binary || experiment.data.positive.is_some() {
+        return None;
+    }
+    let counts = metrics::class_counts(&data.train.y, 2);
+    let labels = data.target.labels();
+    let share = counts[1] as f64 / data.train.y.len() as f64;
+    (counts[1] > counts[0]).then(|| {
+        format!(
+            "note: the positive class, `{}` (the second label in sort order), is the majority \
+             ({:.0}% of the training rows): precision, recall, f1 and pr_auc score it; to score \
+             `{}` instead, set data.positive = \"{}\"",
+            labels[1],
+            share * 100.0,
+            labels[0],
+            labels[0]
+        )
+    })
 }
 
 /// A note when a model that follows the target (an mlp without `model.task`) regresses a
