@@ -399,8 +399,10 @@ fn settings_that_would_be_ignored_or_misread_are_named() {
     let run = train(&holes, dir.path(), &args);
     assert_eq!(run.status, 0, "{}", run.stderr);
     assert!(
-        run.stdout
-            .contains("skipped 2 rows with missing cells, 1 of them listed in split.test_rows"),
+        run.stdout.contains(
+            "skipped 2 rows with missing cells (missing cells by column: `y` 1, `x` 1), 1 of \
+             them listed in split.test_rows"
+        ),
         "{}",
         run.stdout
     );

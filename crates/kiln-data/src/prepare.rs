@@ -146,6 +146,8 @@ pub struct Prepared {
     pub dropped_rows: usize,
     /// Of those, rows listed in `split.test_rows`: the test split is then not all of them.
     pub dropped_test_rows: usize,
+    /// The columns whose missing cells skipped rows, with how many cells each, most first.
+    pub missing_by_column: Vec<(String, usize)>,
     /// The [`Table::fingerprint`] of each file read: the training file's, then those of
     /// `valid_path` and `test_path` when given, one line each.
     pub fingerprint: String,
@@ -355,6 +357,22 @@ pub fn prepare_table(
         // A missing target cannot be imputed: the row has nothing to learn from.
         MissingPolicy::Impute => missing[0].1.iter().for_each(|&row| skip[row] = true),
     }
+    // Which columns cost the skipped rows, most first: the fix is usually in one of them.
+    let mut missing_by_column: Vec<(String, usize)> = match config.missing {
+        MissingPolicy::Error => Vec::new(),
+        MissingPolicy::Drop => missing
+            .iter()
+            .filter(|(_, rows)| !rows.is_empty())
+            .map(|(i, rows)| (table.names()[*i].clone(), rows.len()))
+            .collect(),
+        MissingPolicy::Impute => missing
+            .iter()
+            .take(1)
+            .filter(|(_, rows)| !rows.is_empty())
+            .map(|(i, rows)| (table.names()[*i].clone(), rows.len()))
+            .collect(),
+    };
+    missing_by_column.sort_by_key(|(_, cells)| std::cmp::Reverse(*cells));
     drop(missing);
     let mut usable = Vec::with_capacity(skip.iter().filter(|&&s| !s).count());
     usable.extend((0..table.len()).filter(|&row| !skip[row]));
@@ -545,6 +563,7 @@ pub fn prepare_table(
         target,
         dropped_rows,
         dropped_test_rows,
+        missing_by_column,
         fingerprint,
         notes,
     })

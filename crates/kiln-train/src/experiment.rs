@@ -260,10 +260,16 @@ pub fn train(
                 format!(", {n} of them listed in split.test_rows (the test split lacks those rows)")
             }
         };
+        let columns: Vec<String> = data
+            .missing_by_column
+            .iter()
+            .map(|(column, cells)| format!("`{column}` {cells}"))
+            .collect();
         log.line(&format!(
-            "skipped {} row{} with missing cells{listed}",
+            "skipped {} row{} with missing cells (missing cells by column: {}){listed}",
             data.dropped_rows,
-            if data.dropped_rows == 1 { "" } else { "s" }
+            if data.dropped_rows == 1 { "" } else { "s" },
+            columns.join(", ")
         ));
     }
 
