@@ -629,7 +629,14 @@ fn class_weights_and_huber_loss_train_and_are_checked() {
         out.path(),
         &["--set", "train.class_weights=[1.0]"],
     )
-    .assert_error(2, &["train.class_weights", "1 weights for 2 classes"]);
+    .assert_error(
+        2,
+        &[
+            "train.class_weights",
+            "1 weights for 2 classes",
+            "class order `0`, `1`",
+        ],
+    );
     // A zero weight made a mini-batch of that class alone 0 / 0: "diverged", at any rate.
     train(
         &failures,
@@ -1131,6 +1138,18 @@ fn the_positive_class_can_be_chosen_and_a_majority_positive_is_noted() {
         confusion[1][1].as_f64().expect("tp"),
         "16 failures"
     );
+    // Which class is positive does not move the rows: the same stratified splits either way.
+    let split = ["--set", "data.split={valid=0.25,test=0.25}"];
+    let splits = |extra: &[&str]| {
+        let run = train(
+            &config,
+            dir.path(),
+            &[&logistic[..], &split, extra].concat(),
+        );
+        assert_eq!(run.status, 0, "{}", run.stderr);
+        std::fs::read_to_string(run.run_dir().join("splits.csv")).expect("splits.csv")
+    };
+    assert_eq!(splits(&[]), splits(&["--set", "data.positive=\"fail\""]));
     // Refused where it means nothing.
     train(
         &config,

@@ -385,13 +385,7 @@ pub fn prepare_table(
         });
     }
 
-    let (target, y_all) = encode_target(
-        table,
-        target_index,
-        (target_kind, config.positive.as_deref()),
-        &usable,
-        na,
-    )?;
+    let (mut target, mut y_all) = encode_target(table, target_index, target_kind, &usable, na)?;
     let columns = feature_indices
         .iter()
         .map(|&i| {
@@ -493,6 +487,16 @@ pub fn prepare_table(
                     }
                 ),
             });
+        }
+    }
+    // The positive class is put last only now: the rows each split and fold gets follow the
+    // labels' sorted order, whichever class is positive.
+    if let (Some(positive), TargetEncoding::Classes { labels, column }) =
+        (config.positive.as_deref(), &mut target)
+        && put_positive_last(labels, positive, column)?
+    {
+        for &row in &usable {
+            y_all[row] = 1.0 - y_all[row];
         }
     }
     // What only the split needed goes before the matrices are made: memory peaks then.
@@ -636,7 +640,7 @@ fn raw_column(
 fn encode_target(
     table: &Table,
     index: usize,
-    (kind, positive): (TargetKind, Option<&str>),
+    kind: TargetKind,
     usable: &[usize],
     na: &NaValues,
 ) -> Result<(TargetEncoding, Vec<f64>), DataError> {
@@ -701,9 +705,6 @@ fn encode_target(
                     ),
                 });
             }
-            if let Some(positive) = positive {
-                put_positive_last(&mut labels, positive, &column)?;
-            }
             let position: std::collections::HashMap<&str, usize> = labels
                 .iter()
                 .enumerate()
@@ -720,7 +721,12 @@ fn encode_target(
 
 /// Moves the label `positive` (`data.positive`) to the end of a binary target's two `labels`:
 /// the second class is the positive one. A number matches however it is written (`1.0`).
-fn put_positive_last(labels: &mut [String], positive: &str, column: &str) -> Result<(), DataError> {
+/// Whether the two swapped places.
+fn put_positive_last(
+    labels: &mut [String],
+    positive: &str,
+    column: &str,
+) -> Result<bool, DataError> {
     let invalid = |reason: String| DataError::InvalidConfig {
         key: "positive".into(),
         reason,
@@ -736,16 +742,16 @@ fn put_positive_last(labels: &mut [String], positive: &str, column: &str) -> Res
             || matches!((label.parse::<f64>(), positive.parse::<f64>()), (Ok(a), Ok(b)) if a == b)
     };
     match labels.iter().position(|l| same(l)) {
-        Some(0) => labels.swap(0, 1),
-        Some(_) => {}
-        None => {
-            return Err(invalid(format!(
-                "`{positive}` is not a class of `{column}`, whose classes are `{}` and `{}`",
-                labels[0], labels[1]
-            )));
+        Some(0) => {
+            labels.swap(0, 1);
+            Ok(true)
         }
+        Some(_) => Ok(false),
+        None => Err(invalid(format!(
+            "`{positive}` is not a class of `{column}`, whose classes are `{}` and `{}`",
+            labels[0], labels[1]
+        ))),
     }
-    Ok(())
 }
 
 /// Reads a CSV with a `row_index` column of 0-based data-row positions.

@@ -142,8 +142,9 @@ pub enum ClassWeights {
 }
 
 impl ClassWeights {
-    /// The weight of each class, given the training rows' class counts.
-    pub fn resolve(&self, counts: &[usize]) -> Result<Vec<f32>, TrainError> {
+    /// The weight of each class, given the training rows' class counts and the class labels
+    /// (in class order: sorted, the positive class last when `data.positive` chose one).
+    pub fn resolve(&self, counts: &[usize], labels: &[String]) -> Result<Vec<f32>, TrainError> {
         let invalid = |reason: String| TrainError::Invalid {
             key: "train.class_weights".into(),
             reason,
@@ -167,9 +168,14 @@ impl ClassWeights {
                 "expected \"balanced\" or a list of weights, found \"{other}\""
             ))),
             Self::List(w) if w.len() != counts.len() => Err(invalid(format!(
-                "{} weights for {} classes; give one per class in label order",
+                "{} weights for {} classes; give one per class, in the class order {}",
                 w.len(),
-                counts.len()
+                counts.len(),
+                labels
+                    .iter()
+                    .map(|l| format!("`{l}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))),
             // A weight of 0 would leave a mini-batch of that class alone with a loss of 0 / 0.
             Self::List(w) if w.iter().any(|v| !(v.is_finite() && *v > 0.0)) => {

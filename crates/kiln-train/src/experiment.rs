@@ -329,7 +329,7 @@ pub fn train(
                 }
                 Some(weights) => {
                     let counts = metrics::class_counts(&data.train.y, n_classes);
-                    let resolved = weights.resolve(&counts)?;
+                    let resolved = weights.resolve(&counts, data.target.labels())?;
                     weighted = uneven(&resolved);
                     if weighted {
                         log.line(
@@ -752,14 +752,14 @@ fn majority_positive(experiment: &Experiment, task: Task, data: &Prepared) -> Op
     }
     let counts = metrics::class_counts(&data.train.y, 2);
     let labels = data.target.labels();
-    let share = counts[1] as f64 / data.train.y.len() as f64;
     (counts[1] > counts[0]).then(|| {
         format!(
             "note: the positive class, `{}` (the second label in sort order), is the majority \
-             ({:.0}% of the training rows): precision, recall, f1 and pr_auc score it; to score \
+             ({} of {} training rows): precision, recall, f1 and pr_auc score it; to score \
              `{}` instead, set data.positive = \"{}\"",
             labels[1],
-            share * 100.0,
+            counts[1],
+            data.train.y.len(),
             labels[0],
             labels[0]
         )

@@ -65,8 +65,10 @@ pub fn with_suggestion(message: &str) -> String {
             .map(|(_, v)| v.trim_end_matches('`'))
     {
         let key = between(message, "in `", "`").unwrap_or("KEY");
+        let last = key.rsplit('.').next().unwrap_or(key);
         return format!(
-            "{}\nto give the text {value}, quote it: --set {key}='\"{value}\"'",
+            "{}\nto give the text {value}, quote it: `{last} = \"{value}\"` in the file, or \
+             --set {key}='\"{value}\"'",
             message.trim_end()
         );
     }
@@ -123,10 +125,10 @@ mod tests {
     #[test]
     fn a_number_where_text_is_expected_gets_the_quoted_form() {
         let msg = "invalid type: integer `2021`, expected a string\nin `data.target`\n";
+        let said = with_suggestion(msg);
         assert!(
-            with_suggestion(msg).ends_with("quote it: --set data.target='\"2021\"'"),
-            "{}",
-            with_suggestion(msg)
+            said.ends_with("`target = \"2021\"` in the file, or --set data.target='\"2021\"'"),
+            "{said}"
         );
     }
 
