@@ -125,8 +125,7 @@ pub(crate) fn markdown(facts: &RunFacts<'_>) -> String {
     if !facts.notes.is_empty() {
         let _ = writeln!(page, "## Notes\n");
         for note in facts.notes {
-            // kiln's messages quote the data's names: as prose, none can break the page.
-            let _ = writeln!(page, "- {}", prose(note));
+            let _ = writeln!(page, "- {}", message(note));
         }
         page.push('\n');
     }
@@ -730,6 +729,21 @@ fn prose(text: &str) -> String {
     out
 }
 
+/// One of kiln's own messages, whose backticks quote the data's names: each quoted name as a
+/// code span, the rest as prose. A message whose backticks do not pair (a name holding one) is
+/// prose throughout: shown as it is, it cannot break the page either way.
+fn message(text: &str) -> String {
+    let parts: Vec<&str> = text.split('`').collect();
+    if parts.len() % 2 == 0 {
+        return prose(text);
+    }
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, part)| if i % 2 == 1 { code(part) } else { prose(part) })
+        .collect()
+}
+
 /// `text` on one line: a line break in a name or a message would end a table row or a list
 /// item.
 fn one_line(text: &str) -> String {
@@ -786,6 +800,11 @@ mod tests {
             prose("*risk* <b>_x_ credit_risk"),
             "\\*risk\\* \\<b\\>\\_x\\_ credit_risk"
         );
+        assert_eq!(
+            message("column `a_b` is <odd>"),
+            "column `a_b` is \\<odd\\>"
+        );
+        assert_eq!(message("column `a`b` is"), "column \\`a\\`b\\` is");
         let mut page = String::new();
         table(&mut page, &["a", "b"], vec![vec![code("x|y"), "1".into()]]);
         assert_eq!(page, "| a | b |\n|---|---:|\n| `x\\|y` | 1 |\n\n");
