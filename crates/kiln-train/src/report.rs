@@ -734,7 +734,7 @@ fn prose(text: &str) -> String {
 /// prose throughout: shown as it is, it cannot break the page either way.
 fn message(text: &str) -> String {
     let parts: Vec<&str> = text.split('`').collect();
-    if parts.len() % 2 == 0 {
+    if parts.len().is_multiple_of(2) {
         return prose(text);
     }
     parts
