@@ -130,6 +130,12 @@ fn a_column_that_counts_the_rows_is_noted() {
     let noted = "note: column `sample_id` counts the rows";
     assert!(run.stdout.contains(noted), "{}", run.stdout);
     assert!(run.stdout.contains("add it to data.drop"), "{}", run.stdout);
+    // No split: the metrics are of the training rows, and the log says so.
+    assert!(
+        run.stdout.contains("no rows are held out") && run.stdout.contains("data.split.test"),
+        "{}",
+        run.stdout
+    );
     assert!(!run.stdout.contains("`size` counts"), "{}", run.stdout);
     let report = std::fs::read_to_string(run.run_dir().join("report.md")).expect("report.md");
     assert!(report.contains(noted), "{report}");

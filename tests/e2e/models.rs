@@ -65,6 +65,11 @@ fn logistic_regression_on_breast_cancer_reaches_the_reference_level() {
         in_split("valid").len() + in_split("train").len() + named.len(),
         569
     );
+    assert!(
+        !run.stdout.contains("no rows are held out"),
+        "{}",
+        run.stdout
+    );
     // report.md tells the same numbers: each metric of each split, and the test rows'
     // confusion matrix with the class labels.
     let report = std::fs::read_to_string(run.run_dir().join("report.md")).expect("report.md");

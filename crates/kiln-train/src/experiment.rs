@@ -196,6 +196,13 @@ pub fn train(
     if let Some(note) = majority_positive(experiment, task, &data) {
         log.line(&note);
     }
+    // Metrics of the training rows alone say how well the model fits, not how well it predicts.
+    if data.valid.is_none() && data.test.is_none() && data.folds.is_none() {
+        log.line(
+            "note: no rows are held out, so every metric is of the training rows: to see how the \
+             model does on rows it has not seen, set data.split.test (e.g. 0.2) or data.kfold",
+        );
+    }
     // A fold's inputs can be fewer than the whole training set's: a category level or a
     // missing-value indicator that only the fold's held-out rows have is not a column of its own.
     let layers_for =
