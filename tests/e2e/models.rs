@@ -176,11 +176,45 @@ fn softmax_on_iris_reaches_090() {
         "--input",
         "datasets/multiclass_iris.csv",
     ]);
-    let header = predict.stdout.lines().next().unwrap_or_default();
+    let mut lines = predict.stdout.lines();
+    let header = lines.next().unwrap_or_default();
     assert!(
         header.contains("prob_Iris-setosa") || header.contains("prob_setosa"),
         "{header}"
     );
+    // Each class's coefficients give its score; their softmax is the predicted probabilities
+    // (checked on every row, from the raw cells).
+    let classes = &json(&run.run_dir().join("metrics.json"))["coefficients"]["classes"];
+    let names: Vec<&str> = header.split(',').collect();
+    let species = ["setosa", "versicolor", "virginica"];
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        let x: Vec<f64> = cells[..4]
+            .iter()
+            .map(|c| c.parse().expect("a number"))
+            .collect();
+        let scores: Vec<f64> = species
+            .iter()
+            .map(|s| {
+                let raw = &classes[*s]["unscaled"];
+                names[..4].iter().zip(&x).fold(
+                    raw["intercept"].as_f64().expect("intercept"),
+                    |sum, (name, x)| sum + raw["weights"][*name].as_f64().expect("weight") * x,
+                )
+            })
+            .collect();
+        let top = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let total: f64 = scores.iter().map(|z| (z - top).exp()).sum();
+        for (k, z) in scores.iter().enumerate() {
+            let predicted: f64 = cells[cells.len() - 3 + k].parse().expect("a probability");
+            let from_coefficients = (z - top).exp() / total;
+            assert!(
+                (predicted - from_coefficients).abs() < 1e-4,
+                "{line}: {} {from_coefficients} vs {predicted}",
+                species[k]
+            );
+        }
+    }
 }
 
 #[test]

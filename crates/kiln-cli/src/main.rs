@@ -406,7 +406,12 @@ fn print_summary(out: &mut impl Write, report: &kiln_train::RunReport) -> Result
     // A few coefficients on one line; more are a table in report.md.
     if let Some(c) = report.metrics.get("coefficients") {
         let weights = c["weights"].as_object().map_or(0, serde_json::Map::len);
-        if weights <= 4 {
+        if c.get("classes").is_some() {
+            writeln!(
+                out,
+                "coefficients: one set per class, in report.md and metrics.json"
+            )?;
+        } else if weights <= 4 {
             writeln!(out, "coefficients: {c}")?;
         } else {
             writeln!(

@@ -898,25 +898,15 @@ pub fn score(task: Task, y: &[f64], predictions: &Predictions, threshold: Option
     }
 }
 
-/// `{"intercept": b, "weights": {input: w}}` for a one-output linear network (`linear`, or
-/// `logistic`, whose weights are log-odds), in the model's input units, plus `"unscaled"` in the
-/// raw columns' units when scaling was applied.
+/// A one-layer model's coefficients, in the model's input units, plus `"unscaled"` in the raw
+/// columns' units when scaling was applied: `{"intercept": b, "weights": {input: w}}` for one
+/// output (`linear`; `logistic`, whose weights are log-odds), and for `softmax` one such set per
+/// class under `"classes"` (each class's score; only differences between classes matter).
 fn coefficients(bundle: &Bundle) -> Option<Value> {
-    if !matches!(bundle.info.kind.as_str(), "linear" | "logistic") {
+    if !matches!(bundle.info.kind.as_str(), "linear" | "logistic" | "softmax") {
         return None;
     }
     let (weights, bias) = bundle.network.linear_coefficients()?;
-    let names = &bundle.info.inputs;
-    let w: Vec<f64> = weights.iter().map(|row| row[0]).collect();
-    let as_json = |w: &[f64], b: f64| {
-        let map: serde_json::Map<String, Value> = names
-            .iter()
-            .cloned()
-            .zip(w.iter().map(|v| json!(v)))
-            .collect();
-        json!({"intercept": b, "weights": map})
-    };
-    let mut value = as_json(&w, bias[0]);
     // Input j = (raw_j − shift_j) / scale_j, so raw weight = w_j / scale_j and the intercept
     // absorbs −Σ w_j shift_j / scale_j.
     let mut affine = Vec::new();
@@ -938,16 +928,43 @@ fn coefficients(bundle: &Bundle) -> Option<Value> {
             }
         }
     }
-    if affine.iter().any(|&(s, c)| s != 0.0 || c != 1.0) {
-        let raw: Vec<f64> = w.iter().zip(&affine).map(|(w, (_, c))| w / c).collect();
-        let b = bias[0]
-            - w.iter()
-                .zip(&affine)
-                .map(|(w, (s, c))| w * s / c)
-                .sum::<f64>();
-        value["unscaled"] = as_json(&raw, b);
+    let scaled = affine.iter().any(|&(s, c)| s != 0.0 || c != 1.0);
+    let names = &bundle.info.inputs;
+    let as_json = |w: &[f64], b: f64| {
+        let map: serde_json::Map<String, Value> = names
+            .iter()
+            .cloned()
+            .zip(w.iter().map(|v| json!(v)))
+            .collect();
+        json!({"intercept": b, "weights": map})
+    };
+    let output = |k: usize| {
+        let w: Vec<f64> = weights.iter().map(|row| row[k]).collect();
+        let mut value = as_json(&w, bias[k]);
+        if scaled {
+            let raw: Vec<f64> = w.iter().zip(&affine).map(|(w, (_, c))| w / c).collect();
+            let b = bias[k]
+                - w.iter()
+                    .zip(&affine)
+                    .map(|(w, (s, c))| w * s / c)
+                    .sum::<f64>();
+            value["unscaled"] = as_json(&raw, b);
+        }
+        value
+    };
+    if bundle.info.kind == "softmax" {
+        let classes: serde_json::Map<String, Value> = bundle
+            .info
+            .target
+            .labels()
+            .iter()
+            .enumerate()
+            .map(|(k, label)| (label.clone(), output(k)))
+            .collect();
+        Some(json!({ "classes": classes }))
+    } else {
+        Some(output(0))
     }
-    Some(value)
 }
 
 /// Predicts every row of `input` with `bundle` and writes the CSV to `out`: each input row

@@ -574,6 +574,10 @@ fn coefficients_section(page: &mut String, facts: &RunFacts<'_>) {
     let Some(c) = facts.metrics.get("coefficients") else {
         return;
     };
+    if let Some(classes) = c.get("classes") {
+        class_coefficients(page, classes, facts);
+        return;
+    }
     let unscaled = c.get("unscaled");
     let positive = match facts.data.target.labels() {
         [_, positive] => Some(positive),
@@ -632,6 +636,48 @@ fn coefficients_section(page: &mut String, facts: &RunFacts<'_>) {
     }
     if positive.is_some() {
         header.push("odds ratio");
+    }
+    table(page, &header, rows);
+}
+
+/// A softmax model's coefficients: one column of weights per class, in the raw columns' units
+/// when scaling was applied.
+fn class_coefficients(page: &mut String, classes: &Value, facts: &RunFacts<'_>) {
+    let labels = facts.data.target.labels();
+    let units = |class: &Value| class.get("unscaled").unwrap_or(class).clone();
+    let per_class: Vec<Value> = labels.iter().map(|l| units(&classes[l.as_str()])).collect();
+    let raw = classes
+        .as_object()
+        .and_then(|m| m.values().next())
+        .is_some_and(|c| c.get("unscaled").is_some());
+    let _ = writeln!(
+        page,
+        "## Coefficients\n\nEach class's score = intercept + Σ weight × input{}; the class \
+         probabilities are the softmax of the scores. Only differences between classes matter: \
+         the same amount added to an input's weight in every class changes no prediction.\n",
+        if raw {
+            ", in the raw columns' units"
+        } else {
+            ""
+        }
+    );
+    let value = |v: &Value| v.as_f64().map_or("n/a".into(), num);
+    let names: Vec<String> = labels.iter().map(|l| code(l)).collect();
+    let mut header = vec!["input"];
+    header.extend(names.iter().map(String::as_str));
+    let mut rows = vec![{
+        let mut row = vec!["(intercept)".to_string()];
+        row.extend(per_class.iter().map(|c| value(&c["intercept"])));
+        row
+    }];
+    for input in &facts.bundle.info.inputs {
+        let mut row = vec![code(input)];
+        row.extend(
+            per_class
+                .iter()
+                .map(|c| value(&c["weights"][input.as_str()])),
+        );
+        rows.push(row);
     }
     table(page, &header, rows);
 }
