@@ -157,6 +157,19 @@ pub struct Prepared {
     pub notes: Vec<String>,
 }
 
+impl Prepared {
+    /// The splits that exist, by name, in the order train, valid, test.
+    pub fn splits(&self) -> impl Iterator<Item = (&'static str, &Split)> {
+        [
+            ("train", Some(&self.train)),
+            ("valid", self.valid.as_ref()),
+            ("test", self.test.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(name, split)| Some((name, split?)))
+    }
+}
+
 /// k-fold cross-validation over the training rows. Each fold fits its own preprocessing on its
 /// own training rows (so no fold sees statistics of the rows it is scored on) and is encoded
 /// only when asked for: k folds of encoded matrices never sit in memory together.
@@ -358,20 +371,17 @@ pub fn prepare_table(
         MissingPolicy::Impute => missing[0].1.iter().for_each(|&row| skip[row] = true),
     }
     // Which columns cost the skipped rows, most first: the fix is usually in one of them.
-    let mut missing_by_column: Vec<(String, usize)> = match config.missing {
-        MissingPolicy::Error => Vec::new(),
-        MissingPolicy::Drop => missing
-            .iter()
-            .filter(|(_, rows)| !rows.is_empty())
-            .map(|(i, rows)| (table.names()[*i].clone(), rows.len()))
-            .collect(),
-        MissingPolicy::Impute => missing
-            .iter()
-            .take(1)
-            .filter(|(_, rows)| !rows.is_empty())
-            .map(|(i, rows)| (table.names()[*i].clone(), rows.len()))
-            .collect(),
+    // (Under impute only the target's, the first, skip rows.)
+    let skipping = match config.missing {
+        MissingPolicy::Error => &missing[..0],
+        MissingPolicy::Drop => &missing[..],
+        MissingPolicy::Impute => &missing[..1],
     };
+    let mut missing_by_column: Vec<(String, usize)> = skipping
+        .iter()
+        .filter(|(_, rows)| !rows.is_empty())
+        .map(|(i, rows)| (table.names()[*i].clone(), rows.len()))
+        .collect();
     missing_by_column.sort_by_key(|(_, cells)| std::cmp::Reverse(*cells));
     drop(missing);
     let mut usable = Vec::with_capacity(skip.iter().filter(|&&s| !s).count());

@@ -181,7 +181,7 @@ pub fn train(
     }
     // How a prediction becomes a label, for every score of the run.
     let decision = (task, experiment.model.threshold);
-    if let Some(note) = two_valued_regression(experiment, task, &data.train.y) {
+    if let Some(note) = two_valued_regression(experiment, kind, task, &data.train.y) {
         log.line(&note);
     }
     if experiment.data.positive.is_some() && task != Task::Binary {
@@ -543,7 +543,7 @@ pub fn train(
         plotted.push("loss.png");
     }
     if let Some(shown) = &shown {
-        plotted.extend(prediction_plots(&plots, &bundle, shown)?);
+        plotted.extend(prediction_plots(&plots, &bundle, shown, &metrics)?);
     }
     let predicted = match predict_rows {
         Some(input) => {
@@ -699,7 +699,6 @@ fn cross_validate(
     ))
 }
 
-/// `key value, …` for a log line.
 /// `key mean ± sd, …` for the k-fold log line (`n/a` where undefined).
 fn spread(mean: &Value, sd: &Value) -> String {
     let four = |v: &Value| v.as_f64().map_or("n/a".into(), |v| format!("{v:.4}"));
@@ -714,7 +713,7 @@ fn spread(mean: &Value, sd: &Value) -> String {
 /// A split's name, its rows, and the model's predictions of them.
 type Shown<'d> = (&'static str, &'d Split, Predictions);
 
-/// Metrics of every split, plus the coefficients of a linear model; and the predictions of the
+/// Metrics of every split, plus a one-layer model's coefficients; and the predictions of the
 /// split a reader trusts most (test, else valid, else train), for the plots.
 fn evaluate_splits<'d>(
     bundle: &Bundle,
@@ -723,25 +722,18 @@ fn evaluate_splits<'d>(
 ) -> Result<(Value, Option<Shown<'d>>), TrainError> {
     let mut all = serde_json::Map::new();
     let mut shown = None;
-    let splits = [
-        ("train", Some(&data.train)),
-        ("valid", data.valid.as_ref()),
-        ("test", data.test.as_ref()),
-    ];
-    for (name, split) in splits {
-        if let Some(split) = split {
-            let predictions = bundle.predict(&split.x, device)?;
-            all.insert(
-                name.into(),
-                Value::Object(score(
-                    bundle.info.task,
-                    &split.y,
-                    &predictions,
-                    bundle.info.threshold,
-                )),
-            );
-            shown = Some((name, split, predictions));
-        }
+    for (name, split) in data.splits() {
+        let predictions = bundle.predict(&split.x, device)?;
+        all.insert(
+            name.into(),
+            Value::Object(score(
+                bundle.info.task,
+                &split.y,
+                &predictions,
+                bundle.info.threshold,
+            )),
+        );
+        shown = Some((name, split, predictions));
     }
     if let Some(coefficients) = coefficients(bundle) {
         all.insert("coefficients".into(), coefficients);
@@ -775,12 +767,13 @@ fn majority_positive(experiment: &Experiment, task: Task, data: &Prepared) -> Op
 
 /// A note when a model that follows the target (an mlp without `model.task`) regresses a
 /// target of two values, such as 0 and 1: most often a class label meant to be classified.
-fn two_valued_regression(experiment: &Experiment, task: Task, y: &[f64]) -> Option<String> {
-    if task != Task::Regression || experiment.model.task.is_some() {
-        return None;
-    }
-    let kind = kinds::kind(&experiment.model.kind).ok()?;
-    if kind.task(&experiment.model).ok()?.is_some() {
+fn two_valued_regression(
+    experiment: &Experiment,
+    kind: &dyn kinds::ModelKind,
+    task: Task,
+    y: &[f64],
+) -> Option<String> {
+    if task != Task::Regression || kind.task(&experiment.model).ok()?.is_some() {
         return None;
     }
     let first = *y.first()?;
@@ -859,6 +852,7 @@ fn prediction_plots(
     plots: &Path,
     bundle: &Bundle,
     (name, split, predictions): &Shown<'_>,
+    scored: &Value,
 ) -> Result<Vec<&'static str>, TrainError> {
     let mut drawn = Vec::new();
     match (predictions, &bundle.info.target) {
@@ -867,15 +861,16 @@ fn prediction_plots(
             plot::predicted_vs_actual(&plots.join("predicted.png"), name, column, &points)?;
             drawn.push("predicted.png");
         }
+        // The split's roc_auc is in its metrics already: null unless both classes are present
+        // and every score is a number, when there is no curve to draw either.
         (Predictions::Probabilities(p), target) if bundle.info.task == Task::Binary => {
             let scores: Vec<f64> = p.iter().map(|row| row[1]).collect();
             let positive: Vec<bool> = split.y.iter().map(|&c| c == 1.0).collect();
-            if let (Some(curve), Some(auc), Some(label)) = (
+            if let (Some(auc), Some(curve), Some(label)) = (
+                scored[*name]["roc_auc"].as_f64(),
                 metrics::roc_curve(&scores, &positive),
-                metrics::auc(&scores, &positive),
                 target.labels().get(1),
-            ) && scores.iter().all(|s| s.is_finite())
-            {
+            ) {
                 plot::roc_curve(&plots.join("roc.png"), name, label, &curve, auc)?;
                 drawn.push("roc.png");
             }
@@ -1251,25 +1246,16 @@ fn splits_csv(experiment: &Experiment, data: &Prepared) -> String {
             fold_of.extend(folds.held_out_rows(i).iter().map(|&row| (row, i + 1)));
         }
     }
-    let mut rows: Vec<(usize, &str)> = Vec::new();
-    for (name, split, from_file) in [
-        ("train", Some(&data.train), false),
-        (
-            "valid",
-            data.valid.as_ref(),
-            experiment.data.valid_path.is_some(),
-        ),
-        (
-            "test",
-            data.test.as_ref(),
-            experiment.data.test_path.is_some(),
-        ),
-    ] {
-        let split = split.filter(|_| !from_file);
-        if let Some(split) = split {
-            rows.extend(split.rows.iter().map(|&r| (r, name)));
-        }
-    }
+    let from_file = |name: &str| match name {
+        "valid" => experiment.data.valid_path.is_some(),
+        "test" => experiment.data.test_path.is_some(),
+        _ => false,
+    };
+    let mut rows: Vec<(usize, &str)> = data
+        .splits()
+        .filter(|(name, _)| !from_file(name))
+        .flat_map(|(name, split)| split.rows.iter().map(move |&r| (r, name)))
+        .collect();
     rows.sort_unstable();
     let mut out = String::from(if fold_of.is_empty() {
         "row_index,split\n"

@@ -198,14 +198,9 @@ fn data_section(page: &mut String, facts: &RunFacts<'_>) {
         let _ = writeln!(page, "Regression.");
     }
     page.push('\n');
-    let splits = [
-        ("train", Some(&data.train)),
-        ("valid", data.valid.as_ref()),
-        ("test", data.test.as_ref()),
-    ];
-    let rows = splits
-        .into_iter()
-        .filter_map(|(name, split)| Some(vec![name.to_string(), split?.y.len().to_string()]));
+    let rows = data
+        .splits()
+        .map(|(name, split)| vec![name.to_string(), split.y.len().to_string()]);
     table(page, &["split", "rows"], rows.collect());
     if data.dropped_rows > 0 {
         let _ = writeln!(
