@@ -17,6 +17,15 @@ pub struct LinearFit {
     pub dependent: Vec<usize>,
 }
 
+/// How small, relative to its own size, the part of a column that the columns before it do not
+/// explain must be for it to count as dependent. The inputs arrive as `f32`, rounded to about
+/// 6e-8 of their size, so an exact relation in the file (`total = a + b`, `cm = 2.54 · inch`)
+/// leaves a remainder of a few times that: fitting it would mean weights in the tens of
+/// thousands that cancel to fit rounding noise, and an `f32` model that then predicts worse
+/// than the exact fit. A column whose own information lies below this cannot carry anything
+/// an `f32` model can use.
+const DEPENDENT: f64 = 1e-6;
+
 /// Minimises `Σ (x_i·w + b − y_i)² + l2·|w|²` over `w` and `b`.
 ///
 /// `x` is row-major with `cols` columns. A column that is constant or a linear combination of
@@ -71,7 +80,7 @@ pub fn least_squares(x: &[f32], cols: usize, y: &[f64], l2: f64) -> Result<Linea
         let r = pivots.len();
         let col = &mut a[k * m..(k + 1) * m];
         let norm = col[r..].iter().map(|v| v * v).sum::<f64>().sqrt();
-        if norm <= 1e-10 * sizes[k] || norm == 0.0 {
+        if norm <= DEPENDENT * sizes[k] || norm == 0.0 {
             match k {
                 0 => return Err(ModelError::LeastSquares("no rows".into())),
                 k => dependent.push(k - 1),
@@ -273,6 +282,35 @@ mod tests {
             .collect();
         let fit = least_squares(&x, 2, &y, 0.0).expect("fits");
         assert!((fit.weights[1] - 1.0).abs() < 1e-6, "{fit:?}");
+    }
+
+    #[test]
+    fn relations_exact_in_the_file_but_rounded_to_f32_are_dependent() {
+        // Pseudo-random decimals with two places, as a CSV holds them.
+        let values: Vec<f64> = (0..40u64)
+            .map(|i| ((i * 7919 + 13) % 10_007) as f64 / 100.0)
+            .collect();
+        let column = |f: &dyn Fn(usize) -> f64| (0..20).map(f).collect::<Vec<f64>>();
+        let a = column(&|i| values[i]);
+        let b = column(&|i| values[i + 20]);
+        let y = column(&|i| 0.4 * a[i] - 0.3 * b[i] + ((i % 3) as f64 - 1.0));
+        let rows = |cols: &[&Vec<f64>]| -> Vec<f32> {
+            (0..20)
+                .flat_map(|i| cols.iter().map(move |c| c[i] as f32))
+                .collect()
+        };
+        let total = column(&|i| a[i] + b[i]);
+        let inches = column(&|i| a[i] * 2.54);
+        let combined = column(&|i| 2.0 * a[i] - b[i]);
+        for (x, dependent) in [
+            (rows(&[&a, &b, &total]), 2),
+            (rows(&[&a, &inches, &b]), 1),
+            (rows(&[&a, &b, &combined]), 2),
+        ] {
+            let fit = least_squares(&x, 3, &y, 0.0).expect("fits");
+            assert_eq!(fit.dependent, [dependent], "{fit:?}");
+            assert!(fit.weights.iter().all(|w| w.abs() < 10.0), "{fit:?}");
+        }
     }
 
     #[test]
