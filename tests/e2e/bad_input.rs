@@ -628,3 +628,82 @@ fn a_prediction_that_overflows_is_written_and_warned_about() {
         predicted.stderr
     );
 }
+
+/// A number column that most cells leave unreadable (an R export's `NA`s, `12%`, `1,200`, dates)
+/// would otherwise be read as categories and one-hot encoded over every value, without a word.
+#[test]
+fn numbers_in_disguise_are_named_not_read_as_categories() {
+    let dir = temp();
+    let data = write(
+        dir.path(),
+        "lab.csv",
+        "lab,y\nNA,1\n120.5,2\nNA,3\n98.2,4\nNA,5\nNA,6\n",
+    );
+    let config = experiment(dir.path(), &data, "");
+    let impute = [
+        "--set",
+        "data.missing=\"impute\"",
+        "--set",
+        "data.scale=\"standard\"",
+    ];
+    train(&config, dir.path(), &impute).assert_error(
+        2,
+        &[
+            "lab.csv, line 2",
+            "column `lab` holds numbers and the text `NA` (4 cells)",
+            "list it in data.na_values",
+            "data.categorical",
+        ],
+    );
+    // Either way out works: `NA` as missing (a number column), or the column as categories.
+    for way_out in ["data.na_values=[\"NA\"]", "data.categorical=[\"lab\"]"] {
+        let run = train(
+            &config,
+            dir.path(),
+            &[&impute[..], &["--set", way_out]].concat(),
+        );
+        assert_eq!(run.status, 0, "{way_out}: {}", run.stderr);
+    }
+    for (cells, fragments) in [
+        (
+            "12%\n15%\n7%\n12%",
+            &["line 2", "`12%`", "a `%` sign", "data.categorical"][..],
+        ),
+        (
+            "\"1,200\"\n\"2,050\"\n\"3,300\"\n\"4,100\"",
+            &[
+                "`1,200`",
+                "a `,` (a thousands separator or a decimal comma)",
+            ][..],
+        ),
+        (
+            "2024-01-05\n2024-02-11\n2024-03-09\n2024-04-01",
+            &["`2024-01-05`", "dates or times", "data.drop"][..],
+        ),
+    ] {
+        let rows: Vec<String> = cells
+            .lines()
+            .enumerate()
+            .map(|(i, cell)| format!("{cell},{i}"))
+            .collect();
+        let data = write(dir.path(), "c.csv", &format!("c,y\n{}\n", rows.join("\n")));
+        let config = experiment(dir.path(), &data, "");
+        train(&config, dir.path(), &[]).assert_error(2, fragments);
+    }
+    // An mlp reads its task from the target: numbers written as `1,000` are not class labels.
+    let data = write(
+        dir.path(),
+        "price.csv",
+        "x,y\n1,\"1,000\"\n2,\"2,050\"\n3,\"2,990\"\n4,\"4,100\"\n",
+    );
+    let config = experiment(dir.path(), &data, "");
+    train(&config, dir.path(), &["--set", "model.kind=\"mlp\""]).assert_error(
+        2,
+        &[
+            "price.csv, line 2",
+            "column `y`",
+            "`1,000`",
+            "model.task = \"multiclass\"",
+        ],
+    );
+}

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use crate::disguise::{Disguise, Remedy};
+
 /// Where a missing cell is, which decides what to do about it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MissingAdvice {
@@ -133,6 +135,21 @@ pub enum DataError {
         column: String,
         /// The cell's text.
         value: String,
+    },
+    /// A column kiln would read as categories holds numbers or dates in a form it does not
+    /// read as such (see [`Disguise`]).
+    #[error("{path}, line {line}: column `{column}` {disguise}; {remedy}")]
+    Disguised {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the first cell that shows it.
+        line: u64,
+        /// Column name.
+        column: String,
+        /// What the column holds.
+        disguise: Disguise,
+        /// What else it can be read as.
+        remedy: Remedy,
     },
     /// A cell holds `NaN` or an infinity.
     #[error(

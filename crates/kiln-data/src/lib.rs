@@ -16,6 +16,7 @@
 
 mod column;
 mod config;
+mod disguise;
 mod encode;
 mod error;
 mod lines;
@@ -29,12 +30,13 @@ mod table;
 
 pub use column::{Cell, Column, LARGEST_NUMBER, canonical_number};
 pub use config::{DataConfig, MissingPolicy, Scale, SplitConfig, UnknownPolicy};
+pub use disguise::{Disguise, Remedy};
 pub use encode::{FeatureEncoding, OTHER, Preprocessor};
 pub use error::{DataError, MissingAdvice};
 pub use matrix::Matrix;
 pub use prepare::{
-    CrossValidation, Fold, Prepared, Split, TargetEncoding, TargetKind, first_text, holds_numbers,
-    prepare, prepare_table,
+    CrossValidation, Fold, Prepared, Split, TargetEncoding, TargetKind, check_not_disguised,
+    first_text, holds_numbers, prepare, prepare_table,
 };
 pub use rng::SeededRng;
 pub use split::{SplitRows, kfold_rows, split_rows};

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 
 use crate::column::{Cell, Column};
+use crate::disguise::{Remedy, disguise};
 use crate::encode::{FitOptions, RawColumn};
 use crate::parse::{NaValues, number};
 use crate::{
@@ -114,6 +115,31 @@ pub fn holds_numbers(table: &Table, index: usize, na_values: &[String]) -> bool 
     let na = NaValues::new(na_values);
     let column = table.column(index);
     (0..table.len()).any(|row| na.present(column.number(row)).is_some())
+}
+
+/// An error if column `index` of `table`, which kiln would read as text, holds numbers or
+/// dates in a form it does not read as such (see [`Disguise`]); `remedy` says what else it can
+/// be read as.
+pub fn check_not_disguised(
+    table: &Table,
+    index: usize,
+    na_values: &[String],
+    remedy: Remedy,
+) -> Result<(), DataError> {
+    disguised(table, index, &NaValues::new(na_values), remedy)
+}
+
+fn disguised(table: &Table, index: usize, na: &NaValues, remedy: Remedy) -> Result<(), DataError> {
+    match disguise(table.column(index), na) {
+        Some(disguise) => Err(DataError::Disguised {
+            path: table.path().to_path_buf(),
+            line: table.line(disguise.row()),
+            column: table.names()[index].clone(),
+            disguise,
+            remedy,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// One split, ready for tensors.
@@ -635,6 +661,7 @@ fn raw_column(
     let numeric = rows - non_numbers - missing_numbers + numeric_text;
     let total = rows - missing - missing_numbers;
     if numeric * 2 < total || numeric == 0 {
+        disguised(table, index, na, Remedy::Categories)?;
         return Ok(text);
     }
     if let Some(row) = first_bad {

@@ -89,9 +89,11 @@ pub fn prepare_data(experiment: &Experiment) -> Result<Prepared, TrainError> {
     let target_index = table.index_of(&experiment.data.target, "data.target")?;
     let text = kiln_data::first_text(&table, target_index, &config.na_values);
     // A model whose task follows the target (an mlp without model.task) would read one stray
-    // marker among numbers as "these are class labels": a classifier over every value.
+    // marker among numbers, or numbers written as `1,200`, as "these are class labels": a
+    // classifier over every value.
+    let task_follows_target = kind.task(&experiment.model)?.is_none();
     if let Some((row, value)) = &text
-        && kind.task(&experiment.model)?.is_none()
+        && task_follows_target
         && kiln_data::holds_numbers(&table, target_index, &config.na_values)
     {
         return Err(TrainError::Invalid {
@@ -106,6 +108,14 @@ pub fn prepare_data(experiment: &Experiment) -> Result<Prepared, TrainError> {
                 table.line(*row)
             ),
         });
+    }
+    if text.is_some() && task_follows_target {
+        kiln_data::check_not_disguised(
+            &table,
+            target_index,
+            &config.na_values,
+            kiln_data::Remedy::ClassLabels,
+        )?;
     }
     let target_is_text = text.is_some();
     let classes = kinds::wants_classes(kind, &experiment.model, target_is_text)?;
