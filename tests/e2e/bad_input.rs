@@ -707,3 +707,66 @@ fn numbers_in_disguise_are_named_not_read_as_categories() {
         ],
     );
 }
+
+/// pandas writes its row index as an unnamed first column, and some exports end every line with
+/// a comma: such a column is left out with a note, and a repeated name matters only where a
+/// column of that name is asked for.
+#[test]
+fn unnamed_columns_are_left_out_and_repeated_names_matter_only_when_used() {
+    let dir = temp();
+    let data = write(
+        dir.path(),
+        "indexed.csv",
+        ",x,y,\n0,1,2,\n1,2,4,\n2,3,6,\n3,4,8,\n4,5,10,\n",
+    );
+    let rows = write(dir.path(), "rows.csv", "x,note,note\n6,a,b\n");
+    let config = experiment(
+        dir.path(),
+        &data,
+        &format!(
+            "[train]\nsolver = \"exact\"\n[predict]\ninput = \"{}\"\n",
+            rows.display()
+        ),
+    );
+    let run = train(&config, &dir.path().join("runs"), &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("note: columns 1, 4 of ")
+            && run.stdout.contains("have no name and are not read"),
+        "{}",
+        run.stdout
+    );
+    let predicted = predictions(&run.run_dir().join("predictions.csv"));
+    assert!((predicted[0] - 12.0).abs() < 1e-4, "{predicted:?}");
+    // A repeated name the model reads is ambiguous.
+    let twice = write(dir.path(), "twice.csv", "x,x\n6,7\n");
+    kiln(&[
+        "predict",
+        run.run_dir().to_str().expect("utf-8"),
+        "--input",
+        twice.to_str().expect("utf-8"),
+    ])
+    .assert_error(
+        2,
+        &[
+            "twice.csv",
+            "columns 1 and 2 are both named `x`",
+            "rename one",
+        ],
+    );
+    // In training, dropping a repeated name drops every column of it.
+    let repeated = write(
+        dir.path(),
+        "repeated.csv",
+        "x,z,z,y\n1,0,5,2\n2,1,4,4\n3,0,3,6\n",
+    );
+    let config = experiment(dir.path(), &repeated, "[train]\nsolver = \"exact\"\n");
+    train(&config, &dir.path().join("runs"), &[])
+        .assert_error(2, &["columns 2 and 3 are both named `z`", "data.features"]);
+    let dropped = train(
+        &config,
+        &dir.path().join("runs"),
+        &["--set", "data.drop=[\"z\"]"],
+    );
+    assert_eq!(dropped.status, 0, "{}", dropped.stderr);
+}

@@ -196,10 +196,14 @@ impl Preprocessor {
     /// by name; extra columns are ignored.
     pub fn transform_table(&self, table: &Table) -> Result<Matrix, DataError> {
         let columns = self.columns();
+        // A column the model reads must be there once; two of the name are an error.
         let found: Vec<Option<usize>> = columns
             .iter()
-            .map(|c| table.names().iter().position(|n| n == c))
-            .collect();
+            .map(|c| match table.names().iter().any(|n| n == c) {
+                true => table.index_of(c, "the model").map(Some),
+                false => Ok(None),
+            })
+            .collect::<Result<_, _>>()?;
         // Every missing column at once, against the model's list: the file's other columns are
         // no guide to what the model needs.
         let Some(indices) = found.iter().copied().collect::<Option<Vec<_>>>() else {

@@ -73,16 +73,18 @@ pub enum DataError {
         reason: String,
     },
     /// A row has a different number of cells from the header.
-    #[error("{path}, line {line}: expected {expected} cells as in the header, found {found}")]
+    #[error("{path}, line {line}: expected {expected} as in the header, found {found}{hint}")]
     Ragged {
         /// The file.
         path: PathBuf,
         /// 1-based line number.
         line: u64,
-        /// Cells in the header.
-        expected: usize,
+        /// Cells in the header (`3 cells`).
+        expected: String,
         /// Cells in this row.
         found: usize,
+        /// The likeliest cause and its fix, after a `; `.
+        hint: &'static str,
     },
     /// A low-level CSV fault (bad UTF-8, say).
     #[error("{path}, line {line}: {reason}")]

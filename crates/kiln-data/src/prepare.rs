@@ -334,22 +334,34 @@ pub fn prepare_table(
     config.validate()?;
     let na = &NaValues::new(&config.na_values);
     let target_index = table.index_of(&config.target, "data.target")?;
-    for (key, names) in [
-        ("data.drop", &config.drop),
-        ("data.categorical", &config.categorical),
-    ] {
-        for name in names {
-            table.index_of(name, key)?;
-        }
+    // `drop` leaves out every column of a name; a categorical column is a feature, so one.
+    for name in &config.drop {
+        table.check_named(name, "data.drop")?;
     }
+    for name in &config.categorical {
+        table.index_of(name, "data.categorical")?;
+    }
+    let names = table.names();
+    let unnamed: Vec<usize> = (0..names.len()).filter(|&i| names[i].is_empty()).collect();
     let feature_indices: Vec<usize> = match &config.features {
-        Some(names) => names
+        Some(features) => features
             .iter()
             .map(|n| table.index_of(n, "data.features"))
             .collect::<Result<_, _>>()?,
-        None => (0..table.names().len())
-            .filter(|&i| i != target_index && !config.drop.contains(&table.names()[i]))
-            .collect(),
+        None => {
+            let kept: Vec<usize> = (0..names.len())
+                .filter(|&i| {
+                    i != target_index && !names[i].is_empty() && !config.drop.contains(&names[i])
+                })
+                .collect();
+            let mut seen = HashSet::with_capacity(kept.len());
+            for &i in &kept {
+                if !seen.insert(&names[i]) {
+                    table.index_of(&names[i], "data.features (every column not dropped)")?;
+                }
+            }
+            kept
+        }
     };
     if feature_indices.is_empty() {
         return Err(DataError::InvalidConfig {
@@ -538,7 +550,7 @@ pub fn prepare_table(
     // What only the split needed goes before the matrices are made: memory peaks then.
     drop((usable, classes, fixed_test));
 
-    let notes = columns
+    let mut notes: Vec<String> = columns
         .iter()
         .filter(|c| c.numeric && counts_rows(table.column(c.index)))
         .map(|c| {
@@ -550,6 +562,22 @@ pub fn prepare_table(
             )
         })
         .collect();
+    if !unnamed.is_empty() {
+        let positions: Vec<String> = unnamed.iter().map(|i| (i + 1).to_string()).collect();
+        notes.push(format!(
+            "note: {} {} of {} {} no name and {} not read (pandas' `to_csv` writes its row index \
+             so, and a comma at the end of every line makes one)",
+            if unnamed.len() == 1 {
+                "column"
+            } else {
+                "columns"
+            },
+            positions.join(", "),
+            table.path().display(),
+            if unnamed.len() == 1 { "has" } else { "have" },
+            if unnamed.len() == 1 { "is" } else { "are" },
+        ));
+    }
     let preprocessor = Preprocessor::fit(table, &columns, &train, &fit_options(config))?;
     let nonempty = |rows: Vec<usize>| -> Result<Option<Split>, DataError> {
         if rows.is_empty() {

@@ -96,10 +96,12 @@ impl Table {
         }
         check_header(path, &names)?;
 
+        // An unnamed column (pandas' row index, a trailing comma on every line) cannot be asked
+        // for by name: it is never read.
         let mut columns: Vec<Column> = names
             .iter()
             .map(|name| {
-                if wanted(name) {
+                if !name.is_empty() && wanted(name) {
                     Column::new()
                 } else {
                     Column::skipped()
@@ -116,12 +118,7 @@ impl Table {
                 if let Some(error) = unclosed_quote(path, &lines_of) {
                     return Err(error);
                 }
-                return Err(DataError::Ragged {
-                    path: path_buf,
-                    line,
-                    expected: names.len(),
-                    found: record.len(),
-                });
+                return Err(ragged(path, line, names.len(), record.len()));
             }
             if rows >= u32::MAX as usize {
                 return Err(DataError::Malformed {
@@ -201,24 +198,53 @@ impl Table {
         }
     }
 
-    /// Position of column `name`, or an error that lists the columns and suggests the closest.
+    /// Position of column `name`, or an error that lists the columns and suggests the closest,
+    /// or, when two columns have that name, one that names both.
     pub fn index_of(&self, name: &str, key: &str) -> Result<usize, DataError> {
-        self.names
+        let mut same = self
+            .names
             .iter()
-            .position(|n| n == name)
-            .ok_or_else(|| DataError::MissingColumn {
+            .enumerate()
+            .filter(|(_, n)| *n == name)
+            .map(|(i, _)| i);
+        let first = same.next();
+        if let (Some(first), Some(second)) = (first, same.next()) {
+            return Err(DataError::BadHeader {
                 path: self.path.clone(),
-                column: name.to_string(),
-                key: key.to_string(),
-                suggestion: if self.header_looks_like_data() {
-                    "; the first line looks like data, not a header: add a first line naming \
+                reason: format!(
+                    "columns {} and {} are both named `{name}`, which {key} asks for; rename one",
+                    first + 1,
+                    second + 1
+                ),
+            });
+        }
+        first.ok_or_else(|| self.missing_column(name, key))
+    }
+
+    /// An error unless some column is named `name` (two may be: [`Table::index_of`] is for the
+    /// columns that must be one).
+    pub fn check_named(&self, name: &str, key: &str) -> Result<(), DataError> {
+        match self.names.iter().any(|n| n == name) {
+            true => Ok(()),
+            false => Err(self.missing_column(name, key)),
+        }
+    }
+
+    /// The error for a column `key` asks for that the file lacks.
+    fn missing_column(&self, name: &str, key: &str) -> DataError {
+        DataError::MissingColumn {
+            path: self.path.clone(),
+            column: name.to_string(),
+            key: key.to_string(),
+            suggestion: if self.header_looks_like_data() {
+                "; the first line looks like data, not a header: add a first line naming \
                      the columns"
-                        .to_string()
-                } else {
-                    crate::suggest::did_you_mean(name, self.names.iter().map(String::as_str))
-                },
-                found: self.names.join(", "),
-            })
+                    .to_string()
+            } else {
+                crate::suggest::did_you_mean(name, self.names.iter().map(String::as_str))
+            },
+            found: self.names.join(", "),
+        }
     }
 
     /// Whether every name in the header is a number: a file without a header line.
@@ -280,6 +306,9 @@ fn is_blank(record: &csv::ByteRecord) -> bool {
     record.len() == 1 && record[0].is_empty()
 }
 
+/// Refuses a header that shows the file is not comma-separated. Unnamed columns and repeated
+/// names are not errors here: they matter only if something asks for them (see
+/// [`Table::index_of`]), and other tools write them (pandas' index, a trailing comma).
 fn check_header(path: &Path, names: &[String]) -> Result<(), DataError> {
     let bad = |reason: String| {
         Err(DataError::BadHeader {
@@ -287,18 +316,56 @@ fn check_header(path: &Path, names: &[String]) -> Result<(), DataError> {
             reason,
         })
     };
-    for (i, name) in names.iter().enumerate() {
-        if name.is_empty() {
-            return bad(format!(
-                "column {} has no name; the first line must name every column",
-                i + 1
-            ));
-        }
-        if names[..i].contains(name) {
-            return bad(format!("the column name `{name}` appears twice"));
-        }
+    let [only] = names else {
+        return Ok(());
+    };
+    if only.len() == 5 && only.starts_with("sep=") {
+        return bad(format!(
+            "the first line `{only}` is Excel's separator hint, not the column names: delete it{}",
+            if only.ends_with(',') {
+                ""
+            } else {
+                ", and save the file with commas between cells (kiln reads comma-separated files)"
+            }
+        ));
     }
-    Ok(())
+    match [';', '\t', '|'].into_iter().find(|&c| only.contains(c)) {
+        Some(separator) => bad(format!(
+            "the first line is one column named `{}`: the file looks separated by {} rather \
+             than commas; kiln reads comma-separated files: save it as CSV with commas (in \
+             Excel: \"CSV UTF-8 (Comma delimited)\")",
+            only.escape_debug(),
+            match separator {
+                '\t' => "tabs".to_string(),
+                other => format!("`{other}`"),
+            }
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The error for a row with more or fewer cells than the header, with its likeliest cause.
+fn ragged(path: &Path, line: u64, expected: usize, found: usize) -> DataError {
+    let hint = if expected == 1 {
+        "; the first line has one cell: if it is a title above the column names, delete it (the \
+         first line must name the columns)"
+    } else if found < expected {
+        "; write an empty cell (two commas in a row) where a value is missing"
+    } else {
+        "; a cell that holds a comma must be quoted (\"1,5\")"
+    };
+    DataError::Ragged {
+        path: path.to_path_buf(),
+        line,
+        expected: cells(expected),
+        found,
+        hint,
+    }
+}
+
+/// `n cells`, or `1 cell`.
+fn cells(n: usize) -> String {
+    format!("{n} cell{}", if n == 1 { "" } else { "s" })
 }
 
 fn utf8<'a>(path: &Path, line: u64, cell: &'a [u8]) -> Result<&'a str, DataError> {
@@ -452,30 +519,59 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn ragged_row_reports_its_line() {
-        match parse("x,y\n1,2\n3\n") {
-            Err(DataError::Ragged {
-                line,
-                expected,
-                found,
-                ..
-            }) => {
-                assert_eq!((line, expected, found), (3, 2, 1));
-            }
-            other => panic!("expected a ragged-row error, got {other:?}"),
-        }
+    fn ragged_row_reports_its_line_and_likeliest_cause() {
+        let message = |text: &str| parse(text).unwrap_err().to_string();
+        let short = message("x,y\n1,2\n3\n");
+        assert!(
+            short.contains(
+                "line 3: expected 2 cells as in the header, found 1; write an empty cell"
+            ),
+            "{short}"
+        );
+        let long = message("x,y\n1,2,5\n");
+        assert!(
+            long.contains("found 3; a cell that holds a comma must be quoted"),
+            "{long}"
+        );
+        let titled = message("Sales report 2024\nx,y\n1,2\n");
+        assert!(
+            titled.contains("line 2: expected 1 cell as in the header, found 2")
+                && titled.contains("if it is a title above the column names, delete it"),
+            "{titled}"
+        );
     }
 
     #[test]
-    fn duplicate_and_empty_column_names_are_rejected() {
-        assert!(matches!(
-            parse("x,x\n1,2\n"),
-            Err(DataError::BadHeader { .. })
-        ));
-        assert!(matches!(
-            parse("x,\n1,2\n"),
-            Err(DataError::BadHeader { .. })
-        ));
+    fn unnamed_columns_are_never_read_and_repeated_names_only_matter_when_asked_for() {
+        // pandas' `to_csv()` writes its index as an unnamed first column.
+        let t = parse(",x,y\n0,1,2\n1,3,4\n").expect("parses");
+        assert_eq!(t.names(), ["", "x", "y"]);
+        assert_eq!(t.column(0).get(1), Cell::Text(""));
+        assert_eq!(t.index_of("y", "data.target").expect("found"), 2);
+        let t = parse("x,c,note,note\n1,2,a,b\n").expect("parses");
+        assert_eq!(t.index_of("c", "data.target").expect("found"), 1);
+        let message = t.index_of("note", "data.features").unwrap_err().to_string();
+        assert!(
+            message.contains("columns 3 and 4 are both named `note`, which data.features asks for"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_file_separated_by_semicolons_or_tabs_is_named_as_such() {
+        let message = |text: &str| parse(text).unwrap_err().to_string();
+        let semicolons = message("x;y\n1;2\n5;10,5\n");
+        assert!(
+            semicolons.contains("separated by `;` rather than commas")
+                && semicolons.contains("one column named `x;y`"),
+            "{semicolons}"
+        );
+        assert!(message("x\ty\n1\t2\n").contains("separated by tabs"));
+        let excel = message("sep=;\nx;y\n1;2\n");
+        assert!(
+            excel.contains("`sep=;` is Excel's separator hint") && excel.contains("with commas"),
+            "{excel}"
+        );
     }
 
     #[test]
