@@ -770,3 +770,37 @@ fn unnamed_columns_are_left_out_and_repeated_names_matter_only_when_used() {
     );
     assert_eq!(dropped.status, 0, "{}", dropped.stderr);
 }
+
+/// A number kiln cannot read gets the fix that fits it: a formatted number is written plainly
+/// (listing it in `na_values` would throw a value away), and a trained model's missing-value
+/// markers can only change by training again.
+#[test]
+fn an_unreadable_number_gets_the_fix_that_fits_it() {
+    let dir = temp();
+    let data = write(
+        dir.path(),
+        "d.csv",
+        "x,y\n1,2\n2,4\n3,6\n4,8\n\"1,234.5\",9\n",
+    );
+    let config = experiment(dir.path(), &data, "");
+    train(&config, dir.path(), &[])
+        .assert_error(2, &["d.csv, line 6", "`1,234.5`", "write it without a `,`"]);
+    let config = experiment(dir.path(), &seed_data(), "[train]\nsolver = \"exact\"\n");
+    let run = train(&config, &dir.path().join("runs"), &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let rows = write(dir.path(), "rows.csv", "x\n6\nNaN\n");
+    kiln(&[
+        "predict",
+        run.run_dir().to_str().expect("utf-8"),
+        "--input",
+        rows.to_str().expect("utf-8"),
+    ])
+    .assert_error(
+        2,
+        &[
+            "rows.csv, line 3",
+            "`NaN` is not a finite number",
+            "list it and train again",
+        ],
+    );
+}

@@ -314,7 +314,7 @@ impl Preprocessor {
                                 }
                                 None
                             }
-                            None => Some(number(table, row, index)?),
+                            None => Some(number(table, row, index, strict)?),
                         };
                         let out = &mut matrix.row_mut(r)[offset..offset + width];
                         out[0] = ((value.unwrap_or(*fill) - shift) / scale) as f32;

@@ -126,9 +126,11 @@ pub enum DataError {
     /// A cell in a numeric column is not a number.
     #[error(
         "{path}, line {line}, column `{column}`: `{value}` is not a number (the column is numeric); \
-         fix the cell, leave it empty to mark it missing, or list `{value}` in data.na_values"
+         {fix}"
     )]
     NotANumber {
+        /// What to do about it.
+        fix: String,
         /// The file.
         path: PathBuf,
         /// 1-based line number.
@@ -154,11 +156,10 @@ pub enum DataError {
         remedy: Remedy,
     },
     /// A cell holds `NaN` or an infinity.
-    #[error(
-        "{path}, line {line}, column `{column}`: `{value}` is not a finite number; \
-         leave the cell empty to mark it missing, or list `{value}` in data.na_values"
-    )]
+    #[error("{path}, line {line}, column `{column}`: `{value}` is not a finite number; {fix}")]
     NotFinite {
+        /// What to do about it.
+        fix: String,
         /// The file.
         path: PathBuf,
         /// 1-based line number.

@@ -2,12 +2,19 @@
 //! test every stage shares.
 
 use crate::column::{Cell, Column, as_number};
+use crate::disguise::number_marks;
 use crate::{DataError, Table};
 
 /// Reads cell `row` of column `index`, known not to be missing, as a number (see
 /// [`as_number`]): every numeric cell of every file (training, validation, test, `predict` and
-/// `eval` rows) that is not one is reported here.
-pub(crate) fn number(table: &Table, row: usize, index: usize) -> Result<f64, DataError> {
+/// `eval` rows) that is not one is reported here. `trained`: the cell is read by a trained
+/// model (`predict`, `eval`), whose `data.na_values` can no longer change.
+pub(crate) fn number(
+    table: &Table,
+    row: usize,
+    index: usize,
+    trained: bool,
+) -> Result<f64, DataError> {
     match table.column(index).get(row) {
         Cell::Number(v) => Ok(v),
         Cell::Text(text) => {
@@ -24,12 +31,14 @@ pub(crate) fn number(table: &Table, row: usize, index: usize) -> Result<f64, Dat
                     value,
                 },
                 Ok(_) => DataError::NotFinite {
+                    fix: unreadable_fix(&value, trained),
                     path,
                     line,
                     column,
                     value,
                 },
                 Err(_) => DataError::NotANumber {
+                    fix: unreadable_fix(&value, trained),
                     path,
                     line,
                     column,
@@ -37,6 +46,24 @@ pub(crate) fn number(table: &Table, row: usize, index: usize) -> Result<f64, Dat
                 },
             })
         }
+    }
+}
+
+/// What to do about a numeric cell kiln cannot read: write a formatted number plainly; else mark
+/// the cell missing, which a trained model allows only for the values it was trained with.
+fn unreadable_fix(value: &str, trained: bool) -> String {
+    if let Some(marks) = number_marks(value) {
+        format!("kiln reads plain numbers (1234.5, -0.12): write it without {marks}")
+    } else if trained {
+        format!(
+            "fix the cell, or leave it empty to mark it missing (a trained model reads as missing \
+             only empty cells and the data.na_values it was trained with: to add `{value}` \
+             there, list it and train again)"
+        )
+    } else {
+        format!(
+            "fix the cell, leave it empty to mark it missing, or list `{value}` in data.na_values"
+        )
     }
 }
 

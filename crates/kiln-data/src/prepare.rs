@@ -74,7 +74,7 @@ impl TargetEncoding {
                     });
                 }
                 match self {
-                    Self::Numeric { .. } => number(table, row, index),
+                    Self::Numeric { .. } => number(table, row, index, true),
                     Self::Classes { labels, .. } => {
                         let label = cell.text();
                         labels
@@ -693,7 +693,7 @@ fn raw_column(
         return Ok(text);
     }
     if let Some(row) = first_bad {
-        number(table, row, index)?;
+        number(table, row, index, false)?;
     }
     Ok(RawColumn {
         index,
@@ -715,7 +715,7 @@ fn encode_target(
     match kind {
         TargetKind::Numeric => {
             for &row in usable {
-                y[row] = number(table, row, index).map_err(|e| match e {
+                y[row] = number(table, row, index, false).map_err(|e| match e {
                     DataError::NotANumber { line, value, .. } => DataError::TextTarget {
                         path: table.path().to_path_buf(),
                         column: column.clone(),
