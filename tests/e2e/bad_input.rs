@@ -406,6 +406,25 @@ fn settings_that_would_be_ignored_or_misread_are_named() {
         "{}",
         run.stdout
     );
+    let report = std::fs::read_to_string(run.run_dir().join("report.md")).expect("report");
+    assert!(
+        report.contains(
+            "2 rows with missing cells skipped (`data.missing = \"drop\"`); missing cells by \
+             column: `y` 1, `x` 1."
+        ),
+        "{report}"
+    );
+    // Under impute only the row without its target is skipped, and the report says why.
+    let run = train(&holes, dir.path(), &["--set", "data.missing=\"impute\""]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let report = std::fs::read_to_string(run.run_dir().join("report.md")).expect("report");
+    assert!(
+        report.contains(
+            "1 row with missing cells skipped (a row without its target has nothing to learn \
+             from; `impute` fills features only); missing cells by column: `y` 1."
+        ),
+        "{report}"
+    );
 }
 
 #[test]

@@ -203,10 +203,21 @@ fn data_section(page: &mut String, facts: &RunFacts<'_>) {
         .map(|(name, split)| vec![name.to_string(), split.y.len().to_string()]);
     table(page, &["split", "rows"], rows.collect());
     if data.dropped_rows > 0 {
+        let why = match facts.bundle.info.preprocessor.missing {
+            MissingPolicy::Drop => "`data.missing = \"drop\"`",
+            // Under impute only a missing target skips a row.
+            _ => "a row without its target has nothing to learn from; `impute` fills features only",
+        };
+        let columns: Vec<String> = data
+            .missing_by_column
+            .iter()
+            .map(|(column, cells)| format!("{} {cells}", code(column)))
+            .collect();
         let _ = writeln!(
             page,
-            "{} with missing cells skipped (`data.missing = \"drop\"`).\n",
-            count(data.dropped_rows, "row")
+            "{} with missing cells skipped ({why}); missing cells by column: {}.\n",
+            count(data.dropped_rows, "row"),
+            columns.join(", ")
         );
     }
     if let Some(folds) = &data.folds {
