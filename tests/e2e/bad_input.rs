@@ -823,3 +823,28 @@ fn an_unreadable_number_gets_the_fix_that_fits_it() {
         ],
     );
 }
+
+/// Labels that differ only in case are two classes: a binary model's refusal lists them, and a
+/// multiclass run notes them.
+#[test]
+fn classes_that_differ_only_in_case_are_pointed_out() {
+    let dir = temp();
+    let data = write(
+        dir.path(),
+        "yn.csv",
+        "x,y\n1,no\n2,No\n3,yes\n4,Yes\n5,no\n6,yes\n7,No\n8,Yes\n",
+    );
+    let config = experiment(dir.path(), &data, "[train]\nepochs = 2\n");
+    train(&config, dir.path(), &["--set", "model.kind=\"logistic\""])
+        .assert_error(2, &["4 classes (`No`, `Yes`, `no`, `yes`)", "softmax"]);
+    let run = train(&config, dir.path(), &["--set", "model.kind=\"softmax\""]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(
+            "note: the classes `No` and `no` of the target `y` differ only in case, and are two \
+             classes"
+        ) && run.stdout.contains("`Yes` and `yes`"),
+        "{}",
+        run.stdout
+    );
+}

@@ -562,6 +562,14 @@ pub fn prepare_table(
             )
         })
         .collect();
+    if let TargetEncoding::Classes { column, labels } = &target {
+        notes.extend(case_twins(labels).into_iter().map(|(a, b)| {
+            format!(
+                "note: the classes `{a}` and `{b}` of the target `{column}` differ only in case, \
+                 and are two classes: if they are one, write them alike in the file"
+            )
+        }));
+    }
     if !unnamed.is_empty() {
         let positions: Vec<String> = unnamed.iter().map(|i| (i + 1).to_string()).collect();
         notes.push(format!(
@@ -782,6 +790,20 @@ fn encode_target(
             Ok((TargetEncoding::Classes { column, labels }, y))
         }
     }
+}
+
+/// Pairs of labels that are equal but for letter case (`Yes`, `yes`), the first few.
+fn case_twins(labels: &[String]) -> Vec<(&str, &str)> {
+    let lower: Vec<String> = labels.iter().map(|l| l.to_lowercase()).collect();
+    let mut twins = Vec::new();
+    for i in 0..labels.len() {
+        for j in i + 1..labels.len() {
+            if lower[i] == lower[j] && twins.len() < 3 {
+                twins.push((labels[i].as_str(), labels[j].as_str()));
+            }
+        }
+    }
+    twins
 }
 
 /// Moves the label `positive` (`data.positive`) to the end of a binary target's two `labels`:

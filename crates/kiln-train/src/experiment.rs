@@ -182,7 +182,7 @@ pub fn train(
         None => None,
     };
     let n_classes = data.target.labels().len();
-    let task = kinds::resolve_task(kind, &experiment.model, n_classes)?;
+    let task = kinds::resolve_task(kind, &experiment.model, data.target.labels())?;
     if let Some(t) = experiment.model.threshold {
         kiln_models::check_threshold_for(task, t).map_err(|reason| TrainError::Invalid {
             key: "model.threshold".into(),

@@ -67,17 +67,19 @@ pub fn wants_classes(
         .map_or(target_is_text, Task::is_classification))
 }
 
-/// The task once the number of classes is known (0 for a numeric target).
+/// The task once the class labels are known (none for a numeric target).
 pub fn resolve_task(
     kind: &dyn ModelKind,
     config: &ModelConfig,
-    n_classes: usize,
+    labels: &[String],
 ) -> Result<Task, ModelError> {
+    let n_classes = labels.len();
     match kind.task(config)? {
         Some(Task::Binary) if n_classes != 2 => Err(ModelError::TaskMismatch {
             kind: kind.name().into(),
             reason: format!(
-                "is a binary classifier, but the target has {n_classes} classes; {}",
+                "is a binary classifier, but the target has {n_classes} classes ({}); {}",
+                listed(labels),
                 // An MLP is binary only by its `task`: that is the key to change.
                 if config.task.is_some() {
                     "set model.task = \"multiclass\" (or remove it: the target decides)"
@@ -90,6 +92,16 @@ pub fn resolve_task(
         None if n_classes == 0 => Ok(Task::Regression),
         None if n_classes == 2 => Ok(Task::Binary),
         None => Ok(Task::Multiclass),
+    }
+}
+
+/// Class labels as a message lists them: the first ten, each in backticks.
+fn listed(labels: &[String]) -> String {
+    const MOST: usize = 10;
+    let shown: Vec<String> = labels.iter().take(MOST).map(|l| format!("`{l}`")).collect();
+    match labels.len().saturating_sub(MOST) {
+        0 => shown.join(", "),
+        more => format!("{}, and {more} more", shown.join(", ")),
     }
 }
 
