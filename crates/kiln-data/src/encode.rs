@@ -387,16 +387,21 @@ impl Preprocessor {
 /// The levels a column knows, for an unseen-level error: the kept ones, then the pooled ones
 /// (the first ten, and how many in all).
 fn known_levels(kept: &[String], pooled: Option<&[String]>) -> String {
-    let mut text = kept.join(", ");
+    let mut text = some_of(kept, 20);
     if let Some(pooled) = pooled.filter(|p| !p.is_empty()) {
-        let shown: Vec<&str> = pooled.iter().take(10).map(String::as_str).collect();
-        let more = match pooled.len() {
-            n if n > shown.len() => format!(", … ({n} in all)"),
-            _ => String::new(),
-        };
-        text.push_str(&format!("; and, pooled: {}{more}", shown.join(", ")));
+        text.push_str(&format!("; and, pooled: {}", some_of(pooled, 10)));
     }
     text
+}
+
+/// The first `most` of `levels`, comma separated, and how many there are in all when that is
+/// more: a column of a thousand levels makes a message, not a page.
+fn some_of(levels: &[String], most: usize) -> String {
+    let shown: Vec<&str> = levels.iter().take(most).map(String::as_str).collect();
+    match levels.len() {
+        n if n > most => format!("{}, … ({n} in all)", shown.join(", ")),
+        _ => shown.join(", "),
+    }
 }
 
 fn fit_numeric(
@@ -554,6 +559,19 @@ mod tests {
 
     fn encode(p: &Preprocessor, table: &Table, rows: &[usize]) -> Vec<f32> {
         p.transform(table, &[0], rows, false).expect("encodes").data
+    }
+
+    #[test]
+    fn a_long_list_of_levels_is_cut_to_a_message() {
+        let levels: Vec<String> = (0..300).map(|i| format!("L{i}")).collect();
+        let text = known_levels(&levels, Some(&levels[..12]));
+        assert!(
+            text.starts_with("L0, L1, ")
+                && text.contains("L19, … (300 in all); and, pooled: L0")
+                && text.ends_with("L9, … (12 in all)"),
+            "{text}"
+        );
+        assert_eq!(known_levels(&levels[..2], None), "L0, L1");
     }
 
     #[test]
