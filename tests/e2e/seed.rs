@@ -290,8 +290,14 @@ fn the_same_config_and_seed_give_identical_results() {
     let b = train(&seed_config(), out.path(), &["--set", "train.epochs=200"]);
     assert_eq!((a.status, b.status), (0, 0), "{}{}", a.stderr, b.stderr);
     assert_ne!(a.run_dir(), b.run_dir(), "each run gets its own directory");
-    // (weights.bpk also holds Burn's random parameter ids; the predictions compare the weights.)
-    for file in ["metrics.json", "predictions.csv", "history.csv"] {
+    // The model files too: a model can be checksummed to show which run made it.
+    for file in [
+        "metrics.json",
+        "predictions.csv",
+        "history.csv",
+        "model/weights.bpk",
+        "model/bundle.json",
+    ] {
         let read = |dir: std::path::PathBuf| std::fs::read(dir.join(file)).expect("file");
         assert_eq!(read(a.run_dir()), read(b.run_dir()), "{file} differs");
     }
@@ -305,6 +311,31 @@ fn the_same_config_and_seed_give_identical_results() {
         std::fs::read(c.run_dir().join("history.csv")).expect("c"),
         "another seed starts from other weights"
     );
+    // A weights file damaged, or swapped for another run's, is refused.
+    let weights = a.run_dir().join("model/weights.bpk");
+    let mut bytes = std::fs::read(&weights).expect("weights");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x40;
+    std::fs::write(&weights, &bytes).expect("damage");
+    let rows = write(out.path(), "rows.csv", "x\n6\n");
+    kiln(&[
+        "predict",
+        a.run_dir().to_str().expect("utf-8"),
+        "--input",
+        rows.to_str().expect("utf-8"),
+    ])
+    .assert_error(
+        2,
+        &["weights.bpk", "damaged or replaced", "bundle.json expects"],
+    );
+    std::fs::copy(c.run_dir().join("model/weights.bpk"), &weights).expect("swap");
+    kiln(&[
+        "predict",
+        a.run_dir().to_str().expect("utf-8"),
+        "--input",
+        rows.to_str().expect("utf-8"),
+    ])
+    .assert_error(2, &["weights.bpk", "damaged or replaced"]);
 }
 
 /// The run's predictions for x = 6, 7, 8 are 12, 14, 16 within `tolerance`.

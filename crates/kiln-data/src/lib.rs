@@ -33,6 +33,7 @@ pub use config::{DataConfig, MissingPolicy, Scale, SplitConfig, UnknownPolicy};
 pub use disguise::{Disguise, Remedy};
 pub use encode::{FeatureEncoding, OTHER, Preprocessor};
 pub use error::{DataError, MissingAdvice};
+pub use lines::fingerprint;
 pub use matrix::Matrix;
 pub use prepare::{
     CrossValidation, Fold, Prepared, Split, TargetEncoding, TargetKind, check_not_disguised,

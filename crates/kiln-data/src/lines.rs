@@ -165,11 +165,7 @@ impl Breaks {
     /// CRC-32 (of the bytes after any byte-order mark).
     pub(crate) fn fingerprint(&self) -> String {
         let state = self.0.borrow();
-        format!(
-            "{} bytes, crc32 {:08x}",
-            state.bytes,
-            state.checksum.clone().finalize()
-        )
+        described(state.bytes, state.checksum.clone().finalize())
     }
 
     /// The byte offset of a quote whose field was still open when the file ended (`None`
@@ -208,4 +204,14 @@ impl Breaks {
         state.line += passed;
         state.line + 1
     }
+}
+
+/// The length and CRC-32 of `bytes`, written as a file's fingerprint is (`12 bytes, crc32
+/// 0a1b2c3d`): what tells one file's content from another's.
+pub fn fingerprint(bytes: &[u8]) -> String {
+    described(bytes.len() as u64, crc32fast::hash(bytes))
+}
+
+fn described(bytes: u64, crc: u32) -> String {
+    format!("{bytes} bytes, crc32 {crc:08x}")
 }

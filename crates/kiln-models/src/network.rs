@@ -206,6 +206,28 @@ impl Network {
         Some((rows.collect(), b.into_iter().map(f64::from).collect()))
     }
 
+    /// A copy whose parameters are numbered in layer order (each layer's weight, then its
+    /// bias) instead of carrying Burn's ids, which differ from run to run: the same weights then
+    /// make the same bytes, so a model file can be checksummed. Only for files nothing resumes
+    /// from: an optimizer's state is keyed by the live ids.
+    pub fn numbered(&self) -> Self {
+        let mut copy = self.clone();
+        let mut next = 0u64;
+        let mut number = || {
+            next += 1;
+            burn::module::ParamId::from(next)
+        };
+        for layer in &mut copy.layers {
+            if let Layer::Linear(linear) = layer {
+                linear.weight.id = number();
+                if let Some(bias) = &mut linear.bias {
+                    bias.id = number();
+                }
+            }
+        }
+        copy
+    }
+
     /// The weights as burnpack bytes.
     pub fn to_bytes(&self) -> Result<Vec<u8>, ModelError> {
         let bytes = self

@@ -60,6 +60,11 @@ pub struct BundleInfo {
     /// A binary classifier's decision threshold (`model.threshold`), when not the default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f64>,
+    /// The length and CRC-32 of `weights.bpk` as saved (see [`kiln_data::fingerprint`]): a
+    /// damaged or swapped weights file is refused rather than predicted with. Written by
+    /// [`Bundle::save`]; bundles from before it lack it and are not checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights: Option<String>,
 }
 
 impl BundleInfo {
@@ -145,13 +150,19 @@ pub struct Bundle {
 }
 
 impl Bundle {
-    /// Writes `dir/bundle.json` and `dir/weights.bpk`.
+    /// Writes `dir/bundle.json` (with the weights' fingerprint) and `dir/weights.bpk`, both the
+    /// same bytes whenever the model is (the parameters numbered, see [`Network::numbered`]).
     pub fn save(&self, dir: &Path) -> Result<(), TrainError> {
         std::fs::create_dir_all(dir).map_err(|e| TrainError::io(dir, e))?;
-        let info = serde_json::to_vec_pretty(&self.info)
-            .map_err(|e| TrainError::io(dir.join(INFO_FILE), e))?;
+        let weights = self.network.numbered().to_bytes()?;
+        let info = BundleInfo {
+            weights: Some(kiln_data::fingerprint(&weights)),
+            ..self.info.clone()
+        };
+        let info =
+            serde_json::to_vec_pretty(&info).map_err(|e| TrainError::io(dir.join(INFO_FILE), e))?;
         files::write_atomic(&dir.join(INFO_FILE), &info)?;
-        files::write_atomic(&dir.join(WEIGHTS_FILE), &self.network.to_bytes()?)
+        files::write_atomic(&dir.join(WEIGHTS_FILE), &weights)
     }
 
     /// The folder holding a run's bundle: `run_dir/model`, or `run_dir` itself when it is one.
@@ -198,6 +209,19 @@ impl Bundle {
         })?;
         let weights_path = dir.join(WEIGHTS_FILE);
         let bytes = std::fs::read(&weights_path).map_err(|e| TrainError::io(&weights_path, e))?;
+        if let Some(saved) = &info.weights {
+            let found = kiln_data::fingerprint(&bytes);
+            if found != *saved {
+                return Err(TrainError::io(
+                    &weights_path,
+                    format!(
+                        "not the weights this model was saved with ({found}; {INFO_FILE} \
+                         expects {saved}): the file was damaged or replaced since `kiln train` \
+                         wrote it; restore it from the run it came from, or train again"
+                    ),
+                ));
+            }
+        }
         let network = Network::from_bytes(&info.layers, bytes, device)
             .map_err(|e| TrainError::io(&weights_path, e))?;
         Ok(Self { info, network })

@@ -524,6 +524,8 @@ pub fn train(
             preprocessor: data.preprocessor.clone(),
             target: data.target.clone(),
             threshold: experiment.model.threshold,
+            // Set as the bundle is saved, from the bytes written.
+            weights: None,
         },
         network,
     };
