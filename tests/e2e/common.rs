@@ -67,6 +67,12 @@ pub fn kiln(args: &[&str]) -> Run {
 
 /// Runs `kiln args…` in the repository root with the environment variables `unset` removed.
 pub fn kiln_without(args: &[&str], unset: &[&str]) -> Run {
+    kiln_env(args, unset, &[])
+}
+
+/// Runs `kiln args…` in the repository root with the environment variables `unset` removed and
+/// `set` set (`KILN_DEVICE` is removed unless set here).
+pub fn kiln_env(args: &[&str], unset: &[&str], set: &[(&str, &str)]) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_kiln"));
     command
         .args(args)
@@ -74,6 +80,9 @@ pub fn kiln_without(args: &[&str], unset: &[&str]) -> Run {
         .env_remove("KILN_DEVICE");
     for name in unset {
         command.env_remove(name);
+    }
+    for (name, value) in set {
+        command.env(name, value);
     }
     let output: Output = command.output().expect("kiln runs");
     Run {

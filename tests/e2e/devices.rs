@@ -348,3 +348,42 @@ fn the_benchmark_starts_from_the_same_weights_on_every_device() {
         }
     }
 }
+
+/// `KILN_DEVICE` names the device when `--device` does not: a blank one is no request, and a
+/// name it gives that kiln lacks is said to come from it (the command line shows none).
+#[test]
+fn the_device_variable_is_named_when_wrong_and_ignored_when_blank() {
+    let dir = temp();
+    let config = root().join("configs/seed_linear_exact.toml");
+    let out = dir.path().to_str().expect("utf-8");
+    let args = ["train", config.to_str().expect("utf-8"), "--out", out];
+    let blank = kiln_env(&args, &[], &[("KILN_DEVICE", " ")]);
+    assert_eq!(blank.status, 0, "{}", blank.stderr);
+    assert!(blank.stdout.contains("device: cpu"), "{}", blank.stdout);
+    kiln_env(&args, &[], &[("KILN_DEVICE", "banana")]).assert_error(
+        2,
+        &[
+            "unknown device `banana`",
+            "(the device came from KILN_DEVICE)",
+        ],
+    );
+    // `--device` wins over the variable.
+    let flag = kiln_env(
+        &[&args[..], &["--device", "cpu"]].concat(),
+        &[],
+        &[("KILN_DEVICE", "banana")],
+    );
+    assert_eq!(flag.status, 0, "{}", flag.stderr);
+    let rows = write(dir.path(), "rows.csv", "x\n6\n");
+    let predicted = kiln_env(
+        &[
+            "predict",
+            blank.run_dir().to_str().expect("utf-8"),
+            "--input",
+            rows.to_str().expect("utf-8"),
+        ],
+        &[],
+        &[("KILN_DEVICE", "")],
+    );
+    assert_eq!(predicted.status, 0, "{}", predicted.stderr);
+}

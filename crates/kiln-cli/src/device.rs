@@ -26,6 +26,59 @@ pub struct Chosen {
     pub description: String,
 }
 
+/// The environment variable that names a device when `--device` does not.
+const DEVICE_VARIABLE: &str = "KILN_DEVICE";
+
+/// A device asked for on the command line, and where the name came from.
+pub struct Asked {
+    /// The device's name, as [`open`] takes it.
+    pub name: String,
+    /// Whether it came from [`DEVICE_VARIABLE`] rather than `--device`.
+    from_environment: bool,
+}
+
+/// The device asked for: `--device`, else `KILN_DEVICE` when it is set and not blank (an empty
+/// variable is no request, as for most tools), else `None`.
+pub fn asked(flag: Option<String>) -> Option<Asked> {
+    match flag {
+        Some(name) => Some(Asked {
+            name,
+            from_environment: false,
+        }),
+        None => std::env::var(DEVICE_VARIABLE)
+            .ok()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .map(|name| Asked {
+                name,
+                from_environment: true,
+            }),
+    }
+}
+
+/// Opens the device `asked` for, else `fallback`; an error over a name from the environment says
+/// so, since the command line shows none.
+pub fn open_asked(asked: Option<&Asked>, fallback: &str) -> Result<Chosen> {
+    match asked {
+        Some(asked) => open(&asked.name).map_err(|e| match asked.from_environment {
+            true => anyhow::anyhow!("{e} (the device came from {DEVICE_VARIABLE})"),
+            false => e,
+        }),
+        None => open(fallback),
+    }
+}
+
+/// The device for `predict` and `eval` (default `cpu`): their output is the rows or metrics, so
+/// what `auto` chose goes to stderr.
+pub fn open_for_rows(flag: Option<String>) -> Result<Chosen> {
+    let asked = asked(flag);
+    let chosen = open_asked(asked.as_ref(), "cpu")?;
+    if asked.is_some_and(|a| a.name == "auto") {
+        eprintln!("device: {}", chosen.description);
+    }
+    Ok(chosen)
+}
+
 /// Opens the device named `name`: `cpu`, `ndarray`, `wgpu`, `wgpu:N` or `auto`.
 pub fn open(name: &str) -> Result<Chosen> {
     let (backend, index) = match name.split_once(':') {

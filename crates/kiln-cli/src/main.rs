@@ -44,8 +44,9 @@ enum Command {
         /// written; the old one is left as it is.
         #[arg(long, value_name = "RUN_DIR")]
         resume: Option<PathBuf>,
-        /// Compute device, overriding the file's `device`: cpu, ndarray, wgpu, wgpu:N or auto.
-        #[arg(long, env = "KILN_DEVICE")]
+        /// Compute device, overriding the file's `device`: cpu, ndarray, wgpu, wgpu:N or auto
+        /// [default: the KILN_DEVICE environment variable, else the file's `device`].
+        #[arg(long)]
         device: Option<String>,
         /// Override any key by its dotted path, e.g. `--set train.optimizer.lr=0.01`.
         #[arg(long = "set", value_name = "KEY=VALUE")]
@@ -64,9 +65,10 @@ enum Command {
         /// Write the predictions here instead of to stdout.
         #[arg(long)]
         output: Option<PathBuf>,
-        /// Compute device.
-        #[arg(long, env = "KILN_DEVICE", default_value = "cpu")]
-        device: String,
+        /// Compute device: cpu, ndarray, wgpu, wgpu:N or auto [default: the KILN_DEVICE
+        /// environment variable, else cpu].
+        #[arg(long)]
+        device: Option<String>,
         /// A binary classifier's decision threshold: label a row as the second class when its
         /// probability is at least this (default: the run's `model.threshold`, else the more
         /// probable class).
@@ -80,9 +82,10 @@ enum Command {
         /// CSV rows with the training columns and the target.
         #[arg(long)]
         data: PathBuf,
-        /// Compute device.
-        #[arg(long, env = "KILN_DEVICE", default_value = "cpu")]
-        device: String,
+        /// Compute device: cpu, ndarray, wgpu, wgpu:N or auto [default: the KILN_DEVICE
+        /// environment variable, else cpu].
+        #[arg(long)]
+        device: Option<String>,
         /// A binary classifier's decision threshold: label a row as the second class when its
         /// probability is at least this (default: the run's `model.threshold`, else the more
         /// probable class).
@@ -96,7 +99,7 @@ enum Command {
         /// The experiment file (TOML) whose `[data]` is read.
         config: PathBuf,
         /// Compute device the tensors go to, overriding the file's `device` (as for `train`).
-        #[arg(long, env = "KILN_DEVICE")]
+        #[arg(long)]
         device: Option<String>,
     },
     /// Training throughput of an MLP 64 → 256 → 256 → 1 (ReLU, Adam, MSE) on synthetic data.
@@ -124,9 +127,10 @@ enum Command {
         /// issues the next epoch first): shows what the overlap buys.
         #[arg(long)]
         no_read_ahead: bool,
-        /// Compute device.
-        #[arg(long, env = "KILN_DEVICE", default_value = "cpu")]
-        device: String,
+        /// Compute device: cpu, ndarray, wgpu, wgpu:N or auto [default: the KILN_DEVICE
+        /// environment variable, else cpu].
+        #[arg(long)]
+        device: Option<String>,
     },
 }
 
@@ -246,10 +250,11 @@ fn run(cli: Cli) -> Result<()> {
                 }
                 (None, None) => anyhow::bail!("give an experiment file, or --resume RUN_DIR"),
             };
-            if let Some(device) = device {
-                experiment.device = device;
+            let asked = device::asked(device);
+            if let Some(asked) = &asked {
+                experiment.device = asked.name.clone();
             }
-            let chosen = device::open(&experiment.device)?;
+            let chosen = device::open_asked(asked.as_ref(), &experiment.device)?;
             writeln!(stdout, "device: {}", chosen.description)?;
             let mut terminal = progress::Terminal::new(&mut stdout).stop_on(interrupt::on_ctrl_c());
             let report = kiln_train::train(
@@ -275,7 +280,7 @@ fn run(cli: Cli) -> Result<()> {
             if let Some(path) = &output {
                 kiln_train::check_predict_output(&run_dir, &input, path)?;
             }
-            let chosen = device::open(&device)?;
+            let chosen = device::open_for_rows(device)?;
             let mut warning = None;
             match output {
                 // Streamed into a temporary file that replaces `path` once complete.
@@ -308,7 +313,7 @@ fn run(cli: Cli) -> Result<()> {
             device,
             threshold,
         } => {
-            let chosen = device::open(&device)?;
+            let chosen = device::open_for_rows(device)?;
             let evaluation = kiln_train::eval_file(&run_dir, &data, &chosen.device, threshold)?;
             // The metrics, with what it takes to read them: how many rows, and which class is
             // which row and column of the confusion matrix.
@@ -331,7 +336,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Devices => write!(stdout, "{}", devices::report())?,
         Command::BenchLoad { config, device } => {
             let experiment = Experiment::load(&config, &[])?;
-            let chosen = device::open(device.as_deref().unwrap_or(&experiment.device))?;
+            let chosen = device::open_asked(device::asked(device).as_ref(), &experiment.device)?;
             writeln!(
                 stdout,
                 "{}",
@@ -352,7 +357,7 @@ fn run(cli: Cli) -> Result<()> {
                 batch > 0 && steps > 0 && rows > 0,
                 "--batch, --steps and --rows must be at least 1"
             );
-            let chosen = device::open(&device)?;
+            let chosen = device::open_asked(device::asked(device).as_ref(), "cpu")?;
             let options = bench::BenchOptions {
                 batch,
                 steps,
