@@ -173,7 +173,10 @@ fn sigterm_quits_at_once_and_leaves_no_hidden_run_behind() {
     let bare = dir.path().join("bare");
     let (status, _, stderr) = signalled_training(&bare, &[], "-TERM");
     assert_eq!(status, 143, "{stderr}");
-    assert!(stderr.contains("nothing was kept"), "{stderr}");
+    assert!(
+        stderr.contains("error: terminated (SIGTERM); nothing was kept"),
+        "{stderr}"
+    );
     assert!(entries(&bare).is_empty(), "{:?}", entries(&bare));
 }
 

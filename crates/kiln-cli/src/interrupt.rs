@@ -26,22 +26,27 @@ pub fn on_ctrl_c() -> Arc<AtomicBool> {
                     continue; // the first Ctrl-C: the loop stops after this epoch
                 }
                 let left = kiln_train::abandon_staged();
+                // Worded as the first Ctrl-C's error is, after the same prefix.
+                let stopped = match signal {
+                    SIGTERM => "error: terminated (SIGTERM)",
+                    _ => "error: interrupted (a second Ctrl-C)",
+                };
                 for dir in &left.kept {
                     eprintln!(
-                        "stopped; the checkpoints so far are kept in {dir}: continue with \
+                        "{stopped}; the checkpoints so far are kept in {dir}: continue with \
                          `kiln train --resume {dir}`",
                         dir = dir.display()
                     );
                 }
                 for dir in &left.finished {
                     eprintln!(
-                        "stopped; the run had been written already: {}",
+                        "{stopped}; the run had been written already: {}",
                         dir.display()
                     );
                 }
                 if left.kept.is_empty() && left.finished.is_empty() {
                     eprintln!(
-                        "stopped; nothing was kept (no checkpoint had been written; \
+                        "{stopped}; nothing was kept (no checkpoint had been written; \
                          train.checkpoint_every = N writes them, for --resume)"
                     );
                 }

@@ -16,4 +16,4 @@ pub use config::{Activation, ModelConfig, Task, check_threshold, check_threshold
 pub use error::ModelError;
 pub use kinds::{ModelKind, kind};
 pub use least_squares::{LinearFit, least_squares};
-pub use network::{Layer, LayerSpec, Network};
+pub use network::{Layer, LayerSpec, Network, decimal};

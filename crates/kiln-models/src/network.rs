@@ -13,6 +13,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::ModelError;
 
+/// An `f32` weight as the `f64` of its shortest decimal form (`1.9999998`, not the widened
+/// `1.999999761581421`), and `-0` as `0`: the weights are `f32`, and the extra digits of
+/// widening are noise a reader would take for precision.
+pub fn decimal(v: f32) -> f64 {
+    if v == 0.0 {
+        return 0.0;
+    }
+    v.to_string().parse().unwrap_or(f64::from(v))
+}
+
 /// One layer of a network, as saved in the model bundle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "layer", rename_all = "snake_case")]
@@ -202,8 +212,8 @@ impl Network {
             Some(bias) => bias.val().into_data().try_to_vec().ok()?,
             None => vec![0.0; d_out],
         };
-        let rows = (0..d_in).map(|j| (0..d_out).map(|k| f64::from(w[j * d_out + k])).collect());
-        Some((rows.collect(), b.into_iter().map(f64::from).collect()))
+        let rows = (0..d_in).map(|j| (0..d_out).map(|k| decimal(w[j * d_out + k])).collect());
+        Some((rows.collect(), b.into_iter().map(decimal).collect()))
     }
 
     /// A copy whose parameters are numbered in layer order (each layer's weight, then its

@@ -48,11 +48,13 @@ pub enum TrainError {
     Model(#[from] kiln_models::ModelError),
     /// Training diverged: the loss became non-finite or exploded.
     #[error(
-        "training diverged{} at epoch {epoch}: loss = {loss:e} (first epoch: {first:e}). {}",
+        "training diverged{} at epoch {epoch}: loss = {} (first epoch: {}). {}",
         match fold {
             Some((i, k)) => format!(" in cross-validation fold {i} of {k}"),
             None => String::new(),
         },
+        crate::report::readable(*loss),
+        crate::report::readable(*first),
         match kept {
             Some(dir) => format!(
                 "The checkpoints before it are kept in {dir}: go on from the last with a lower \
@@ -180,6 +182,32 @@ fn tenth(lr: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::tenth;
+    use crate::report::readable;
+
+    #[test]
+    fn numbers_in_messages_read_as_a_person_writes_them() {
+        assert_eq!(
+            [
+                8.130482177734375e1,
+                1.1174601e6,
+                1e30,
+                0.001,
+                0.0,
+                -2.5e-7,
+                f64::INFINITY
+            ]
+            .map(readable),
+            [
+                "81.3048",
+                "1.11746e6",
+                "1e30",
+                "0.001",
+                "0",
+                "-2.5e-7",
+                "inf"
+            ]
+        );
+    }
 
     #[test]
     fn the_suggested_rate_is_written_as_typed() {

@@ -1025,13 +1025,13 @@ pub fn predictions_csv(
             return Err(changed());
         }
         match &predictions {
-            Predictions::Values(v) => record.push_field(v[row].to_string().as_bytes()),
+            Predictions::Values(v) => record.push_field(f32_text(v[row]).as_bytes()),
             Predictions::Probabilities(p) => {
                 let class = metrics::predicted_class(&p[row], bundle.info.threshold);
                 record.push_field(labels[class].as_bytes());
                 p[row]
                     .iter()
-                    .for_each(|q| record.push_field(q.to_string().as_bytes()));
+                    .for_each(|&q| record.push_field(f32_text(q).as_bytes()));
             }
         }
         writer.write_byte_record(&record).map_err(csv_err)?;
@@ -1044,6 +1044,12 @@ pub fn predictions_csv(
         .flush()
         .map_err(|e| TrainError::io(input.path(), e))?;
     Ok(predictions)
+}
+
+/// A prediction as text: the model computes in `f32`, so its shortest `f32` form (`12`,
+/// `11.999999`), not the widened `f64`'s noise (`11.999999046325684`).
+fn f32_text(v: f64) -> String {
+    kiln_models::decimal(v as f32).to_string()
 }
 
 /// `kiln predict`: predictions for the raw rows of `input` from the run in `run_dir`, as CSV to

@@ -62,7 +62,7 @@ pub(crate) fn early_stop(experiment: &Experiment, history: &[EpochRecord]) -> Op
     let stop = experiment.train.early_stopping.as_ref()?;
     let last = history.last()?.epoch;
     let by = if stop.min_delta > 0.0 {
-        format!(" by more than min_delta = {}", stop.min_delta)
+        format!(" by more than min_delta = {}", readable(stop.min_delta))
     } else {
         String::new()
     };
@@ -89,7 +89,7 @@ pub(crate) fn restored(
         format!(
             "the weights kept are epoch {epoch}'s (restore_best): the last epoch to improve \
              {metric} by more than min_delta = {}",
-            stop.min_delta
+            readable(stop.min_delta)
         )
     } else {
         format!("the weights kept are epoch {epoch}'s (restore_best), the lowest {metric}")
@@ -114,7 +114,7 @@ pub(crate) fn markdown(facts: &RunFacts<'_>) -> String {
          every setting; `kiln predict <this run> --input <csv>` predicts raw rows.\n",
         when(facts.started),
         env!("CARGO_PKG_VERSION"),
-        prose(facts.device),
+        message(facts.device),
         e.seed
     );
     data_section(&mut page, facts);
@@ -744,6 +744,18 @@ fn count(n: usize, thing: &str) -> String {
 
 fn lowercase(value: impl std::fmt::Debug) -> String {
     format!("{value:?}").to_lowercase()
+}
+
+/// A number as a person reads it: six significant digits, and an exponent only beyond
+/// 1e-4..1e6 (`81.3048`, `1.11746e6`, `1e30`), not every digit of a widened `f32`
+/// (`8.130482177734375e1`) or thirty zeros.
+pub(crate) fn readable(v: f64) -> String {
+    let rounded: f64 = format!("{v:.5e}").parse().unwrap_or(v);
+    if rounded == 0.0 || (1e-4..1e6).contains(&rounded.abs()) {
+        rounded.to_string()
+    } else {
+        format!("{rounded:e}")
+    }
 }
 
 /// The data's own text (a column name, a level, a label) as a code span: shown as it is,
