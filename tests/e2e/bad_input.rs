@@ -822,6 +822,22 @@ fn an_unreadable_number_gets_the_fix_that_fits_it() {
             "list it and train again",
         ],
     );
+    // Rows to predict are read twice: a pipe or device is refused at once, saying why (it
+    // used to say "the file changed while it was read; run again", which never helped).
+    kiln(&[
+        "predict",
+        run.run_dir().to_str().expect("utf-8"),
+        "--input",
+        "/dev/stdin",
+    ])
+    .assert_error(
+        2,
+        &[
+            "/dev/stdin",
+            "not a regular file",
+            "save them to a file first",
+        ],
+    );
 }
 
 /// Labels that differ only in case are two classes: a binary model's refusal lists them, and a

@@ -97,6 +97,23 @@ fn ctrl_c_stops_after_the_epoch_and_the_checkpointed_run_resumes() {
     );
     let epoch = epochs[0];
     assert!(epoch >= 1000, "{epoch}");
+    // Until then it has no model: predict says how to finish it.
+    kiln(&[
+        "predict",
+        run.to_str().expect("utf-8"),
+        "--input",
+        root()
+            .join("datasets/seed_linear_new.csv")
+            .to_str()
+            .expect("utf-8"),
+    ])
+    .assert_error(
+        2,
+        &[
+            "the run did not finish",
+            &format!("`kiln train --resume {}`", run.display()),
+        ],
+    );
     // Resuming finishes the run: 12, 14, 16 for x = 6, 7, 8.
     let epochs = format!("train.epochs={}", epoch + 10);
     let resumed = resume(run, &out, &["--set", &epochs]);

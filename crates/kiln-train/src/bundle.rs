@@ -178,9 +178,22 @@ impl Bundle {
     pub fn load(run_dir: &Path, device: &Device) -> Result<Self, TrainError> {
         let dir = Self::folder(run_dir);
         let info_path = dir.join(INFO_FILE);
-        let text = std::fs::read_to_string(&info_path).map_err(|e| TrainError::Files {
-            path: info_path.clone(),
-            reason: format!("{e}; expected a run directory written by `kiln train`"),
+        let text = std::fs::read_to_string(&info_path).map_err(|e| {
+            // A run stopped (Ctrl-C, SIGTERM) or diverged keeps its checkpoints and nothing else.
+            if run_dir.join("checkpoints").is_dir() {
+                return TrainError::Files {
+                    path: run_dir.to_path_buf(),
+                    reason: format!(
+                        "the run did not finish (it was stopped or diverged), so it has no model \
+                         yet, only checkpoints: finish it with `kiln train --resume {}`",
+                        run_dir.display()
+                    ),
+                };
+            }
+            TrainError::Files {
+                path: info_path.clone(),
+                reason: format!("{e}; expected a run directory written by `kiln train`"),
+            }
         })?;
         let version: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| TrainError::io(&info_path, format!("not a kiln model bundle ({e})")))?;

@@ -1128,6 +1128,17 @@ fn model_input(
     path: &Path,
     with_target: bool,
 ) -> Result<Table, TrainError> {
+    // Rows written back are read twice (checked whole first, then streamed out with their
+    // predictions): a pipe or device would be empty the second time.
+    let streamed = std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir());
+    if !with_target && streamed {
+        return Err(TrainError::io(
+            path,
+            "not a regular file (a pipe or a device): kiln reads the rows to predict twice, to \
+             check them all and then to write each back with its prediction; save them to a \
+             file first",
+        ));
+    }
     let columns = preprocessor.columns();
     let target = target.column();
     Ok(Table::read_where(path, |name| {
