@@ -347,6 +347,23 @@ fn the_benchmark_starts_from_the_same_weights_on_every_device() {
             );
         }
     }
+    // Settings the bench cannot honour are refused, not quietly changed.
+    for (args, fragment) in [
+        (
+            &["--rows", "10", "--batch", "100"][..],
+            "--rows (10) must be at least --batch (100)",
+        ),
+        (
+            &["--split-rows", "0"][..],
+            "--split-rows 0 must divide --batch",
+        ),
+        (
+            &["--batch", "32", "--split-rows", "32"][..],
+            "into two or more equal slices",
+        ),
+    ] {
+        kiln(&[&["bench"][..], args].concat()).assert_error(2, &[fragment]);
+    }
 }
 
 /// `KILN_DEVICE` names the device when `--device` does not: a blank one is no request, and a

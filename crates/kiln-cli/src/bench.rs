@@ -63,7 +63,7 @@ pub fn run(
     device: &burn::prelude::Device,
     device_name: &str,
 ) -> Result<String> {
-    let rows = options.rows.max(options.batch);
+    let rows = options.rows;
     let steps_per_epoch = rows.div_ceil(options.batch);
     let timed_epochs = options.steps.div_ceil(steps_per_epoch).max(1);
     let data = synthetic(rows, 7);

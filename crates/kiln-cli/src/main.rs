@@ -107,10 +107,11 @@ enum Command {
         /// Rows per step.
         #[arg(long, default_value_t = 1024)]
         batch: usize,
-        /// Timed optimizer steps, after one warm-up epoch.
+        /// Timed optimizer steps, after one warm-up epoch; rounded up to whole epochs of
+        /// rows / batch steps (the JSON's `timed_steps` says how many ran).
         #[arg(long, default_value_t = 200)]
         steps: usize,
-        /// Rows of synthetic data.
+        /// Rows of synthetic data (at least one batch).
         #[arg(long, default_value_t = 65536)]
         rows: usize,
         /// Take batches as contiguous slices instead of a shuffled gather.
@@ -118,9 +119,11 @@ enum Command {
         no_shuffle: bool,
         /// Experimental: run each batch as slices of N rows, so that weight gradients are
         /// summed over N-row products (split-K) rather than one product over the whole batch.
+        /// N must divide the batch into at least two slices.
         #[arg(long, value_name = "N")]
         split_rows: Option<usize>,
-        /// Optimizer: adam (the benchmark's), or sgd to see what Adam's update costs.
+        /// Optimizer: adam (the benchmark's); sgd shows what Adam's update costs, adamw what
+        /// decoupled decay adds.
         #[arg(long, default_value = "adam", value_parser = ["adam", "sgd", "adamw"])]
         optimizer: String,
         /// Read each epoch's losses back before issuing the next epoch (on a GPU, training
@@ -357,6 +360,16 @@ fn run(cli: Cli) -> Result<()> {
                 batch > 0 && steps > 0 && rows > 0,
                 "--batch, --steps and --rows must be at least 1"
             );
+            anyhow::ensure!(
+                rows >= batch,
+                "--rows ({rows}) must be at least --batch ({batch}): each step takes a whole batch"
+            );
+            if let Some(part) = split_rows {
+                anyhow::ensure!(
+                    part > 0 && batch.is_multiple_of(part) && batch / part >= 2,
+                    "--split-rows {part} must divide --batch ({batch}) into two or more equal slices"
+                );
+            }
             let chosen = device::open_asked(device::asked(device).as_ref(), "cpu")?;
             let options = bench::BenchOptions {
                 batch,
