@@ -25,10 +25,19 @@ pub fn apply(document: &mut toml::Table, assignment: &str) -> Result<(), TrainEr
             .unwrap_or_else(|| toml::Value::String(raw.to_string())),
         // A value that starts like a TOML string, list or table was meant as one: a typo in it
         // must not become the literal text (`name="a", seed=1` named the run `"a", seed=1`).
-        Err(e) if raw.trim_start().starts_with(['"', '\'', '[', '{']) => {
+        // Nor must a number TOML cannot hold (`seed=18446744073709551615`, `lr=5.`).
+        Err(e)
+            if raw.trim_start().starts_with(['"', '\'', '[', '{'])
+                || raw.trim().parse::<f64>().is_ok() =>
+        {
+            let how = if raw.trim().parse::<f64>().is_ok() {
+                "write numbers as TOML holds them: whole ones up to 9223372036854775807, \
+                 decimals with a digit after the point (5.0)"
+            } else {
+                "quote text as \"text\", lists as [1, 2], tables as {key = 1}, one --set per key"
+            };
             return Err(error(format!(
-                "`{}` is not a valid TOML value ({}); quote text as \"text\", lists as [1, 2], \
-                 tables as {{key = 1}}, one --set per key",
+                "`{}` is not a valid TOML value ({}); {how}",
                 raw.trim(),
                 e.message()
             )));
@@ -115,7 +124,12 @@ mod tests {
     #[test]
     fn a_broken_list_or_string_is_an_error_not_text() {
         let mut doc = toml::Table::new();
-        for raw in ["model.hidden=[32,16", "name=\"a\", seed=1"] {
+        for raw in [
+            "model.hidden=[32,16",
+            "name=\"a\", seed=1",
+            "seed=18446744073709551615",
+            "train.optimizer.lr=5.",
+        ] {
             let err = apply(&mut doc, raw).unwrap_err().to_string();
             assert!(err.contains("is not a valid TOML value"), "{err}");
         }
