@@ -46,6 +46,17 @@ fn tick(v: &f64) -> String {
     }
 }
 
+/// A label on a log axis, whose ticks are mostly powers of ten: those in 0.01..1e4 plainly, the
+/// rest as `1e-3` (not `1.000e-3` beside `0.1`), with at most three significant digits.
+fn log_tick(v: &f64) -> String {
+    let v: f64 = format!("{v:.2e}").parse().unwrap_or(*v);
+    if (1e-2..1e4).contains(&v.abs()) {
+        v.to_string()
+    } else {
+        format!("{v:e}")
+    }
+}
+
 /// Room around `lo..hi` on an axis: a share of the range, and at least a thousandth of the
 /// values' size (a flat curve is drawn flat, not its rounding noise stretched to fill the plot).
 fn padding(lo: f64, hi: f64, share: f64) -> f64 {
@@ -117,7 +128,7 @@ pub fn loss_curve(
             .y_label_area_size(90);
         let positive = lo > 0.0;
         macro_rules! draw {
-            ($chart:expr, $y0:expr, $y1:expr) => {{
+            ($chart:expr, $y0:expr, $y1:expr, $ticks:expr) => {{
                 let mut chart = $chart.map_err(|e| err(e.to_string()))?;
                 chart
                     .configure_mesh()
@@ -134,7 +145,7 @@ pub fn loss_curve(
                             String::new()
                         }
                     })
-                    .y_label_formatter(&tick)
+                    .y_label_formatter(&$ticks)
                     .draw()
                     .map_err(|e| err(e.to_string()))?;
                 // One epoch is a point, which a line does not show.
@@ -150,6 +161,16 @@ pub fn loss_curve(
                     .legend(|(x, y)| {
                         PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2))
                     });
+                // The losses first in the legend, then the marker.
+                if !valid.is_empty() {
+                    chart
+                        .draw_series(LineSeries::new(valid, RED.stroke_width(2)))
+                        .map_err(|e| err(e.to_string()))?
+                        .label("valid")
+                        .legend(|(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(2))
+                        });
+                }
                 if let Some(epoch) = kept {
                     let x = epoch as f64;
                     chart
@@ -161,15 +182,6 @@ pub fn loss_curve(
                         .label(format!("weights kept (epoch {epoch})"))
                         .legend(|(x, y)| {
                             PathElement::new(vec![(x, y), (x + 20, y)], GREEN.stroke_width(2))
-                        });
-                }
-                if !valid.is_empty() {
-                    chart
-                        .draw_series(LineSeries::new(valid, RED.stroke_width(2)))
-                        .map_err(|e| err(e.to_string()))?
-                        .label("valid")
-                        .legend(|(x, y)| {
-                            PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(2))
                         });
                 }
                 chart
@@ -188,12 +200,18 @@ pub fn loss_curve(
             draw!(
                 builder.build_cartesian_2d(1.0..epochs, (y0..y1).log_scale()),
                 y0,
-                y1
+                y1,
+                log_tick
             );
         } else {
             let pad = padding(lo, hi, 0.05);
             let (y0, y1) = (lo - pad, hi + pad);
-            draw!(builder.build_cartesian_2d(1.0..epochs, y0..y1), y0, y1);
+            draw!(
+                builder.build_cartesian_2d(1.0..epochs, y0..y1),
+                y0,
+                y1,
+                tick
+            );
         }
         Ok(())
     })
@@ -446,5 +464,10 @@ mod tests {
         assert_eq!(tick(&81.3051), "81.305");
         // A fit plot of values around 1e-3 is not squashed by a fixed half-unit margin.
         assert!(padding(1e-3, 2e-3, 0.08) < 1e-3);
+        // A log axis's powers of ten read alike: not `0.1` beside `1.000e-3`.
+        assert_eq!(
+            [10.0, 0.1, 0.01, 1e-3, 1e-5, 2.5e-7, 1e5].map(|v| log_tick(&v)),
+            ["10", "0.1", "0.01", "1e-3", "1e-5", "2.5e-7", "1e5"]
+        );
     }
 }
