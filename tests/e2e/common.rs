@@ -92,6 +92,13 @@ pub fn kiln_env(args: &[&str], unset: &[&str], set: &[(&str, &str)]) -> Run {
     }
 }
 
+/// `kiln predict RUN --input INPUT`, the predictions on stdout.
+pub fn predict(run: impl AsRef<Path>, input: impl AsRef<Path>) -> Run {
+    let path = |p: &Path| p.to_str().expect("utf-8 path").to_string();
+    let (run, input) = (path(run.as_ref()), path(input.as_ref()));
+    kiln(&["predict", &run, "--input", &input])
+}
+
 /// `kiln predict RUN --input INPUT --output OUTPUT`.
 pub fn predict_to(run: &Path, input: &Path, output: &Path) -> Run {
     let path = |p: &Path| p.to_str().expect("utf-8 path").to_string();

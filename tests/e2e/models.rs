@@ -125,12 +125,7 @@ fn logistic_regression_on_breast_cancer_reaches_the_reference_level() {
     assert_eq!(all["confusion_matrix"].as_array().map(Vec::len), Some(2));
     assert_eq!(all["rows"], 569, "{all}");
     assert_eq!(all["labels"], serde_json::json!(["0", "1"]), "{all}");
-    let predict = kiln(&[
-        "predict",
-        dir.to_str().expect("path"),
-        "--input",
-        "datasets/medical_breast_cancer.csv",
-    ]);
+    let predict = predict(dir, "datasets/medical_breast_cancer.csv");
     let mut lines = predict.stdout.lines();
     let header = lines.next().unwrap_or_default();
     assert!(header.ends_with(",prediction,prob_0,prob_1"), "{header}");
@@ -170,12 +165,7 @@ fn softmax_on_iris_reaches_090() {
     assert_eq!(run.status, 0, "{}", run.stderr);
     let accuracy = metric(&run, "test", "accuracy");
     assert!(accuracy >= 0.90, "accuracy {accuracy}");
-    let predict = kiln(&[
-        "predict",
-        run.run_dir().to_str().expect("path"),
-        "--input",
-        "datasets/multiclass_iris.csv",
-    ]);
+    let predict = predict(&run.run_dir(), "datasets/multiclass_iris.csv");
     let mut lines = predict.stdout.lines();
     let header = lines.next().unwrap_or_default();
     assert!(

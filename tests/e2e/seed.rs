@@ -75,26 +75,18 @@ fn kiln_predict_on_raw_rows_repeats_the_runs_predictions() {
     assert_eq!(run.status, 0, "{}", run.stderr);
     let dir = run.run_dir();
     let output = out.path().join("p.csv");
-    let predict = kiln(&[
-        "predict",
-        dir.to_str().expect("path"),
-        "--input",
-        "datasets/seed_linear_new.csv",
-        "--output",
-        output.to_str().expect("path"),
-    ]);
-    assert_eq!(predict.status, 0, "{}", predict.stderr);
+    let to_file = predict_to(
+        &dir,
+        std::path::Path::new("datasets/seed_linear_new.csv"),
+        &output,
+    );
+    assert_eq!(to_file.status, 0, "{}", to_file.stderr);
     assert_eq!(
         predictions(&output),
         predictions(&dir.join("predictions.csv"))
     );
 
-    let to_stdout = kiln(&[
-        "predict",
-        dir.to_str().expect("path"),
-        "--input",
-        "datasets/seed_linear_new.csv",
-    ]);
+    let to_stdout = predict(&dir, "datasets/seed_linear_new.csv");
     assert!(
         to_stdout.stdout.starts_with("x,prediction\n6,"),
         "{}",
@@ -318,24 +310,12 @@ fn the_same_config_and_seed_give_identical_results() {
     bytes[last] ^= 0x40;
     std::fs::write(&weights, &bytes).expect("damage");
     let rows = write(out.path(), "rows.csv", "x\n6\n");
-    kiln(&[
-        "predict",
-        a.run_dir().to_str().expect("utf-8"),
-        "--input",
-        rows.to_str().expect("utf-8"),
-    ])
-    .assert_error(
+    predict(&a.run_dir(), &rows).assert_error(
         2,
         &["weights.bpk", "damaged or replaced", "bundle.json expects"],
     );
     std::fs::copy(c.run_dir().join("model/weights.bpk"), &weights).expect("swap");
-    kiln(&[
-        "predict",
-        a.run_dir().to_str().expect("utf-8"),
-        "--input",
-        rows.to_str().expect("utf-8"),
-    ])
-    .assert_error(2, &["weights.bpk", "damaged or replaced"]);
+    predict(&a.run_dir(), &rows).assert_error(2, &["weights.bpk", "damaged or replaced"]);
 }
 
 /// The run's predictions for x = 6, 7, 8 are 12, 14, 16 within `tolerance`.
