@@ -173,7 +173,7 @@ fn a_ragged_row_and_a_missing_cell_are_located() {
 #[test]
 fn predict_from_a_directory_that_is_not_a_run_is_an_error() {
     let dir = temp();
-    let run = predict(&dir.path(), "datasets/seed_linear_new.csv");
+    let run = predict(dir.path(), "datasets/seed_linear_new.csv");
     run.assert_error(2, &["bundle.json", "kiln train"]);
 }
 
@@ -615,7 +615,7 @@ fn a_prediction_that_overflows_is_written_and_warned_about() {
     );
     assert_eq!(done.status, 0, "{}", done.stderr);
     let rows = write(dir.path(), "far.csv", "x\n6\n3e38\n");
-    let predicted = predict(&done.run_dir(), &rows);
+    let predicted = predict(done.run_dir(), &rows);
     assert_eq!(predicted.status, 0, "{}", predicted.stderr);
     assert!(
         predicted.stdout.contains("3e38,inf"),
@@ -743,7 +743,7 @@ fn unnamed_columns_are_left_out_and_repeated_names_matter_only_when_used() {
     assert!((predicted[0] - 12.0).abs() < 1e-4, "{predicted:?}");
     // A repeated name the model reads is ambiguous.
     let twice = write(dir.path(), "twice.csv", "x,x\n6,7\n");
-    predict(&run.run_dir(), &twice).assert_error(
+    predict(run.run_dir(), &twice).assert_error(
         2,
         &[
             "twice.csv",
@@ -786,7 +786,7 @@ fn an_unreadable_number_gets_the_fix_that_fits_it() {
     let run = train(&config, &dir.path().join("runs"), &[]);
     assert_eq!(run.status, 0, "{}", run.stderr);
     let rows = write(dir.path(), "rows.csv", "x\n6\nNaN\n");
-    predict(&run.run_dir(), &rows).assert_error(
+    predict(run.run_dir(), &rows).assert_error(
         2,
         &[
             "rows.csv, line 3",
@@ -796,7 +796,7 @@ fn an_unreadable_number_gets_the_fix_that_fits_it() {
     );
     // Rows to predict are read twice: a pipe or device is refused at once, saying why (it
     // used to say "the file changed while it was read; run again", which never helped).
-    predict(&run.run_dir(), "/dev/stdin").assert_error(
+    predict(run.run_dir(), "/dev/stdin").assert_error(
         2,
         &[
             "/dev/stdin",

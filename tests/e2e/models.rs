@@ -165,7 +165,7 @@ fn softmax_on_iris_reaches_090() {
     assert_eq!(run.status, 0, "{}", run.stderr);
     let accuracy = metric(&run, "test", "accuracy");
     assert!(accuracy >= 0.90, "accuracy {accuracy}");
-    let predict = predict(&run.run_dir(), "datasets/multiclass_iris.csv");
+    let predict = predict(run.run_dir(), "datasets/multiclass_iris.csv");
     let mut lines = predict.stdout.lines();
     let header = lines.next().unwrap_or_default();
     assert!(

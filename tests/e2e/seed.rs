@@ -310,12 +310,12 @@ fn the_same_config_and_seed_give_identical_results() {
     bytes[last] ^= 0x40;
     std::fs::write(&weights, &bytes).expect("damage");
     let rows = write(out.path(), "rows.csv", "x\n6\n");
-    predict(&a.run_dir(), &rows).assert_error(
+    predict(a.run_dir(), &rows).assert_error(
         2,
         &["weights.bpk", "damaged or replaced", "bundle.json expects"],
     );
     std::fs::copy(c.run_dir().join("model/weights.bpk"), &weights).expect("swap");
-    predict(&a.run_dir(), &rows).assert_error(2, &["weights.bpk", "damaged or replaced"]);
+    predict(a.run_dir(), &rows).assert_error(2, &["weights.bpk", "damaged or replaced"]);
 }
 
 /// The run's predictions for x = 6, 7, 8 are 12, 14, 16 within `tolerance`.
