@@ -69,6 +69,18 @@ pub fn canonical_number(v: f64) -> String {
     }
 }
 
+/// The one order of class labels and category levels: numbers first, by value (`2` before
+/// `10`), then text by byte value (`No` before `no`). A total order, so that sorting never
+/// depends on the rows' order.
+pub(crate) fn level_order(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => x.total_cmp(&y).then_with(|| a.cmp(b)),
+        (Ok(_), Err(_)) => std::cmp::Ordering::Less,
+        (Err(_), Ok(_)) => std::cmp::Ordering::Greater,
+        (Err(_), Err(_)) => a.cmp(b),
+    }
+}
+
 /// Distinct texts of one column, each stored once, with its number when it reads as one.
 #[derive(Debug, Clone, Default)]
 struct Interner {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use crate::column::{Column, FastMap};
+use crate::column::{Column, FastMap, level_order};
 use crate::parse::{NaValues, number};
 use crate::{DataError, Matrix, MissingAdvice, MissingPolicy, Scale, Table, UnknownPolicy};
 
@@ -488,12 +488,13 @@ fn fit_categorical(
             *counts.entry(cell.text()).or_default() += 1;
         }
     }
-    // Most frequent first; ties by name, so the order never depends on the row order.
+    // Most frequent first; ties in level order (the smallest number, as scikit-learn's
+    // most-frequent imputer picks), so the order never depends on the row order.
     if counts.is_empty() {
         return None;
     }
     let mut by_count: Vec<(Cow<'_, str>, usize)> = counts.into_iter().collect();
-    by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    by_count.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| level_order(&a.0, &b.0)));
     let fill = by_count
         .first()
         .map(|(l, _)| l.to_string())
@@ -511,7 +512,7 @@ fn fit_categorical(
         .iter()
         .map(|(l, _)| l.to_string())
         .collect();
-    levels.sort();
+    levels.sort_by(|a, b| level_order(a, b));
     let pooled = has_other.then(|| {
         let mut other = OTHER.to_string();
         while levels.contains(&other) {
@@ -616,6 +617,18 @@ mod tests {
         let p = Preprocessor::fit(&table, &columns, &[0, 1, 2, 3], &opts).expect("fits");
         // Median of 1 and 3 fills both spellings of -999.
         assert_eq!(encode(&p, &table, &[1, 3]), [2.0, 1.0, 2.0, 1.0]);
+    }
+
+    #[test]
+    fn numeric_codes_are_levels_in_number_order_and_ties_fill_with_the_smallest() {
+        // By byte value the levels were 10, 2, 7 and the tie's fill 10; scikit-learn's
+        // most-frequent imputer fills 2.
+        let (table, columns) = one_column(&["10", "2", "7", "2", "10", ""], false);
+        let mut opts = options(Scale::None);
+        opts.missing = MissingPolicy::Impute;
+        let p = Preprocessor::fit(&table, &columns, &[0, 1, 2, 3, 4, 5], &opts).expect("fits");
+        assert_eq!(p.input_names(), ["x=2", "x=7", "x=10"]);
+        assert_eq!(encode(&p, &table, &[5]), [1.0, 0.0, 0.0]);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::column::{Cell, Column};
+use crate::column::{Cell, Column, level_order};
 use crate::disguise::{Remedy, disguise};
 use crate::encode::{FitOptions, RawColumn};
 use crate::parse::{NaValues, number};
@@ -744,17 +744,7 @@ fn encode_target(
                 .map(|cell| cell.text())
                 .collect();
             let mut labels: Vec<String> = seen.into_iter().map(|l| l.into_owned()).collect();
-            if labels.iter().all(|l| l.parse::<f64>().is_ok()) {
-                labels.sort_by(|a, b| {
-                    let (a, b) = (
-                        a.parse::<f64>().unwrap_or(0.0),
-                        b.parse::<f64>().unwrap_or(0.0),
-                    );
-                    a.total_cmp(&b)
-                });
-            } else {
-                labels.sort();
-            }
+            labels.sort_by(|a, b| level_order(a, b));
             if labels.len() > crate::encode::MAX_LEVELS {
                 return Err(DataError::Classes {
                     path: table.path().to_path_buf(),
