@@ -780,8 +780,14 @@ fn an_unreadable_number_gets_the_fix_that_fits_it() {
         "x,y\n1,2\n2,4\n3,6\n4,8\n\"1,234.5\",9\n",
     );
     let config = experiment(dir.path(), &data, "");
-    train(&config, dir.path(), &[])
-        .assert_error(2, &["d.csv, line 6", "`1,234.5`", "write it without a `,`"]);
+    train(&config, dir.path(), &[]).assert_error(
+        2,
+        &[
+            "d.csv, line 6",
+            "`1,234.5`",
+            "write it without `,` between digit groups",
+        ],
+    );
     let config = experiment(dir.path(), &seed_data(), "[train]\nsolver = \"exact\"\n");
     let run = train(&config, &dir.path().join("runs"), &[]);
     assert_eq!(run.status, 0, "{}", run.stderr);
@@ -817,8 +823,14 @@ fn classes_that_differ_only_in_case_are_pointed_out() {
         "x,y\n1,no\n2,No\n3,yes\n4,Yes\n5,no\n6,yes\n7,No\n8,Yes\n",
     );
     let config = experiment(dir.path(), &data, "[train]\nepochs = 2\n");
-    train(&config, dir.path(), &["--set", "model.kind=\"logistic\""])
-        .assert_error(2, &["4 classes (`No`, `Yes`, `no`, `yes`)", "softmax"]);
+    train(&config, dir.path(), &["--set", "model.kind=\"logistic\""]).assert_error(
+        2,
+        &[
+            "4 classes (`No`, `Yes`, `no`, `yes`)",
+            "softmax",
+            "`No` and `no` differ only in case: if they are one class, write them alike",
+        ],
+    );
     let run = train(&config, dir.path(), &["--set", "model.kind=\"softmax\""]);
     assert_eq!(run.status, 0, "{}", run.stderr);
     assert!(
@@ -829,4 +841,74 @@ fn classes_that_differ_only_in_case_are_pointed_out() {
         "{}",
         run.stdout
     );
+}
+
+/// The second QA pass on real-world files: each refusal names what the cells are and the fix
+/// that keeps their information.
+#[test]
+fn odd_cells_get_the_fix_that_keeps_their_information() {
+    let dir = temp();
+    let run_with = |name: &str, text: &str, args: &[&str]| {
+        let data = write(dir.path(), name, text);
+        let config = experiment(dir.path(), &data, "[train]\nsolver = \"exact\"\n");
+        train(&config, &dir.path().join("runs"), args)
+    };
+    // A regression target written as money, or with a missing marker.
+    run_with("money.csv", "x,y\n1,\"$1,570\"\n2,20\n3,30\n", &[])
+        .assert_error(2, &["`$1,570`", "write it without a `$` currency sign"]);
+    run_with("na.csv", "x,y\n1,10\n2,NA\n3,30\n", &[]).assert_error(
+        2,
+        &[
+            "line 3 holds `NA`",
+            "list it in data.na_values and set data.missing = \"drop\"",
+        ],
+    );
+    // `%` numbers beside three kinds of missing marker.
+    run_with(
+        "rate.csv",
+        "r,y\n36.6%,1\nNA,2\nN/A,3\n.,4\n4.9%,5\nNA,6\n",
+        &[],
+    )
+    .assert_error(
+        2,
+        &[
+            "column `r` holds numbers such as `36.6%`",
+            "data.categorical",
+        ],
+    );
+    // Mostly numbers with a band: the way out that keeps the band.
+    run_with("dependents.csv", "d,y\n0,1\n0,2\n1,3\n2,4\n3+,5\n", &[])
+        .assert_error(2, &["`3+` is not a number", "list it in data.categorical"]);
+    let logistic = [
+        "--set",
+        "model.kind=\"logistic\"",
+        "--set",
+        "train.solver=\"gradient\"",
+        "--set",
+        "train.epochs=2",
+    ];
+    // A logistic target with a missing marker among its labels.
+    run_with("labels.csv", "x,y\n1,yes\n2,no\n3,NA\n4,yes\n", &logistic).assert_error(
+        2,
+        &[
+            "3 classes",
+            "if `NA` marks a missing value, list it in data.na_values",
+        ],
+    );
+    // Predict rows whose column differs in case; eval labels that do.
+    let run = run_with("yn.csv", "x,y\n1,no\n2,yes\n3,no\n4,yes\n", &logistic);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let rows = write(dir.path(), "rows.csv", "X\n5\n");
+    predict(run.run_dir(), &rows).assert_error(
+        2,
+        &["lacks `x` (the file has `X`: names must match exactly, case included)"],
+    );
+    let labelled = write(dir.path(), "labelled.csv", "x,y\n5,Yes\n");
+    kiln(&[
+        "eval",
+        run.run_dir().to_str().expect("utf-8"),
+        "--data",
+        labelled.to_str().expect("utf-8"),
+    ])
+    .assert_error(2, &["`Yes`", "the model's `yes` differs only in case"]);
 }

@@ -15,8 +15,11 @@ pub enum Disguise {
     /// Numbers among one or two repeated texts, each with its count: missing-value markers
     /// (`NA`, `n/a`) kiln was not told of, most likely.
     Markers {
-        /// The texts and how many cells hold each, in order of first appearance.
+        /// The texts and how many cells hold each: common missing-value markers first, each
+        /// group in order of first appearance.
         texts: Vec<(String, usize)>,
+        /// Whether there are more markers than those listed.
+        more: bool,
         /// The first text cell's row.
         row: usize,
     },
@@ -53,24 +56,29 @@ impl Disguise {
 impl fmt::Display for Disguise {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Markers { texts, .. } => {
-                let listed: Vec<String> = texts
+            Self::Markers { texts, more, .. } => {
+                let mut listed: Vec<String> = texts
                     .iter()
                     .map(|(text, cells)| {
                         format!("`{}` ({cells} cell{})", shortened(text), plural(*cells))
                     })
                     .collect();
-                let (them, mark) = if texts.len() == 1 {
-                    ("it", "marks")
-                } else {
-                    ("them", "mark")
+                if *more {
+                    listed.push("others".into());
+                }
+                let last = listed.pop().unwrap_or_default();
+                let listed = match listed.is_empty() {
+                    true => last,
+                    false => format!("{} and {last}", listed.join(", ")),
                 };
+                let one = texts.len() == 1 && !more;
                 write!(
                     f,
-                    "holds numbers and the text {}: if {} {mark} a missing value, list {them} in \
+                    "holds numbers and the text {listed}: if {} {} a missing value, list {} in \
                      data.na_values",
-                    listed.join(" and "),
-                    if texts.len() == 1 { "it" } else { "they" },
+                    if one { "it" } else { "they" },
+                    if one { "marks" } else { "mark" },
+                    if one { "it" } else { "them" },
                 )
             }
             Self::Formatted { text, marks, .. } => write!(
@@ -81,9 +89,9 @@ impl fmt::Display for Disguise {
             ),
             Self::Dates { text, .. } => write!(
                 f,
-                "holds dates or times such as `{}`, and kiln has no date type: derive numbers \
-                 from them (days since a start, the month, the weekday) into a column of their \
-                 own, or leave the column out (data.drop)",
+                "holds dates or times such as `{}` (or codes written like them), and kiln has no \
+                 date type: derive numbers from dates (days since a start, the month, the \
+                 weekday) into a column of their own, or leave the column out (data.drop)",
                 shortened(text)
             ),
         }
@@ -126,9 +134,63 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// How `column`'s non-missing cells show it to be numbers in disguise, if they do. Only a
-/// column with at most two distinct texts besides its numbers, formatted numbers and dates
-/// qualifies: a real categorical column (`red`, `green`, `blue`) never does.
+/// Texts that commonly mark a missing value (compared ignoring case): however many of them a
+/// column holds beside its numbers, they do not make it a categorical one.
+const MISSING_MARKERS: [&str; 17] = [
+    "na",
+    "n/a",
+    "n.a.",
+    "nan",
+    "null",
+    "none",
+    "nil",
+    "missing",
+    "unknown",
+    "?",
+    "-",
+    "--",
+    ".",
+    "#n/a",
+    "#na",
+    "not available",
+    "not applicable",
+];
+
+/// Whether `text` is one of the [`MISSING_MARKERS`].
+pub(crate) fn is_missing_marker(text: &str) -> bool {
+    MISSING_MARKERS.iter().any(|m| m.eq_ignore_ascii_case(text))
+}
+
+/// Distinct texts with their counts, the first few kept.
+#[derive(Default)]
+struct Tally {
+    texts: Vec<(String, usize)>,
+    cells: usize,
+    /// Distinct texts beyond those kept.
+    more: bool,
+}
+
+impl Tally {
+    const KEPT: usize = 4;
+
+    fn add(&mut self, text: &str) {
+        self.cells += 1;
+        match self.texts.iter().position(|(t, _)| t == text) {
+            Some(i) => self.texts[i].1 += 1,
+            None if self.texts.len() < Self::KEPT => self.texts.push((text.to_string(), 1)),
+            None => self.more = true,
+        }
+    }
+
+    fn distinct_at_most(&self, n: usize) -> bool {
+        !self.more && self.texts.len() <= n
+    }
+}
+
+/// How `column`'s non-missing cells show it to be numbers in disguise, if they do: besides its
+/// numbers, formatted numbers and dates, the column holds common missing-value markers and at
+/// most two other distinct texts (a real categorical column, `red`, `green`, `blue`, never
+/// qualifies), or formatted numbers are at least half its cells.
 pub(crate) fn disguise(column: &Column, na: &NaValues) -> Option<Disguise> {
     let mut numbers = 0usize;
     let mut distinct_numbers: Vec<f64> = Vec::with_capacity(2);
@@ -136,8 +198,11 @@ pub(crate) fn disguise(column: &Column, na: &NaValues) -> Option<Disguise> {
     let mut formatted_cells = 0usize;
     let mut dates: Option<(usize, String)> = None;
     let mut date_cells = 0usize;
-    let mut texts: Vec<(String, usize)> = Vec::new();
+    let (mut markers, mut others) = (Tally::default(), Tally::default());
     let mut first_text = None;
+    // A comma in a text that is no number (`1,2,4`): the column lists answers, and `1,3` is
+    // one of them rather than a decimal comma.
+    let mut comma_lists = false;
     for row in 0..column.len() {
         let cell = column.get(row);
         if na.is_missing(cell) {
@@ -164,108 +229,175 @@ pub(crate) fn disguise(column: &Column, na: &NaValues) -> Option<Disguise> {
             dates.get_or_insert_with(|| (row, text.to_string()));
         } else {
             first_text.get_or_insert(row);
-            match texts.iter().position(|(t, _)| t == text) {
-                Some(i) => texts[i].1 += 1,
-                None if texts.len() < 2 => texts.push((text.to_string(), 1)),
-                None => return None,
+            comma_lists |= text.contains(',');
+            if is_missing_marker(text) {
+                markers.add(text);
+            } else {
+                others.add(text);
             }
         }
     }
+    let cells = numbers + formatted_cells + date_cells + markers.cells + others.cells;
+    let few_others = others.distinct_at_most(2);
     if let Some((row, text)) = dates
+        && few_others
         && date_cells >= numbers + formatted_cells
     {
         return Some(Disguise::Dates { row, text });
     }
-    if let Some((row, text, marks)) = formatted {
+    if let Some((row, text, marks)) = formatted
+        && !(comma_lists && text.contains(','))
+        && (few_others || 2 * (numbers + formatted_cells) >= cells)
+    {
         return Some(Disguise::Formatted { row, text, marks });
     }
-    (distinct_numbers.len() >= 2 && !texts.is_empty()).then(|| Disguise::Markers {
+    let mut texts = markers.texts;
+    texts.extend(others.texts);
+    (few_others && distinct_numbers.len() >= 2 && !texts.is_empty()).then(|| Disguise::Markers {
+        more: markers.more,
         texts,
         row: first_text.unwrap_or(0),
     })
 }
 
 /// The marks that make `text` a number kiln does not read (``a `%` sign``, ``a `,` …``), or
-/// `None` if it is not a number with them: a sign, a currency sign before or after, digits in
-/// groups of three split by `,` `'` or a space (or any digits around one decimal comma), an
-/// optional `.` fraction and an optional `%`.
+/// `None` if it is not a number with them: accounting parentheses, a sign (the Unicode minus
+/// among them), a currency sign or code before or after, digits in groups (`1,234`,
+/// `1.234.567`, `12,34,567`, `1 234`, `1'234`) or around a decimal comma (`0,5`, `1.234,5`),
+/// and a `%`.
 pub(crate) fn number_marks(text: &str) -> Option<String> {
     let mut marks: Vec<String> = Vec::new();
     let mut rest = text.trim();
+    if let Some(inner) = rest.strip_prefix('(').and_then(|r| r.strip_suffix(')')) {
+        marks.push("parentheses (an accounting negative)".into());
+        rest = inner.trim();
+    }
     if let Some(stripped) = rest.strip_suffix('%') {
         marks.push("a `%` sign".into());
         rest = stripped.trim_end();
     }
-    rest = without_sign(rest);
-    for symbol in ['$', '€', '£', '¥', '₹'] {
-        let stripped = rest
-            .strip_prefix(symbol)
-            .map(str::trim_start)
-            .or_else(|| rest.strip_suffix(symbol).map(str::trim_end));
-        if let Some(stripped) = stripped {
-            marks.push(format!("a `{symbol}` sign"));
-            rest = without_sign(stripped);
-            break;
-        }
+    rest = without_sign(rest, &mut marks);
+    if let Some((stripped, mark)) = without_currency(rest) {
+        marks.push(mark);
+        rest = without_sign(stripped, &mut marks);
     }
-    let (whole, fraction) = match rest.split_once('.') {
-        Some((whole, fraction)) => (whole, Some(fraction)),
-        None => (rest, None),
-    };
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if fraction.is_some_and(|f| !digits(f)) || whole.is_empty() {
-        return None;
-    }
-    if !digits(whole) {
-        let separator = whole.chars().find(|c| !c.is_ascii_digit())?;
-        let groups: Vec<&str> = whole.split(separator).collect();
-        let grouped = groups[0].len() <= 3
-            && digits(groups[0])
-            && groups[1..].iter().all(|g| g.len() == 3 && digits(g));
-        let decimal_comma = separator == ','
-            && fraction.is_none()
-            && groups.len() == 2
-            && groups.iter().all(|g| digits(g));
-        match separator {
-            ',' if grouped || decimal_comma => {
-                marks.push("a `,` (a thousands separator or a decimal comma)".into())
-            }
-            '\'' | ' ' | '\u{a0}' | '\u{202f}' if grouped => {
-                marks.push("spaces or `'` between digit groups".into())
-            }
-            _ => return None,
-        }
-    }
+    marks.extend(digit_marks(rest)?);
     (!marks.is_empty()).then(|| marks.join(" and "))
 }
 
-/// `text` without a leading sign.
-fn without_sign(text: &str) -> &str {
-    text.strip_prefix(['-', '+', '−'])
-        .unwrap_or(text)
-        .trim_start()
+/// `text` without a leading sign; the Unicode minus (`−`), which only looks like `-`, is a mark.
+fn without_sign<'a>(text: &'a str, marks: &mut Vec<String>) -> &'a str {
+    if let Some(rest) = text.strip_prefix('−') {
+        marks.push("a `−` (the Unicode minus; kiln reads `-`)".into());
+        return rest.trim_start();
+    }
+    text.strip_prefix(['-', '+']).unwrap_or(text).trim_start()
 }
 
-/// Whether `text` is a date (`2024-05-01`, `01/05/2024`, `1.5.2024`, with or without a time
-/// after it) or a time of day (`13:45`, `13:45:10`).
+/// `text` without a currency sign or ISO code before or after it, and the mark that names it.
+fn without_currency(text: &str) -> Option<(&str, String)> {
+    const SIGNS: [&str; 6] = ["R$", "$", "€", "£", "¥", "₹"];
+    const CODES: [&str; 13] = [
+        "USD", "EUR", "GBP", "CHF", "JPY", "CNY", "INR", "AUD", "CAD", "SEK", "NOK", "DKK", "BRL",
+    ];
+    SIGNS.iter().chain(&CODES).find_map(|mark| {
+        let stripped = text
+            .strip_prefix(mark)
+            .map(str::trim_start)
+            .or_else(|| text.strip_suffix(mark).map(str::trim_end))?;
+        let kind = if mark.len() == 3 && mark.bytes().all(|b| b.is_ascii_uppercase()) {
+            "code"
+        } else {
+            "sign"
+        };
+        Some((stripped, format!("a `{mark}` currency {kind}")))
+    })
+}
+
+/// For unsigned digits: `Some(marks)`, empty for a plain number (`1234.5`) and naming the
+/// separators for digits in groups or around a decimal comma; `None` for anything else.
+fn digit_marks(text: &str) -> Option<Vec<String>> {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    match text.split_once('.') {
+        Some((whole, fraction)) if digits(whole) && digits(fraction) => return Some(Vec::new()),
+        None if digits(text) => return Some(Vec::new()),
+        _ => {}
+    }
+    // The group separator is the first non-digit; a different last one is the decimal mark.
+    let separator = text.chars().find(|c| !c.is_ascii_digit())?;
+    let (whole, fraction) = match text.rfind(|c: char| !c.is_ascii_digit() && c != separator) {
+        Some(i) => {
+            let mark = text[i..].chars().next()?;
+            if !matches!(mark, '.' | ',') {
+                return None;
+            }
+            (&text[..i], Some((mark, &text[i + mark.len_utf8()..])))
+        }
+        None => (text, None),
+    };
+    if fraction.is_some_and(|(_, f)| !digits(f)) {
+        return None;
+    }
+    let groups: Vec<&str> = whole.split(separator).collect();
+    if !groups.iter().all(|g| digits(g)) {
+        return None;
+    }
+    let (first, last) = (groups[0].len(), groups[groups.len() - 1].len());
+    let western = first <= 3 && groups[1..].iter().all(|g| g.len() == 3);
+    // 12,34,567: the Indian grouping, in twos above the thousands.
+    let indian = groups.len() >= 3
+        && first <= 2
+        && last == 3
+        && groups[1..groups.len() - 1].iter().all(|g| g.len() == 2);
+    let decimal_comma = separator == ',' && fraction.is_none() && groups.len() == 2;
+    let mut marks = Vec::new();
+    match separator {
+        // `1,234` reads either way; `1,234,567` and `0,5` only one.
+        ',' if decimal_comma && western => {
+            marks.push("a `,` (a thousands separator or a decimal comma)".to_string())
+        }
+        ',' if decimal_comma => marks.push("a decimal comma".to_string()),
+        ',' | '.' if western || indian => marks.push(format!("`{separator}` between digit groups")),
+        '\'' | '’' | ' ' | '\u{a0}' | '\u{202f}' if western || indian => {
+            marks.push("spaces or `'` between digit groups".to_string())
+        }
+        _ => return None,
+    }
+    if let Some((',', _)) = fraction {
+        marks.push("a decimal comma".to_string());
+    }
+    Some(marks)
+}
+
+/// Whether `text` is a plausible date (`2024-05-01`, `01/05/2024`, `1.5.2024`, with or without
+/// a time after it) or time of day (`13:45`, `13:45:10`): months up to 12, days up to 31,
+/// hours up to 23, minutes and seconds up to 59.
 fn is_date_or_time(text: &str) -> bool {
-    let numbers = |s: &str, separator: char, widths: &[(usize, usize)]| {
+    let parts = |s: &str, separator: char, widths: &[(usize, usize)]| -> Option<Vec<u32>> {
         let parts: Vec<&str> = s.split(separator).collect();
-        parts.len() == widths.len()
+        let fits = parts.len() == widths.len()
             && parts.iter().zip(widths).all(|(p, &(least, most))| {
                 (least..=most).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit())
-            })
+            });
+        fits.then(|| parts.iter().filter_map(|p| p.parse().ok()).collect())
     };
     let time = |s: &str| {
         let s = s.split(['.', 'Z', '+']).next().unwrap_or(s);
-        numbers(s, ':', &[(1, 2), (2, 2)]) || numbers(s, ':', &[(1, 2), (2, 2), (2, 2)])
+        let clock =
+            parts(s, ':', &[(1, 2), (2, 2)]).or_else(|| parts(s, ':', &[(1, 2), (2, 2), (2, 2)]));
+        clock.is_some_and(|c| c[0] <= 23 && c[1..].iter().all(|&v| v <= 59))
     };
+    let day_month = |day: u32, month: u32| (1..=31).contains(&day) && (1..=12).contains(&month);
     let date = |s: &str| {
-        numbers(s, '-', &[(4, 4), (1, 2), (1, 2)])
-            || numbers(s, '/', &[(4, 4), (1, 2), (1, 2)])
-            || ['/', '.', '-']
-                .iter()
-                .any(|&sep| numbers(s, sep, &[(1, 2), (1, 2), (2, 4)]))
+        let year_first = parts(s, '-', &[(4, 4), (1, 2), (1, 2)])
+            .or_else(|| parts(s, '/', &[(4, 4), (1, 2), (1, 2)]));
+        if let Some(d) = year_first {
+            return day_month(d[2], d[1]);
+        }
+        ['/', '.', '-'].iter().any(|&separator| {
+            parts(s, separator, &[(1, 2), (1, 2), (2, 4)])
+                .is_some_and(|d| day_month(d[0], d[1]) || day_month(d[1], d[0]))
+        })
     };
     let text = text.trim();
     match text.split_once(['T', ' ']) {
@@ -280,7 +412,8 @@ mod tests {
     use crate::Table;
 
     fn column_disguise(cells: &[&str], na_values: &[&str]) -> Option<Disguise> {
-        let text = format!("c\n{}\n", cells.join("\n"));
+        let quoted: Vec<String> = cells.iter().map(|c| format!("\"{c}\"")).collect();
+        let text = format!("c\n{}\n", quoted.join("\n"));
         let table = Table::parse(std::path::Path::new("t.csv"), text.as_bytes()).expect("table");
         let na: Vec<String> = na_values.iter().map(|s| s.to_string()).collect();
         disguise(table.column(0), &NaValues::new(&na))
@@ -288,49 +421,49 @@ mod tests {
 
     #[test]
     fn formatted_numbers_are_recognised_with_their_marks() {
+        let comma = "a `,` (a thousands separator or a decimal comma)";
         for (text, marks) in [
             ("12%", "a `%` sign"),
             ("-3.5 %", "a `%` sign"),
-            ("$1200", "a `$` sign"),
-            ("1200 €", "a `€` sign"),
-            ("-$5", "a `$` sign"),
-            ("1,234", "a `,` (a thousands separator or a decimal comma)"),
-            (
-                "12,345,678.9",
-                "a `,` (a thousands separator or a decimal comma)",
-            ),
-            ("0,5", "a `,` (a thousands separator or a decimal comma)"),
+            ("$1200", "a `$` currency sign"),
+            ("1200 €", "a `€` currency sign"),
+            ("-$5", "a `$` currency sign"),
+            ("R$ 12", "a `R$` currency sign"),
+            ("USD 12", "a `USD` currency code"),
+            ("12 CHF", "a `CHF` currency code"),
+            ("1,234", comma),
+            ("12,345,678.9", "`,` between digit groups"),
+            ("1.234.567", "`.` between digit groups"),
+            ("1.234,5", "`.` between digit groups and a decimal comma"),
+            ("12,34,567", "`,` between digit groups"),
+            ("0,5", "a decimal comma"),
             ("1 234 567", "spaces or `'` between digit groups"),
             ("1'234", "spaces or `'` between digit groups"),
+            ("1’234", "spaces or `'` between digit groups"),
+            ("−1.5", "a `−` (the Unicode minus; kiln reads `-`)"),
+            ("(12)", "parentheses (an accounting negative)"),
         ] {
             assert_eq!(number_marks(text).as_deref(), Some(marks), "{text}");
         }
         assert_eq!(
             number_marks("$1,200.50").as_deref(),
-            Some("a `$` sign and a `,` (a thousands separator or a decimal comma)")
+            Some("a `$` currency sign and `,` between digit groups")
         );
         for text in [
-            "12",
-            "abc",
-            "1,2,3",
-            "12,34,567",
-            "A1",
-            "$",
-            "%",
-            "1.2.3",
-            "1,234.x",
-            "a,b",
+            "12", "abc", "1,2,3", "12,34,5", "A1", "$", "%", "1.2.3", "1,234.x", "a,b", "1,2,4",
+            "(a)", "USD", "11 W",
         ] {
             assert_eq!(number_marks(text), None, "{text}");
         }
     }
 
     #[test]
-    fn dates_and_times_are_recognised() {
+    fn dates_and_times_are_recognised_when_plausible() {
         for text in [
             "2024-05-01",
             "2024/5/1",
             "01/05/2024",
+            "12/31/2024",
             "1.5.24",
             "2024-05-01T13:45:10Z",
             "2024-05-01 13:45",
@@ -339,7 +472,20 @@ mod tests {
         ] {
             assert!(is_date_or_time(text), "{text}");
         }
-        for text in ["2024", "1-2", "12:3", "May 1", "A-12-34", "2024-05-01X"] {
+        for text in [
+            "2024",
+            "1-2",
+            "12:3",
+            "May 1",
+            "A-12-34",
+            "2024-05-01X",
+            "9999-99-99",
+            "2024-13-45",
+            "24:60",
+            "99:99:99",
+            "14.20.100",
+            "32/13/2024",
+        ] {
             assert!(!is_date_or_time(text), "{text}");
         }
     }
@@ -351,6 +497,7 @@ mod tests {
             d,
             Some(Disguise::Markers {
                 texts: vec![("NA".into(), 4)],
+                more: false,
                 row: 0
             })
         );
@@ -372,6 +519,24 @@ mod tests {
         );
         let d = column_disguise(&["2024-01-02", "2024-01-03", "unknown"], &[]).expect("dates");
         assert!(matches!(d, Disguise::Dates { row: 0, .. }));
+        // Common missing markers, however many kinds, do not hide numbers or formatted ones.
+        let cells = ["NA", "N/A", ".", "na", "3.5", "NA", "N/A", ".", "4.5", "NA"];
+        let d = column_disguise(&cells, &[]).expect("markers");
+        assert!(
+            d.to_string()
+                .contains("`NA` (3 cells), `N/A` (2 cells), `.` (2 cells) and `na` (1 cell)"),
+            "{d}"
+        );
+        let d = column_disguise(&["36.6%", "NA", "N/A", ".", "4.9%"], &[]).expect("percent");
+        assert!(matches!(d, Disguise::Formatted { row: 0, .. }), "{d:?}");
+        // Formatted numbers as most of the cells, beside several words.
+        let cells = ["1%", "2%", "3%", "4%", "low", "high", "mid"];
+        assert!(matches!(
+            column_disguise(&cells, &[]),
+            Some(Disguise::Formatted { .. })
+        ));
+        // Answers to a multiple-choice question: `1,3` is a list, as `1,2,4` shows.
+        assert_eq!(column_disguise(&["1,3", "2", "1,2,4", "2,4"], &[]), None);
         for cells in [
             &["red", "green", "blue", "1", "2"][..],
             &["yes", "no", "yes"][..],

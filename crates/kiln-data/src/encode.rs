@@ -214,10 +214,21 @@ impl Preprocessor {
                     .collect::<Vec<_>>()
                     .join(", ")
             };
-            let missing = columns.iter().zip(&found).filter(|(_, f)| f.is_none());
+            let missing: Vec<&str> = columns
+                .iter()
+                .zip(&found)
+                .filter(|(_, f)| f.is_none())
+                .map(|(c, _)| *c)
+                .collect();
+            // The file's name closest to the first missing one (`X` for `x`).
+            let names = || table.names().iter().map(String::as_str);
+            let closest = names()
+                .find(|n| n.eq_ignore_ascii_case(missing[0]))
+                .or_else(|| crate::suggest::closest(missing[0], names()))
+                .map(|c| format!(" (the file has `{c}`: names must match exactly, case included)"));
             return Err(DataError::MissingModelColumns {
                 path: table.path().to_path_buf(),
-                missing: quoted(missing.map(|(c, _)| *c).collect()),
+                missing: quoted(missing) + &closest.unwrap_or_default(),
                 needed: quoted(columns),
             });
         };

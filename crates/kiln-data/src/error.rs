@@ -201,10 +201,20 @@ pub enum DataError {
     /// The target column holds text where numbers are needed.
     #[error(
         "{path}: the target `{column}` must be numeric for {task}, but line {line} holds \
-         `{value}`; if it holds class labels, use kind = \"logistic\" (two classes), \
-         \"softmax\" or \"mlp\""
+         `{value}`; {}if it holds class labels, use kind = \"logistic\" (two classes), \
+         \"softmax\" or \"mlp\"",
+        if *marker {
+            format!(
+                "if `{value}` marks a missing value, list it in data.na_values and set \
+                 data.missing = \"drop\" (a row without its target is skipped); "
+            )
+        } else {
+            String::new()
+        }
     )]
     TextTarget {
+        /// Whether the cell is a common missing-value marker (`NA`).
+        marker: bool,
         /// The file.
         path: PathBuf,
         /// Target column.

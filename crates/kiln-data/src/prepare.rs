@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 
 use crate::column::{Cell, Column, level_order};
-use crate::disguise::{Remedy, disguise};
+use crate::disguise::{Remedy, disguise, is_missing_marker, number_marks};
 use crate::encode::{FitOptions, RawColumn};
 use crate::parse::{NaValues, number};
 use crate::{
@@ -86,9 +86,16 @@ impl TargetEncoding {
                                 column: self.column().to_string(),
                                 reason: format!(
                                     "holds `{label}` on line {}, a label the model never saw \
-                                     (labels: {})",
+                                     (labels: {}){}",
                                     table.line(row),
-                                    labels.join(", ")
+                                    labels.join(", "),
+                                    match labels.iter().find(|l| l.eq_ignore_ascii_case(&label)) {
+                                        Some(known) => format!(
+                                            "; the model's `{known}` differs only in case: \
+                                             write it as the model does"
+                                        ),
+                                        None => String::new(),
+                                    }
                                 ),
                             })
                     }
@@ -429,7 +436,15 @@ pub fn prepare_table(
     if usable.is_empty() {
         return Err(DataError::EmptySplit {
             split: "train".into(),
-            reason: format!("every row of {} has a missing cell", table.path().display()),
+            reason: format!(
+                "every row of {} has a missing cell (missing cells by column: {})",
+                table.path().display(),
+                missing_by_column
+                    .iter()
+                    .map(|(column, cells)| format!("`{column}` {cells}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         });
     }
 
@@ -701,7 +716,26 @@ fn raw_column(
         return Ok(text);
     }
     if let Some(row) = first_bad {
-        number(table, row, index, false)?;
+        // Mostly numbers with some words (`3+`, `K`, `V57`) may be codes: a way to keep them.
+        number(table, row, index, false).map_err(|e| match e {
+            DataError::NotANumber {
+                path,
+                line,
+                column,
+                value,
+                fix,
+            } => DataError::NotANumber {
+                fix: format!(
+                    "{fix}; if the column's values are categories (codes, bands), list it in \
+                     data.categorical"
+                ),
+                path,
+                line,
+                column,
+                value,
+            },
+            other => other,
+        })?;
     }
     Ok(RawColumn {
         index,
@@ -724,13 +758,17 @@ fn encode_target(
         TargetKind::Numeric => {
             for &row in usable {
                 y[row] = number(table, row, index, false).map_err(|e| match e {
-                    DataError::NotANumber { line, value, .. } => DataError::TextTarget {
-                        path: table.path().to_path_buf(),
-                        column: column.clone(),
-                        task: "regression".into(),
-                        line,
-                        value,
-                    },
+                    // A formatted number keeps its own fix (write it plainly).
+                    DataError::NotANumber { line, value, .. } if number_marks(&value).is_none() => {
+                        DataError::TextTarget {
+                            path: table.path().to_path_buf(),
+                            column: column.clone(),
+                            task: "regression".into(),
+                            line,
+                            marker: is_missing_marker(&value),
+                            value,
+                        }
+                    }
                     other => other,
                 })?;
             }
@@ -780,6 +818,23 @@ fn encode_target(
             Ok((TargetEncoding::Classes { column, labels }, y))
         }
     }
+}
+
+/// What may be wrong with a target's class labels, after a `; `: a common missing-value marker
+/// among them (`NA`), or two that differ only in case; empty when neither.
+pub fn label_advice(labels: &[String]) -> String {
+    let mut advice = String::new();
+    if let Some(marker) = labels.iter().find(|l| is_missing_marker(l)) {
+        advice.push_str(&format!(
+            "; if `{marker}` marks a missing value, list it in data.na_values"
+        ));
+    }
+    if let Some((a, b)) = case_twins(labels).first() {
+        advice.push_str(&format!(
+            "; `{a}` and `{b}` differ only in case: if they are one class, write them alike"
+        ));
+    }
+    advice
 }
 
 /// Pairs of labels that are equal but for letter case (`Yes`, `yes`), the first few.

@@ -301,9 +301,9 @@ fn csv_reader<R: Read>(source: R) -> csv::Reader<R> {
         .from_reader(source)
 }
 
-/// A blank line: one empty field. Skipped wherever rows are read.
+/// A blank line: one field, empty or spaces only. Skipped wherever rows are read.
 fn is_blank(record: &csv::ByteRecord) -> bool {
-    record.len() == 1 && record[0].is_empty()
+    record.len() == 1 && record[0].iter().all(u8::is_ascii_whitespace)
 }
 
 /// Refuses a header that shows the file is not comma-separated. Unnamed columns and repeated

@@ -9,7 +9,7 @@ use burn::prelude::*;
 use kiln_data::{
     Cell, FeatureEncoding, Matrix, Prepared, Preprocessor, Split, Table, TargetEncoding, TargetKind,
 };
-use kiln_models::{Network, Task, kinds};
+use kiln_models::{ModelError, Network, Task, kinds};
 use serde_json::{Value, json};
 
 use crate::bundle::{BUNDLE_FORMAT, Bundle, BundleInfo};
@@ -182,7 +182,16 @@ pub fn train(
         None => None,
     };
     let n_classes = data.target.labels().len();
-    let task = kinds::resolve_task(kind, &experiment.model, data.target.labels())?;
+    let task =
+        kinds::resolve_task(kind, &experiment.model, data.target.labels()).map_err(
+            |e| match e {
+                ModelError::TaskMismatch { kind, reason } => ModelError::TaskMismatch {
+                    reason: reason + &kiln_data::label_advice(data.target.labels()),
+                    kind,
+                },
+                other => other,
+            },
+        )?;
     if let Some(t) = experiment.model.threshold {
         kiln_models::check_threshold_for(task, t).map_err(|reason| TrainError::Invalid {
             key: "model.threshold".into(),
