@@ -363,6 +363,17 @@ enum Store {
 /// the top of a numeric column must not turn it into interned text.
 const WORDS_BEFORE_SWITCH: usize = 32;
 
+/// A distinct cell of a column, from [`Column::census`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Census<'a> {
+    /// The cell.
+    pub cell: Cell<'a>,
+    /// How many rows hold it.
+    pub rows: usize,
+    /// The first of them.
+    pub first: usize,
+}
+
 /// One column of a table.
 #[derive(Debug, Clone)]
 pub struct Column {
@@ -452,6 +463,83 @@ impl Column {
             ),
             Store::Skipped(rows) => Box::new((0..*rows).map(|row| (row, Cell::Text("")))),
         }
+    }
+
+    /// The column's cells by distinct value, in one pass over its integer codes (cheap on a
+    /// million rows, where reading each cell's text is not): each distinct cell with how many
+    /// rows hold it and the first of them, in order of first appearance. Number cells stored as
+    /// numbers (a mostly numeric column) come as one entry each for the first two distinct
+    /// values and, when there are more, one that holds all the rest.
+    pub(crate) fn census(&self) -> Vec<Census<'_>> {
+        let mut tallies: Vec<Census<'_>> = Vec::new();
+        match &self.store {
+            Store::Codes(codes) => {
+                let mut slot: Vec<u32> = vec![u32::MAX; self.texts.texts.len()];
+                for row in 0..codes.len() {
+                    let code = codes.get(row) as usize;
+                    match slot[code] {
+                        u32::MAX => {
+                            slot[code] = tallies.len() as u32;
+                            tallies.push(Census {
+                                cell: self.texts.cell(code as u32),
+                                rows: 1,
+                                first: row,
+                            });
+                        }
+                        i => tallies[i as usize].rows += 1,
+                    }
+                }
+            }
+            Store::Numbers { values, others, .. } => {
+                let mut slot: Vec<u32> = vec![u32::MAX; self.texts.texts.len()];
+                for &(row, code) in others {
+                    match slot[code as usize] {
+                        u32::MAX => {
+                            slot[code as usize] = tallies.len() as u32;
+                            tallies.push(Census {
+                                cell: self.texts.cell(code),
+                                rows: 1,
+                                first: row as usize,
+                            });
+                        }
+                        i => tallies[i as usize].rows += 1,
+                    }
+                }
+                let mut numbers: Vec<Census<'_>> = Vec::new();
+                for row in 0..values.len() {
+                    let v = values.get(row);
+                    if v.is_nan() {
+                        continue;
+                    }
+                    match numbers.iter().position(|n| n.cell == Cell::Number(v)) {
+                        Some(i) => numbers[i].rows += 1,
+                        None if numbers.len() < 2 => numbers.push(Census {
+                            cell: Cell::Number(v),
+                            rows: 1,
+                            first: row,
+                        }),
+                        // The rest of the numbers, under the first value beyond the two.
+                        None => match numbers.get_mut(2) {
+                            Some(rest) => rest.rows += 1,
+                            None => numbers.push(Census {
+                                cell: Cell::Number(v),
+                                rows: 1,
+                                first: row,
+                            }),
+                        },
+                    }
+                }
+                tallies.extend(numbers);
+                tallies.sort_by_key(|c| c.first);
+            }
+            Store::Skipped(rows) if *rows > 0 => tallies.push(Census {
+                cell: Cell::Text(""),
+                rows: *rows,
+                first: 0,
+            }),
+            Store::Skipped(_) => {}
+        }
+        tallies
     }
 
     /// The text of `row`, numbers in canonical form ([`Table::raw_rows`] gives the file's own).

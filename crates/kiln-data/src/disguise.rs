@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use crate::column::{Cell, Column};
+use crate::column::{Cell, Census, Column};
 use crate::parse::NaValues;
 
 /// What a text column holds instead of plain numbers, with the first cell that shows it.
@@ -173,12 +173,12 @@ struct Tally {
 impl Tally {
     const KEPT: usize = 4;
 
-    fn add(&mut self, text: &str) {
-        self.cells += 1;
-        match self.texts.iter().position(|(t, _)| t == text) {
-            Some(i) => self.texts[i].1 += 1,
-            None if self.texts.len() < Self::KEPT => self.texts.push((text.to_string(), 1)),
-            None => self.more = true,
+    /// Adds a distinct text held by `rows` cells.
+    fn add(&mut self, text: &str, rows: usize) {
+        self.cells += rows;
+        match self.texts.len() < Self::KEPT {
+            true => self.texts.push((text.to_string(), rows)),
+            false => self.more = true,
         }
     }
 
@@ -193,47 +193,52 @@ impl Tally {
 /// qualifies), or formatted numbers are at least half its cells.
 pub(crate) fn disguise(column: &Column, na: &NaValues) -> Option<Disguise> {
     let mut numbers = 0usize;
-    let mut distinct_numbers: Vec<f64> = Vec::with_capacity(2);
+    let mut distinct_numbers = 0usize;
     let mut formatted: Option<(usize, String, String)> = None;
     let mut formatted_cells = 0usize;
     let mut dates: Option<(usize, String)> = None;
     let mut date_cells = 0usize;
     let (mut markers, mut others) = (Tally::default(), Tally::default());
-    let mut first_text = None;
+    let mut first_text: Option<usize> = None;
     // A comma in a text that is no number (`1,2,4`): the column lists answers, and `1,3` is
     // one of them rather than a decimal comma.
     let mut comma_lists = false;
-    for row in 0..column.len() {
-        let cell = column.get(row);
+    // Distinct values, not rows: each text is looked at once. (The numbers of a mostly
+    // numeric column beyond its first two values come as one entry, so a numeric `na_values`
+    // entry among them still counts as a number here: it only shifts the shares a little.)
+    for Census { cell, rows, first } in column.census() {
         if na.is_missing(cell) {
             continue;
         }
         let text = match cell {
-            Cell::Number(v) => {
-                numbers += 1;
-                if distinct_numbers.len() < 2 && !distinct_numbers.contains(&v) {
-                    distinct_numbers.push(v);
-                }
+            Cell::Number(_) => {
+                numbers += rows;
+                distinct_numbers += 1;
                 continue;
             }
             Cell::Text(text) => text,
         };
         if cell.looks_numeric() {
             // `NaN`, `inf`, `1e39`: numbers, if not ones kiln computes with.
-            numbers += 1;
+            numbers += rows;
+            distinct_numbers += 1;
         } else if let Some(marks) = number_marks(text) {
-            formatted_cells += 1;
-            formatted.get_or_insert_with(|| (row, text.to_string(), marks));
+            formatted_cells += rows;
+            if formatted.as_ref().is_none_or(|(row, ..)| first < *row) {
+                formatted = Some((first, text.to_string(), marks));
+            }
         } else if is_date_or_time(text) {
-            date_cells += 1;
-            dates.get_or_insert_with(|| (row, text.to_string()));
+            date_cells += rows;
+            if dates.as_ref().is_none_or(|(row, _)| first < *row) {
+                dates = Some((first, text.to_string()));
+            }
         } else {
-            first_text.get_or_insert(row);
+            first_text = Some(first_text.map_or(first, |row| row.min(first)));
             comma_lists |= text.contains(',');
             if is_missing_marker(text) {
-                markers.add(text);
+                markers.add(text, rows);
             } else {
-                others.add(text);
+                others.add(text, rows);
             }
         }
     }
@@ -253,7 +258,7 @@ pub(crate) fn disguise(column: &Column, na: &NaValues) -> Option<Disguise> {
     }
     let mut texts = markers.texts;
     texts.extend(others.texts);
-    (few_others && distinct_numbers.len() >= 2 && !texts.is_empty()).then(|| Disguise::Markers {
+    (few_others && distinct_numbers >= 2 && !texts.is_empty()).then(|| Disguise::Markers {
         more: markers.more,
         texts,
         row: first_text.unwrap_or(0),
