@@ -1,13 +1,13 @@
 //! One experiment, start to finish: prepare the data, build the model, fit it, evaluate every
-//! split, predict the `[predict]` rows, and write the run directory. Also the two ways a saved
-//! run is used afterwards: [`predict_file`] and [`eval_file`].
+//! split, predict the `[predict]` rows, and write the run directory. (What a saved run is used
+//! for afterwards is in `predict.rs`.)
 
 use std::path::{Path, PathBuf};
 
 use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 use kiln_data::{
-    Cell, FeatureEncoding, Matrix, Prepared, Preprocessor, Split, Table, TargetEncoding, TargetKind,
+    Cell, FeatureEncoding, Matrix, Prepared, Split, Table, TargetEncoding, TargetKind,
 };
 use kiln_models::{ModelError, Network, Task, kinds};
 use serde_json::{Value, json};
@@ -18,7 +18,8 @@ use crate::files::{self, StagedDir, timestamp, write_atomic, write_atomic_with};
 use crate::fit::{
     CheckpointKind, CheckpointSink, EpochRecord, FitHooks, FitSettings, LoopState, fit,
 };
-use crate::metrics::{self, Metrics};
+use crate::metrics::{self, Metrics, score};
+use crate::predict::{model_input, predictions_csv};
 use crate::task::Predictions;
 use crate::{Experiment, Solver, TrainError, plot, report};
 
@@ -901,19 +902,6 @@ fn prediction_plots(
     Ok(drawn)
 }
 
-/// Metrics for targets `y` (values or class indices) and `predictions`, a binary classifier's
-/// labels decided at `threshold` (see [`metrics::predicted_class`]).
-pub fn score(task: Task, y: &[f64], predictions: &Predictions, threshold: Option<f64>) -> Metrics {
-    match predictions {
-        Predictions::Values(p) => metrics::regression(y, p),
-        Predictions::Probabilities(p) => {
-            let k = p.first().map_or(task.outputs(2).max(2), Vec::len);
-            let y: Vec<usize> = y.iter().map(|&v| v as usize).collect();
-            metrics::classification(&y, p, k, threshold)
-        }
-    }
-}
-
 /// A one-layer model's coefficients, in the model's input units, plus `"unscaled"` in the raw
 /// columns' units when scaling was applied: `{"intercept": b, "weights": {input: w}}` for one
 /// output (`linear`; `logistic`, whose weights are log-odds), and for `softmax` one such set per
@@ -981,217 +969,6 @@ fn coefficients(bundle: &Bundle) -> Option<Value> {
     } else {
         Some(output(0))
     }
-}
-
-/// Predicts every row of `input` with `bundle` and writes the CSV to `out`: each input row
-/// exactly as the file has it, then `prediction` (and `prob_<label>` per class). The rows are
-/// streamed, so a large file's predictions never sit in memory as text.
-pub fn predictions_csv(
-    bundle: &Bundle,
-    input: &Table,
-    device: &Device,
-    out: &mut dyn std::io::Write,
-) -> Result<Predictions, TrainError> {
-    let x = bundle.info.preprocessor.transform_table(input)?;
-    let predictions = bundle.predict(&x, device)?;
-    drop(x);
-    let labels = bundle.info.target.labels();
-    let mut writer = csv::Writer::from_writer(out);
-    let mut header: Vec<String> = input.names().to_vec();
-    // Names the input already has (a predictions file predicted again) get a number: a CSV with
-    // two columns of one name could not be read back.
-    let added: Vec<String> = std::iter::once("prediction".to_string())
-        .chain(labels.iter().map(|l| format!("prob_{l}")))
-        .collect();
-    // One suffix for all of them, so that they still read as one set.
-    let suffix = (1..)
-        .map(|n: usize| {
-            if n == 1 {
-                String::new()
-            } else {
-                format!("_{n}")
-            }
-        })
-        .find(|suffix| {
-            added
-                .iter()
-                .all(|a| !header.contains(&format!("{a}{suffix}")))
-        })
-        .unwrap_or_default();
-    header.extend(added.iter().map(|a| format!("{a}{suffix}")));
-    let csv_err = |e: csv::Error| TrainError::io(input.path(), e);
-    writer.write_record(&header).map_err(csv_err)?;
-    let changed = || {
-        TrainError::io(
-            input.path(),
-            "the file changed while it was read; run again",
-        )
-    };
-    let mut rows = 0;
-    for (row, record) in input.raw_rows()?.enumerate() {
-        let mut record = record?;
-        if row >= input.len() {
-            return Err(changed());
-        }
-        match &predictions {
-            Predictions::Values(v) => record.push_field(f32_text(v[row]).as_bytes()),
-            Predictions::Probabilities(p) => {
-                let class = metrics::predicted_class(&p[row], bundle.info.threshold);
-                record.push_field(labels[class].as_bytes());
-                p[row]
-                    .iter()
-                    .for_each(|&q| record.push_field(f32_text(q).as_bytes()));
-            }
-        }
-        writer.write_byte_record(&record).map_err(csv_err)?;
-        rows += 1;
-    }
-    if rows != input.len() {
-        return Err(changed());
-    }
-    writer
-        .flush()
-        .map_err(|e| TrainError::io(input.path(), e))?;
-    Ok(predictions)
-}
-
-/// A prediction as text: the model computes in `f32`, so its shortest `f32` form (`12`,
-/// `11.999999`), not the widened `f64`'s noise (`11.999999046325684`).
-fn f32_text(v: f64) -> String {
-    kiln_models::decimal(v as f32).to_string()
-}
-
-/// `kiln predict`: predictions for the raw rows of `input` from the run in `run_dir`, as CSV to
-/// `out`; returns [`Predictions::warning`]'s warning, if any.
-pub fn predict_file(
-    run_dir: &Path,
-    input: &Path,
-    device: &Device,
-    threshold: Option<f64>,
-    out: &mut dyn std::io::Write,
-) -> Result<Option<String>, TrainError> {
-    let bundle = Bundle::load(run_dir, device)?.at_threshold(threshold)?;
-    let table = model_input(&bundle.info.preprocessor, &bundle.info.target, input, false)?;
-    Ok(predictions_csv(&bundle, &table, device, out)?.warning(&table))
-}
-
-/// Refuses a `kiln predict --output` that would replace what the prediction reads: the input
-/// file itself, or a file of the run's model or checkpoints (the bundle would be lost).
-pub fn check_predict_output(run_dir: &Path, input: &Path, output: &Path) -> Result<(), TrainError> {
-    // Where `path` is, through links and `..`; a file not written yet is placed by its folder.
-    let resolved = |path: &Path| -> Option<PathBuf> {
-        path.canonicalize().ok().or_else(|| {
-            let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
-            let folder = folder.unwrap_or(Path::new(".")).canonicalize().ok()?;
-            Some(folder.join(path.file_name()?))
-        })
-    };
-    let Some(output_at) = resolved(output) else {
-        return Ok(()); // A folder that does not exist: writing will say so.
-    };
-    let refuse = |what: &str| TrainError::Invalid {
-        key: "--output".into(),
-        reason: format!(
-            "{} is {what}; write the predictions elsewhere",
-            output.display()
-        ),
-    };
-    if resolved(input).as_ref() == Some(&output_at) {
-        return Err(refuse("the input file, which they would replace"));
-    }
-    for folder in [Bundle::folder(run_dir), run_dir.join("checkpoints")] {
-        if resolved(&folder).is_some_and(|dir| output_at.starts_with(&dir)) {
-            return Err(refuse(&format!(
-                "inside {}, which holds the trained model as it was written",
-                folder.display()
-            )));
-        }
-    }
-    // A file kiln wrote for the run (config.toml: an interrupted run resumes from it). Files of
-    // the user's own in the run directory may be replaced, as anywhere.
-    for written in [
-        "config.toml",
-        "metrics.json",
-        "history.csv",
-        "splits.csv",
-        "report.md",
-        "predictions.csv",
-        "plots",
-    ] {
-        let at = run_dir.join(written);
-        if resolved(&at).is_some_and(|at| at.exists() && output_at.starts_with(&at)) {
-            return Err(refuse(&format!(
-                "{}, which kiln wrote for the run",
-                at.display()
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// Reads the rows a model is applied to: only its input columns (and the target, for `eval`)
-/// are parsed; the rest of the file is skipped (`predict` writes it back from the file itself).
-fn model_input(
-    preprocessor: &Preprocessor,
-    target: &TargetEncoding,
-    path: &Path,
-    with_target: bool,
-) -> Result<Table, TrainError> {
-    // Rows written back are read twice (checked whole first, then streamed out with their
-    // predictions): a pipe or device would be empty the second time.
-    let streamed = std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir());
-    if !with_target && streamed {
-        return Err(TrainError::io(
-            path,
-            "not a regular file (a pipe or a device): kiln reads the rows to predict twice, to \
-             check them all and then to write each back with its prediction; save them to a \
-             file first",
-        ));
-    }
-    let columns = preprocessor.columns();
-    let target = target.column();
-    Ok(Table::read_where(path, |name| {
-        columns.contains(&name) || (with_target && name == target)
-    })?)
-}
-
-/// What `kiln eval` found: the metrics, and [`Predictions::warning`]'s warning, if any.
-pub struct Evaluation {
-    /// Metric name → value.
-    pub metrics: Metrics,
-    /// The rows scored.
-    pub rows: usize,
-    /// The class labels, in the order of the confusion matrix's rows and columns (empty for a
-    /// regression).
-    pub labels: Vec<String>,
-    /// The decision threshold the labels were decided at, when not the default.
-    pub threshold: Option<f64>,
-    /// Rows whose prediction is not a finite number.
-    pub warning: Option<String>,
-}
-
-/// `kiln eval`: metrics of the run in `run_dir` on the labelled rows of `data`.
-pub fn eval_file(
-    run_dir: &Path,
-    data: &Path,
-    device: &Device,
-    threshold: Option<f64>,
-) -> Result<Evaluation, TrainError> {
-    let bundle = Bundle::load(run_dir, device)?.at_threshold(threshold)?;
-    let table = model_input(&bundle.info.preprocessor, &bundle.info.target, data, true)?;
-    let x = bundle.info.preprocessor.transform_table(&table)?;
-    let y = bundle
-        .info
-        .target
-        .encode_table(&table, &bundle.info.preprocessor.na_values)?;
-    let predictions = bundle.predict(&x, device)?;
-    Ok(Evaluation {
-        metrics: score(bundle.info.task, &y, &predictions, bundle.info.threshold),
-        rows: y.len(),
-        labels: bundle.info.target.labels().to_vec(),
-        threshold: bundle.info.threshold,
-        warning: predictions.warning(&table),
-    })
 }
 
 /// The fit plot's content, when the model is a regression on one numeric feature.

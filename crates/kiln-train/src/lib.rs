@@ -18,6 +18,7 @@ mod fit;
 mod optimizer;
 mod overrides;
 mod plot;
+mod predict;
 mod report;
 mod schedule;
 mod task;
@@ -28,13 +29,12 @@ pub use config::{
     TrainConfig,
 };
 pub use error::TrainError;
-pub use experiment::{
-    Evaluation, Reporter, RunReport, check_predict_output, eval_file, predict_file,
-    predictions_csv, prepare_data, score, train,
-};
+pub use experiment::{Reporter, RunReport, prepare_data, train};
 pub use files::{Abandoned, abandon_staged, write_atomic, write_atomic_with};
 pub use fit::{
     CheckpointKind, EpochRecord, EpochTiming, FitHooks, FitSettings, Fitted, LoopState, Resume, fit,
 };
+pub use metrics::score;
+pub use predict::{Evaluation, check_predict_output, eval_file, predict_file, predictions_csv};
 pub use schedule::{EarlyStoppingConfig, LrSchedule, Monitored, ScheduleConfig, ScheduleKind};
 pub use task::{LossOptions, Predictions};

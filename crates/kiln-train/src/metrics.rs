@@ -6,7 +6,10 @@
 //! [ε, 1 − ε] with f64's ε) and `confusion_matrix` (rows: true class, columns: predicted). A metric that is undefined on the rows given is `null` (where
 //! scikit-learn returns NaN or raises), and [`undefined`] says why.
 
+use kiln_models::Task;
 use serde_json::{Map, Value, json};
+
+use crate::task::Predictions;
 
 /// Metric name → value, as written to `metrics.json`.
 pub type Metrics = Map<String, Value>;
@@ -292,6 +295,19 @@ pub fn roc_curve(scores: &[f64], positive: &[bool]) -> Option<Vec<(f64, f64)>> {
         .into_iter()
         .map(|(tp, fp)| (fp as f64 / n_neg as f64, tp as f64 / n_pos as f64));
     Some(std::iter::once((0.0, 0.0)).chain(rates).collect())
+}
+
+/// Metrics for targets `y` (values or class indices) and `predictions`, a binary classifier's
+/// labels decided at `threshold` (see [`predicted_class`]).
+pub fn score(task: Task, y: &[f64], predictions: &Predictions, threshold: Option<f64>) -> Metrics {
+    match predictions {
+        Predictions::Values(p) => regression(y, p),
+        Predictions::Probabilities(p) => {
+            let k = p.first().map_or(task.outputs(2).max(2), Vec::len);
+            let y: Vec<usize> = y.iter().map(|&v| v as usize).collect();
+            classification(&y, p, k, threshold)
+        }
+    }
 }
 
 #[cfg(test)]
