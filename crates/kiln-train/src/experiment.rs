@@ -234,41 +234,10 @@ pub fn train(
     let run_name = format!("{}-{}", experiment.name, started_at);
     // A resume that changed how the rate runs cannot be repeated from this file alone: it
     // says so, and so does every later resume of it.
-    let mut config_text = String::new();
-    // Whether the resumed run's epochs ran at other rates than this file says.
-    let mut other_rates = false;
-    if let Some(dir) = resume {
-        let path = dir.join("config.toml");
-        let before = Experiment::load(&path, &[])?;
-        let text = std::fs::read_to_string(&path).map_err(|e| TrainError::io(&path, e))?;
-        let mut reasons = Vec::new();
-        if before.train.optimizer.lr != experiment.train.optimizer.lr {
-            reasons.push(format!(
-                "trained at train.optimizer.lr = {}",
-                before.train.optimizer.lr
-            ));
-        }
-        if before.train.epochs != experiment.train.epochs
-            && experiment.train.schedule.kind == crate::ScheduleKind::Cosine
-        {
-            reasons.push(format!(
-                "ran its cosine schedule over train.epochs = {}",
-                before.train.epochs
-            ));
-        }
-        if text.starts_with(RESUMED) {
-            reasons.push("was itself a resume that its own config.toml does not repeat".into());
-        }
-        other_rates = !reasons.is_empty();
-        if other_rates {
-            config_text = format!(
-                "{RESUMED} {} after its newest checkpoint, which {}:\n# this file alone does \
-                 not repeat this run (history.csv has every epoch's rate).\n",
-                dir.display(),
-                reasons.join(", and ")
-            );
-        }
-    }
+    let (mut config_text, other_rates) = match resume {
+        Some(dir) => resumed_header(dir, experiment)?,
+        None => (String::new(), false),
+    };
     config_text.push_str(&experiment.to_toml());
     let staged = {
         let _writing = files::writing();
@@ -280,24 +249,8 @@ pub fn train(
     for note in &data.notes {
         log.line(note);
     }
-    if data.dropped_rows > 0 {
-        let listed = match data.dropped_test_rows {
-            0 => String::new(),
-            n => {
-                format!(", {n} of them listed in split.test_rows (the test split lacks those rows)")
-            }
-        };
-        let columns: Vec<String> = data
-            .missing_by_column
-            .iter()
-            .map(|(column, cells)| format!("`{column}` {cells}"))
-            .collect();
-        log.line(&format!(
-            "skipped {} row{} with missing cells (missing cells by column: {}){listed}",
-            data.dropped_rows,
-            if data.dropped_rows == 1 { "" } else { "s" },
-            columns.join(", ")
-        ));
+    if let Some(line) = skipped_rows(&data) {
+        log.line(&line);
     }
 
     let started = std::time::Instant::now();
@@ -611,6 +564,65 @@ pub fn train(
         resumed_after: resumed_from.as_ref().map(|r| r.after),
         fit_seconds,
     })
+}
+
+/// The header of a resumed run's `config.toml`, and whether it has one: a resume that changed
+/// how the rate runs (another `train.optimizer.lr`, other epochs under a cosine schedule), or
+/// that resumed a resume, cannot be repeated from the file alone.
+fn resumed_header(dir: &Path, experiment: &Experiment) -> Result<(String, bool), TrainError> {
+    let path = dir.join("config.toml");
+    let before = Experiment::load(&path, &[])?;
+    let text = std::fs::read_to_string(&path).map_err(|e| TrainError::io(&path, e))?;
+    let mut reasons = Vec::new();
+    if before.train.optimizer.lr != experiment.train.optimizer.lr {
+        reasons.push(format!(
+            "trained at train.optimizer.lr = {}",
+            before.train.optimizer.lr
+        ));
+    }
+    if before.train.epochs != experiment.train.epochs
+        && experiment.train.schedule.kind == crate::ScheduleKind::Cosine
+    {
+        reasons.push(format!(
+            "ran its cosine schedule over train.epochs = {}",
+            before.train.epochs
+        ));
+    }
+    if text.starts_with(RESUMED) {
+        reasons.push("was itself a resume that its own config.toml does not repeat".into());
+    }
+    if reasons.is_empty() {
+        return Ok((String::new(), false));
+    }
+    let header = format!(
+        "{RESUMED} {} after its newest checkpoint, which {}:\n# this file alone does not \
+         repeat this run (history.csv has every epoch's rate).\n",
+        dir.display(),
+        reasons.join(", and ")
+    );
+    Ok((header, true))
+}
+
+/// The log line for rows skipped for missing cells, with the columns that cost them.
+fn skipped_rows(data: &Prepared) -> Option<String> {
+    if data.dropped_rows == 0 {
+        return None;
+    }
+    let listed = match data.dropped_test_rows {
+        0 => String::new(),
+        n => format!(", {n} of them listed in split.test_rows (the test split lacks those rows)"),
+    };
+    let columns: Vec<String> = data
+        .missing_by_column
+        .iter()
+        .map(|(column, cells)| format!("`{column}` {cells}"))
+        .collect();
+    Some(format!(
+        "skipped {} row{} with missing cells (missing cells by column: {}){listed}",
+        data.dropped_rows,
+        if data.dropped_rows == 1 { "" } else { "s" },
+        columns.join(", ")
+    ))
 }
 
 /// A linear network solved in closed form on `split` (ridge with `l2`), and the inputs the solve
