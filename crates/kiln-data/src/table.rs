@@ -316,19 +316,27 @@ fn check_header(path: &Path, names: &[String]) -> Result<(), DataError> {
             reason,
         })
     };
-    let [only] = names else {
-        return Ok(());
+    // Excel's separator hint, `sep=;` (or `sep=,`, read as two cells, or `sep=<tab>`, whose
+    // tab the trimming took).
+    let hint = match names {
+        [only] if only.starts_with("sep=") && only.chars().count() <= 5 => Some(only.as_str()),
+        [sep, empty] if sep == "sep=" && empty.is_empty() => Some("sep=,"),
+        _ => None,
     };
-    if only.len() == 5 && only.starts_with("sep=") {
+    if let Some(hint) = hint {
+        let hint = if hint == "sep=" { "sep=<tab>" } else { hint };
         return bad(format!(
-            "the first line `{only}` is Excel's separator hint, not the column names: delete it{}",
-            if only.ends_with(',') {
+            "the first line `{hint}` is Excel's separator hint, not the column names: delete it{}",
+            if hint == "sep=," {
                 ""
             } else {
                 ", and save the file with commas between cells (kiln reads comma-separated files)"
             }
         ));
     }
+    let [only] = names else {
+        return Ok(());
+    };
     match [';', '\t', '|'].into_iter().find(|&c| only.contains(c)) {
         Some(separator) => bad(format!(
             "the first line is one column named `{}`: the file looks separated by {} rather \
@@ -572,6 +580,13 @@ pub(crate) mod tests {
             excel.contains("`sep=;` is Excel's separator hint") && excel.contains("with commas"),
             "{excel}"
         );
+        let excel = message("sep=,\nx,y\n1,2\n");
+        assert!(
+            excel.ends_with("`sep=,` is Excel's separator hint, not the column names: delete it")
+                && !excel.contains("with commas"),
+            "{excel}"
+        );
+        assert!(message("sep=\t\nx\ty\n1\t2\n").contains("`sep=<tab>` is Excel's"));
     }
 
     #[test]

@@ -185,7 +185,8 @@ impl Bundle {
                     path: run_dir.to_path_buf(),
                     reason: format!(
                         "the run did not finish (it was stopped or diverged), so it has no model \
-                         yet, only checkpoints: finish it with `kiln train --resume {}`",
+                         yet, only checkpoints: finish it with `kiln train --resume {}` (after a \
+                         divergence, at a lower rate: add --set train.optimizer.lr=<lower>)",
                         run_dir.display()
                     ),
                 };

@@ -625,6 +625,11 @@ mod tests {
             kiln_data::MissingPolicy::default(),
             kiln_data::MissingPolicy::Error
         );
+        let data: kiln_data::DataConfig =
+            toml::from_str("path = \"d.csv\"\ntarget = \"y\"").expect("data defaults");
+        assert!(data.drop.is_empty() && data.categorical.is_empty() && data.na_values.is_empty());
+        assert!(data.kfold == 0 && data.max_categories.is_none() && !data.missing_indicator);
+        assert_eq!(data.unknown, kiln_data::UnknownPolicy::Error);
         let split = kiln_data::SplitConfig::default();
         assert!(split.valid == 0.0 && split.test == 0.0 && split.stratify && split.seed.is_none());
         let o = &defaults.optimizer;

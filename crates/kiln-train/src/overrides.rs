@@ -75,6 +75,20 @@ pub fn with_suggestion(message: &str) -> String {
     {
         let key = between(message, "in `", "`").unwrap_or("KEY");
         let last = key.rsplit('.').next().unwrap_or(key);
+        // The keys whose values are lists of text: the number is one of the list's items.
+        const TEXT_LISTS: [&str; 4] = [
+            "data.na_values",
+            "data.features",
+            "data.drop",
+            "data.categorical",
+        ];
+        if TEXT_LISTS.contains(&key) {
+            return format!(
+                "{}\nto give the text {value}, quote it inside the list: `{last} = \
+                 [\"{value}\", …]` in the file, or --set {key}='[\"{value}\", …]'",
+                message.trim_end()
+            );
+        }
         return format!(
             "{}\nto give the text {value}, quote it: `{last} = \"{value}\"` in the file, or \
              --set {key}='\"{value}\"'",
@@ -142,6 +156,19 @@ mod tests {
         let said = with_suggestion(msg);
         assert!(
             said.ends_with("`target = \"2021\"` in the file, or --set data.target='\"2021\"'"),
+            "{said}"
+        );
+    }
+
+    #[test]
+    fn a_number_in_a_list_of_text_gets_the_quoted_list() {
+        let msg = "invalid type: integer `-999`, expected a string\nin `data.na_values`\n";
+        let said = with_suggestion(msg);
+        assert!(
+            said.ends_with(
+                "quote it inside the list: `na_values = [\"-999\", …]` in the file, or \
+                 --set data.na_values='[\"-999\", …]'"
+            ),
             "{said}"
         );
     }
