@@ -404,3 +404,24 @@ fn the_device_variable_is_named_when_wrong_and_ignored_when_blank() {
     );
     assert_eq!(predicted.status, 0, "{}", predicted.stderr);
 }
+
+/// A Vulkan driver variable that names a missing file hides every installed driver: `kiln
+/// devices` says so, rather than listing the installed ones as if the loader used them.
+#[test]
+fn a_driver_variable_naming_a_missing_file_is_named() {
+    let run = kiln_env(
+        &["devices"],
+        &["VK_DRIVER_FILES"],
+        &[("VK_ICD_FILENAMES", "/nonexistent/icd.json")],
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("wgpu     Vulkan adapters: 0")
+            && run.stdout.contains(
+                "VK_ICD_FILENAMES=/nonexistent/icd.json: MISSING /nonexistent/icd.json; the \
+                 Vulkan loader reads only the files this variable names"
+            ),
+        "{}",
+        run.stdout
+    );
+}

@@ -94,9 +94,24 @@ fn diagnose() -> Vec<String> {
         .flatten()
         .filter_map(|e| e.ok().map(|e| e.path().display().to_string()))
         .collect();
+    // Either variable replaces the directories: the loader reads only the files it names.
     for var in ["VK_DRIVER_FILES", "VK_ICD_FILENAMES"] {
-        if let Ok(v) = std::env::var(var) {
-            icds.push(format!("{var}={v}"));
+        let Ok(value) = std::env::var(var) else {
+            continue;
+        };
+        let missing: Vec<&str> = value
+            .split(':')
+            .filter(|f| !f.is_empty() && !std::path::Path::new(f).exists())
+            .collect();
+        if missing.is_empty() {
+            icds.push(format!("{var}={value}"));
+        } else {
+            lines.push(format!(
+                "{var}={value}: MISSING {}; the Vulkan loader reads only the files this variable \
+                 names (not the drivers in {}): fix the path or unset it",
+                missing.join(", "),
+                icd_dirs.join(", ")
+            ));
         }
     }
     lines.push(if icds.is_empty() {
