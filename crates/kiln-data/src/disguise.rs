@@ -200,9 +200,9 @@ pub(crate) fn disguise(column: &Column, na: &NaValues) -> Option<Disguise> {
     let mut date_cells = 0usize;
     let (mut markers, mut others) = (Tally::default(), Tally::default());
     let mut first_text: Option<usize> = None;
-    // A comma in a text that is no number (`1,2,4`): the column lists answers, and `1,3` is
-    // one of them rather than a decimal comma.
-    let mut comma_lists = false;
+    // A list of numbers (`1,2,4`): the column holds answers to a multiple-choice question, a
+    // categorical column, and `1,3` is one answer rather than a decimal comma.
+    let mut answer_lists = false;
     // Distinct values, not rows: each text is looked at once. (The numbers of a mostly
     // numeric column beyond its first two values come as one entry, so a numeric `na_values`
     // entry among them still counts as a number here: it only shifts the shares a little.)
@@ -234,13 +234,19 @@ pub(crate) fn disguise(column: &Column, na: &NaValues) -> Option<Disguise> {
             }
         } else {
             first_text = Some(first_text.map_or(first, |row| row.min(first)));
-            comma_lists |= text.contains(',');
+            answer_lists |= text.split(',').count() > 1
+                && text
+                    .split(',')
+                    .all(|part| part.trim().parse::<f64>().is_ok());
             if is_missing_marker(text) {
                 markers.add(text, rows);
             } else {
                 others.add(text, rows);
             }
         }
+    }
+    if answer_lists {
+        return None;
     }
     let cells = numbers + formatted_cells + date_cells + markers.cells + others.cells;
     let few_others = others.distinct_at_most(2);
@@ -251,7 +257,6 @@ pub(crate) fn disguise(column: &Column, na: &NaValues) -> Option<Disguise> {
         return Some(Disguise::Dates { row, text });
     }
     if let Some((row, text, marks)) = formatted
-        && !(comma_lists && text.contains(','))
         && (few_others || 2 * (numbers + formatted_cells) >= cells)
     {
         return Some(Disguise::Formatted { row, text, marks });
