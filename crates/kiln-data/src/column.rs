@@ -542,7 +542,7 @@ impl Column {
         tallies
     }
 
-    /// The text of `row`, numbers in canonical form ([`Table::raw_rows`] gives the file's own).
+    /// The text of `row`, numbers in canonical form ([`Table::raw_rows`](crate::Table::raw_rows) gives the file's own).
     pub fn text(&self, row: usize) -> Cow<'_, str> {
         self.get(row).text()
     }

@@ -125,7 +125,7 @@ pub fn holds_numbers(table: &Table, index: usize, na_values: &[String]) -> bool 
 }
 
 /// An error if column `index` of `table`, which kiln would read as text, holds numbers or
-/// dates in a form it does not read as such (see [`Disguise`]); `remedy` says what else it can
+/// dates in a form it does not read as such (see [`Disguise`](crate::Disguise)); `remedy` says what else it can
 /// be read as.
 pub fn check_not_disguised(
     table: &Table,
