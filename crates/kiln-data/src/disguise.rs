@@ -12,8 +12,8 @@ use crate::parse::NaValues;
 /// What a text column holds instead of plain numbers, with the first cell that shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Disguise {
-    /// Numbers among one or two repeated texts, each with its count: missing-value markers
-    /// (`NA`, `n/a`) kiln was not told of, most likely.
+    /// Numbers among common missing-value markers (`NA`, `n/a`, `.`) and at most two other
+    /// texts: markers kiln was not told of, most likely.
     Markers {
         /// The texts and how many cells hold each: common missing-value markers first, each
         /// group in order of first appearance.
@@ -190,7 +190,7 @@ impl Tally {
 /// How `column`'s non-missing cells show it to be numbers in disguise, if they do: besides its
 /// numbers, formatted numbers and dates, the column holds common missing-value markers and at
 /// most two other distinct texts (a real categorical column, `red`, `green`, `blue`, never
-/// qualifies), or formatted numbers are at least half its cells.
+/// qualifies), or its formatted numbers and plain ones together are at least half its cells.
 pub(crate) fn disguise(column: &Column, na: &NaValues) -> Option<Disguise> {
     let mut numbers = 0usize;
     let mut distinct_numbers = 0usize;
