@@ -470,15 +470,22 @@ impl Column {
     /// rows hold it and the first of them, in order of first appearance. Number cells stored as
     /// numbers (a mostly numeric column) come as one entry each for the first two distinct
     /// values and, when there are more, one that holds all the rest.
-    pub(crate) fn census(&self) -> Vec<Census<'_>> {
+    /// Cells `skip` accepts (missing ones) are left out, before numbers are pooled.
+    pub(crate) fn census(&self, skip: &dyn Fn(Cell<'_>) -> bool) -> Vec<Census<'_>> {
+        // A code's slot: its entry, or not yet seen, or left out.
+        const UNSEEN: u32 = u32::MAX;
+        const LEFT_OUT: u32 = u32::MAX - 1;
         let mut tallies: Vec<Census<'_>> = Vec::new();
         match &self.store {
             Store::Codes(codes) => {
-                let mut slot: Vec<u32> = vec![u32::MAX; self.texts.texts.len()];
+                let mut slot: Vec<u32> = vec![UNSEEN; self.texts.texts.len()];
                 for row in 0..codes.len() {
                     let code = codes.get(row) as usize;
                     match slot[code] {
-                        u32::MAX => {
+                        // Left out: marked once, then passed over.
+                        LEFT_OUT => {}
+                        UNSEEN if skip(self.texts.cell(code as u32)) => slot[code] = LEFT_OUT,
+                        UNSEEN => {
                             slot[code] = tallies.len() as u32;
                             tallies.push(Census {
                                 cell: self.texts.cell(code as u32),
@@ -491,10 +498,12 @@ impl Column {
                 }
             }
             Store::Numbers { values, others, .. } => {
-                let mut slot: Vec<u32> = vec![u32::MAX; self.texts.texts.len()];
+                let mut slot: Vec<u32> = vec![UNSEEN; self.texts.texts.len()];
                 for &(row, code) in others {
                     match slot[code as usize] {
-                        u32::MAX => {
+                        LEFT_OUT => {}
+                        UNSEEN if skip(self.texts.cell(code)) => slot[code as usize] = LEFT_OUT,
+                        UNSEEN => {
                             slot[code as usize] = tallies.len() as u32;
                             tallies.push(Census {
                                 cell: self.texts.cell(code),
@@ -508,7 +517,7 @@ impl Column {
                 let mut numbers: Vec<Census<'_>> = Vec::new();
                 for row in 0..values.len() {
                     let v = values.get(row);
-                    if v.is_nan() {
+                    if v.is_nan() || skip(Cell::Number(v)) {
                         continue;
                     }
                     match numbers.iter().position(|n| n.cell == Cell::Number(v)) {
@@ -532,7 +541,7 @@ impl Column {
                 tallies.extend(numbers);
                 tallies.sort_by_key(|c| c.first);
             }
-            Store::Skipped(rows) if *rows > 0 => tallies.push(Census {
+            Store::Skipped(rows) if *rows > 0 && !skip(Cell::Text("")) => tallies.push(Census {
                 cell: Cell::Text(""),
                 rows: *rows,
                 first: 0,

@@ -187,10 +187,11 @@ impl Tally {
     }
 }
 
-/// How `column`'s non-missing cells show it to be numbers in disguise, if they do: besides its
-/// numbers, formatted numbers and dates, the column holds common missing-value markers and at
-/// most two other distinct texts (a real categorical column, `red`, `green`, `blue`, never
-/// qualifies), or its formatted numbers and plain ones together are at least half its cells.
+/// How `column`'s non-missing cells show it to be numbers in disguise, if they do: numbers
+/// among common missing-value markers and at most two other distinct texts, which they
+/// outnumber; formatted numbers that, with the plain ones, outnumber the other texts; or dates
+/// that do. Common missing markers never count against a column; a real categorical column
+/// (`red`, `green`, `blue`; `yes`, `no` with a stray `1`) never qualifies.
 pub(crate) fn disguise(column: &Column, na: &NaValues) -> Option<Disguise> {
     let mut numbers = 0usize;
     let mut distinct_numbers = 0usize;
@@ -203,13 +204,8 @@ pub(crate) fn disguise(column: &Column, na: &NaValues) -> Option<Disguise> {
     // A list of numbers (`1,2,4`): the column holds answers to a multiple-choice question, a
     // categorical column, and `1,3` is one answer rather than a decimal comma.
     let mut answer_lists = false;
-    // Distinct values, not rows: each text is looked at once. (The numbers of a mostly
-    // numeric column beyond its first two values come as one entry, so a numeric `na_values`
-    // entry among them still counts as a number here: it only shifts the shares a little.)
-    for Census { cell, rows, first } in column.census() {
-        if na.is_missing(cell) {
-            continue;
-        }
+    // Distinct values, not rows: each text is looked at once.
+    for Census { cell, rows, first } in column.census(&|cell| na.is_missing(cell)) {
         let text = match cell {
             Cell::Number(_) => {
                 numbers += rows;
@@ -248,22 +244,23 @@ pub(crate) fn disguise(column: &Column, na: &NaValues) -> Option<Disguise> {
     if answer_lists {
         return None;
     }
-    let cells = numbers + formatted_cells + date_cells + markers.cells + others.cells;
-    let few_others = others.distinct_at_most(2);
+    // Each kind must outnumber the column's other texts: a `yes`/`no` column with a stray `1`,
+    // `10%` or date in it is a categorical column with a typo, not numbers in disguise.
     if let Some((row, text)) = dates
-        && few_others
+        && date_cells > others.cells
         && date_cells >= numbers + formatted_cells
     {
         return Some(Disguise::Dates { row, text });
     }
     if let Some((row, text, marks)) = formatted
-        && (few_others || 2 * (numbers + formatted_cells) >= cells)
+        && numbers + formatted_cells > others.cells
     {
         return Some(Disguise::Formatted { row, text, marks });
     }
+    let listable = others.distinct_at_most(2) && numbers > others.cells;
     let mut texts = markers.texts;
     texts.extend(others.texts);
-    (few_others && distinct_numbers >= 2 && !texts.is_empty()).then(|| Disguise::Markers {
+    (listable && distinct_numbers >= 2 && !texts.is_empty()).then(|| Disguise::Markers {
         more: markers.more,
         texts,
         row: first_text.unwrap_or(0),
@@ -545,11 +542,32 @@ mod tests {
             column_disguise(&cells, &[]),
             Some(Disguise::Formatted { .. })
         ));
+        // A missing `-999` is left out wherever it stands among the numbers (it used to stand
+        // for all the numbers after the first two when it came third).
+        let tail = ["$1", "a", "b", "c", "a", "b", "c"];
+        let first = [&["1", "2", "-999", "3", "4", "5", "6"][..], &tail].concat();
+        let later = [&["1", "2", "3", "-999", "4", "5", "6"][..], &tail].concat();
+        let (first, later) = (
+            column_disguise(&first, &["-999"]),
+            column_disguise(&later, &["-999"]),
+        );
+        assert!(
+            matches!(first, Some(Disguise::Formatted { .. })),
+            "{first:?}"
+        );
+        assert!(
+            matches!(later, Some(Disguise::Formatted { .. })),
+            "{later:?}"
+        );
         // Answers to a multiple-choice question: `1,3` is a list, as `1,2,4` shows.
         assert_eq!(column_disguise(&["1,3", "2", "1,2,4", "2,4"], &[]), None);
         for cells in [
             &["red", "green", "blue", "1", "2"][..],
             &["yes", "no", "yes"][..],
+            // A two-level column with stray numbers, a `%` or a date: typos, not disguise.
+            &["yes", "no", "yes", "no", "0", "1"][..],
+            &["yes", "no", "yes", "10%"][..],
+            &["yes", "no", "no", "2024-01-05"][..],
             // One number among two words is a category of its own, not a number column.
             &["low", "high", "3", "3"][..],
         ] {
