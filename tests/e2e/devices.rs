@@ -384,13 +384,15 @@ fn the_device_variable_is_named_when_wrong_and_ignored_when_blank() {
             "(the device came from KILN_DEVICE)",
         ],
     );
-    // `--device` wins over the variable.
-    let flag = kiln_env(
-        &[&args[..], &["--device", "cpu"]].concat(),
-        &[],
-        &[("KILN_DEVICE", "banana")],
-    );
-    assert_eq!(flag.status, 0, "{}", flag.stderr);
+    // `--device`, and `--set device=…`, win over the variable.
+    for given in [&["--device", "cpu"][..], &["--set", "device=\"cpu\""]] {
+        let flag = kiln_env(
+            &[&args[..], given].concat(),
+            &[],
+            &[("KILN_DEVICE", "banana")],
+        );
+        assert_eq!(flag.status, 0, "{given:?}: {}", flag.stderr);
+    }
     let rows = write(dir.path(), "rows.csv", "x\n6\n");
     let predicted = kiln_env(
         &[

@@ -209,3 +209,37 @@ fn ctrl_c_without_checkpoints_leaves_nothing() {
         .unwrap_or_default();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// A finished run keeps its checkpoints too: when its model is missing, the message is the
+/// missing file's, not "the run did not finish" (whose `--resume` would be refused).
+#[test]
+fn a_finished_run_without_its_model_is_not_called_unfinished() {
+    let dir = temp();
+    let config = root().join("configs/seed_linear.toml");
+    let run = train(
+        &config,
+        dir.path(),
+        &[
+            "--set",
+            "train.epochs=3",
+            "--set",
+            "train.checkpoint_every=1",
+        ],
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let run_dir = run.run_dir();
+    std::fs::rename(run_dir.join("model"), dir.path().join("elsewhere")).expect("move");
+    let predicted = predict(&run_dir, "datasets/seed_linear_new.csv");
+    predicted.assert_error(
+        2,
+        &[
+            "bundle.json",
+            "expected a run directory written by `kiln train`",
+        ],
+    );
+    assert!(
+        !predicted.stderr.contains("did not finish"),
+        "{}",
+        predicted.stderr
+    );
+}

@@ -253,7 +253,15 @@ fn run(cli: Cli) -> Result<()> {
                 }
                 (None, None) => anyhow::bail!("give an experiment file, or --resume RUN_DIR"),
             };
-            let asked = device::asked(device);
+            // `--set device=…` is on the command line too: it wins over the environment.
+            let set_device = overrides.iter().any(|o| {
+                o.split_once('=')
+                    .is_some_and(|(key, _)| key.trim() == "device")
+            });
+            let asked = match set_device && device.is_none() {
+                true => None,
+                false => device::asked(device),
+            };
             if let Some(asked) = &asked {
                 experiment.device = asked.name.clone();
             }

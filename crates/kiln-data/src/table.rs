@@ -92,6 +92,15 @@ impl Table {
             .map(|cell| utf8(path, 1, cell).map(|s| s.trim().to_string()))
             .collect::<Result<Vec<_>, _>>()?;
         if names.len() == 1 && names[0].is_empty() {
+            // A blank first line above the header, or nothing at all.
+            if next(&mut record)?.is_some() {
+                return Err(DataError::BadHeader {
+                    path: path_buf,
+                    reason: "the first line is blank: the column names must be on line 1 \
+                             (delete the blank lines above them)"
+                        .into(),
+                });
+            }
             return Err(DataError::Empty { path: path_buf });
         }
         check_header(path, &names)?;
@@ -111,14 +120,15 @@ impl Table {
         let mut lines: Option<Vec<u64>> = None;
         let mut rows = 0usize;
         while let Some(line) = next(&mut record)? {
-            if is_blank(&record) {
+            if is_blank(&record, names.len()) {
                 continue;
             }
             if record.len() != names.len() {
                 if let Some(error) = unclosed_quote(path, &lines_of) {
                     return Err(error);
                 }
-                return Err(ragged(path, line, names.len(), record.len()));
+                let extra_empty = record.iter().skip(names.len()).all(<[u8]>::is_empty);
+                return Err(ragged(path, line, names.len(), record.len(), extra_empty));
             }
             if rows >= u32::MAX as usize {
                 return Err(DataError::Malformed {
@@ -243,13 +253,23 @@ impl Table {
             } else {
                 crate::suggest::did_you_mean(name, self.names.iter().map(String::as_str))
             },
-            found: self.names.join(", "),
+            found: self
+                .names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| match n.is_empty() {
+                    true => format!("(unnamed column {})", i + 1),
+                    false => n.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
         }
     }
 
     /// Whether every name in the header is a number: a file without a header line.
     fn header_looks_like_data(&self) -> bool {
-        !self.names.is_empty() && self.names.iter().all(|n| n.trim().parse::<f64>().is_ok())
+        let named = || self.names.iter().filter(|n| !n.is_empty());
+        named().next().is_some() && named().all(|n| n.trim().parse::<f64>().is_ok())
     }
 
     /// Column `index`.
@@ -267,6 +287,7 @@ impl Table {
         Ok(RawRows {
             path: self.path.clone(),
             records,
+            width: self.names.len(),
         })
     }
 }
@@ -301,9 +322,12 @@ fn csv_reader<R: Read>(source: R) -> csv::Reader<R> {
         .from_reader(source)
 }
 
-/// A blank line: one field, empty or spaces only. Skipped wherever rows are read.
-fn is_blank(record: &csv::ByteRecord) -> bool {
-    record.len() == 1 && record[0].iter().all(u8::is_ascii_whitespace)
+/// A blank line: one empty field, or, in a file of more than one column (`width`), one of
+/// spaces only. Skipped wherever rows are read. (In a one-column file a line of spaces is a
+/// cell, as missing as an empty one.)
+fn is_blank(record: &csv::ByteRecord, width: usize) -> bool {
+    record.len() == 1
+        && (record[0].is_empty() || (width > 1 && record[0].iter().all(u8::is_ascii_whitespace)))
 }
 
 /// Refuses a header that shows the file is not comma-separated. Unnamed columns and repeated
@@ -352,13 +376,16 @@ fn check_header(path: &Path, names: &[String]) -> Result<(), DataError> {
     }
 }
 
-/// The error for a row with more or fewer cells than the header, with its likeliest cause.
-fn ragged(path: &Path, line: u64, expected: usize, found: usize) -> DataError {
-    let hint = if expected == 1 {
+/// The error for a row with more or fewer cells than the header, with its likeliest cause
+/// (`extra_empty`: the cells beyond the header's are all empty).
+fn ragged(path: &Path, line: u64, expected: usize, found: usize, extra_empty: bool) -> DataError {
+    let hint = if found < expected {
+        "; write an empty cell (two commas in a row) where a value is missing"
+    } else if extra_empty {
+        "; a comma at the end of the line makes an empty cell: remove it"
+    } else if expected == 1 && line == 2 {
         "; the first line has one cell: if it is a title above the column names, delete it (the \
          first line must name the columns)"
-    } else if found < expected {
-        "; write an empty cell (two commas in a row) where a value is missing"
     } else {
         "; a cell that holds a comma must be quoted (\"1,5\")"
     };
@@ -388,6 +415,8 @@ fn utf8<'a>(path: &Path, line: u64, cell: &'a [u8]) -> Result<&'a str, DataError
 pub struct RawRows {
     path: PathBuf,
     records: csv::ByteRecordsIntoIter<BufReader<File>>,
+    /// The header's cells, for telling blank lines (see `is_blank`).
+    width: usize,
 }
 
 impl Iterator for RawRows {
@@ -397,7 +426,7 @@ impl Iterator for RawRows {
         loop {
             let record = self.records.next()?;
             return Some(match record {
-                Ok(r) if is_blank(&r) => continue,
+                Ok(r) if is_blank(&r, self.width) => continue,
                 Ok(r) => Ok(r),
                 Err(e) => Err(DataError::Malformed {
                     path: self.path.clone(),
@@ -547,6 +576,39 @@ pub(crate) mod tests {
                 && titled.contains("if it is a title above the column names, delete it"),
             "{titled}"
         );
+    }
+
+    #[test]
+    fn blank_lines_are_told_from_cells_and_from_a_missing_header() {
+        // In a one-column file a line of spaces is a (missing) cell, not a line to skip.
+        let t = parse("x\n1\n  \n3\n").expect("parses");
+        assert_eq!(t.len(), 3);
+        // In a wider file it is a blank line.
+        assert_eq!(parse("x,y\n1,2\n   \n3,4\n").expect("parses").len(), 2);
+        let message = parse("   \nx,y\n1,2\n").unwrap_err().to_string();
+        assert!(message.contains("the first line is blank"), "{message}");
+        // The title hint only where a title would be: the second line is the first row.
+        let message = parse("x\n1\n2\n1,5\n").unwrap_err().to_string();
+        assert!(
+            message.contains("must be quoted") && !message.contains("title"),
+            "{message}"
+        );
+        let message = parse("x,y\n1,2,\n").unwrap_err().to_string();
+        assert!(
+            message.contains("a comma at the end of the line"),
+            "{message}"
+        );
+        // A header-less first row with an empty cell still reads as data; unnamed columns are
+        // listed as such.
+        let t = parse("1.5,,2\n3,4,5\n").expect("parses");
+        let message = t.index_of("y", "data.target").unwrap_err().to_string();
+        assert!(
+            message.contains("looks like data") && !message.contains(", ,"),
+            "{message}"
+        );
+        let t = parse(",x\n0,1\n").expect("parses");
+        let message = t.index_of("y", "data.target").unwrap_err().to_string();
+        assert!(message.contains("(unnamed column 1), x"), "{message}");
     }
 
     #[test]

@@ -179,8 +179,12 @@ impl Bundle {
         let dir = Self::folder(run_dir);
         let info_path = dir.join(INFO_FILE);
         let text = std::fs::read_to_string(&info_path).map_err(|e| {
-            // A run stopped (Ctrl-C, SIGTERM) or diverged keeps its checkpoints and nothing else.
-            if run_dir.join("checkpoints").is_dir() {
+            // A run stopped (Ctrl-C, SIGTERM) or diverged keeps its checkpoints and nothing else
+            // (a finished one keeps its metrics too: its model is missing for another reason).
+            if e.kind() == std::io::ErrorKind::NotFound
+                && run_dir.join("checkpoints").is_dir()
+                && !run_dir.join("metrics.json").exists()
+            {
                 return TrainError::Files {
                     path: run_dir.to_path_buf(),
                     reason: format!(
