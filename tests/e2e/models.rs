@@ -727,6 +727,24 @@ fn a_resume_on_changed_data_is_refused() {
         ],
     );
     write(dir.path(), "d.csv", rows);
+    // The checkpoint records the inputs and classes made of the data too: the same file read
+    // into inputs of another order (by another kiln version) is another run. One that lacks
+    // them, as older checkpoints do, is refused.
+    let recorded = first.join("checkpoints/epoch-2/data.txt");
+    let text = std::fs::read_to_string(&recorded).expect("data.txt");
+    assert!(text.ends_with("\ninputs: x\nclasses: "), "{text}");
+    let files_only = text.lines().next().expect("a line").to_string();
+    std::fs::write(&recorded, &files_only).expect("older checkpoint");
+    resume(
+        &first,
+        &dir.path().join("runs"),
+        &["--set", "train.epochs=3"],
+    )
+    .assert_error(
+        2,
+        &["the inputs and classes kiln makes of them", "lists none"],
+    );
+    std::fs::write(&recorded, &text).expect("restore");
     let resumed = resume(
         &first,
         &dir.path().join("runs"),

@@ -23,8 +23,9 @@ const STATE: &str = "state.toml";
 /// The run's experiment as it was when the checkpoint was written: a resume checks against it,
 /// so that an edit to the run directory's own `config.toml` cannot slip through.
 const CONFIG: &str = "config.toml";
-/// The training file's length and checksum when the checkpoint was written: a resume on other
-/// data would quietly continue a different run.
+/// The data files' lengths and checksums when the checkpoint was written, and the model inputs
+/// and classes made of them: a resume on other data, or on the same data read into inputs of
+/// another order, would quietly continue a different run.
 const DATA: &str = "data.txt";
 const KEEP: usize = 2;
 
@@ -144,9 +145,10 @@ pub fn load_latest(
         return Err(TrainError::Invalid {
             key: "data.path".into(),
             reason: format!(
-                "the data files are not those the run being resumed trained on (then: \
-                 {trained_on}; now: {data}); a resumed run continues on the same rows: restore \
-                 the files, or start a new run"
+                "the data files, or the inputs and classes kiln makes of them, are not those the \
+                 run being resumed trained on (then: {trained_on}; now: {data}); a resumed run \
+                 continues on the same rows and inputs: restore the files, or start a new run \
+                 (a checkpoint written before kiln recorded its inputs, 2026-11-29, lists none)"
             )
             .replace('\n', "; "),
         });

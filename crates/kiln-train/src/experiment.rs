@@ -228,6 +228,14 @@ pub fn train(
     let layers_for =
         |inputs: usize| kind.layers(&experiment.model, inputs, task.outputs(n_classes));
     let layers = layers_for(data.train.x.cols)?;
+    // What a checkpoint was trained on: the files, and the inputs and classes kiln made of them
+    // (the same files read by another kiln version may make them in another order).
+    let trained_on = format!(
+        "{}\ninputs: {}\nclasses: {}",
+        data.fingerprint,
+        data.preprocessor.input_names().join(", "),
+        data.target.labels().join(", ")
+    );
 
     // Stage the run directory before training: an unwritable output is reported up front.
     let started_at = timestamp();
@@ -365,13 +373,7 @@ pub fn train(
             }
             let resumed = match resume {
                 Some(dir) => {
-                    let r = checkpoint::load_latest(
-                        dir,
-                        &layers,
-                        device,
-                        experiment,
-                        &data.fingerprint,
-                    )?;
+                    let r = checkpoint::load_latest(dir, &layers, device, experiment, &trained_on)?;
                     log.line(&format!(
                         "resuming {} after epoch {}",
                         dir.display(),
@@ -406,12 +408,11 @@ pub fn train(
             };
             let network = Network::seeded(&layers, experiment.seed, device);
             let staging = staged.path().to_path_buf();
-            let fingerprint = data.fingerprint.clone();
             let mut save = |kind: CheckpointKind,
                             state: &LoopState,
                             model: &Network,
                             optim: &ModuleOptimizer| {
-                checkpoint::save(&staging, kind, state, model, optim, &fingerprint)
+                checkpoint::save(&staging, kind, state, model, optim, &trained_on)
             };
             let sink: Option<&mut CheckpointSink<'_>> = if experiment.train.checkpoint_every > 0 {
                 Some(&mut save)
