@@ -401,10 +401,13 @@ fn is_date_or_time(text: &str) -> bool {
         if let Some(d) = year_first {
             return day_month(d[2], d[1]);
         }
-        ['/', '.', '-'].iter().any(|&separator| {
-            parts(s, separator, &[(1, 2), (1, 2), (2, 4)])
-                .is_some_and(|d| day_month(d[0], d[1]) || day_month(d[1], d[0]))
-        })
+        // A year of two or four digits: `14.2.100` is a code.
+        let year = s.rsplit(['/', '.', '-']).next().map_or(0, str::len);
+        (year == 2 || year == 4)
+            && ['/', '.', '-'].iter().any(|&separator| {
+                parts(s, separator, &[(1, 2), (1, 2), (2, 4)])
+                    .is_some_and(|d| day_month(d[0], d[1]) || day_month(d[1], d[0]))
+            })
     };
     let text = text.trim();
     match text.split_once(['T', ' ']) {
