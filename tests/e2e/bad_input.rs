@@ -386,15 +386,10 @@ fn settings_that_would_be_ignored_or_misread_are_named() {
     let args = with(&listed);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let run = train(&holes, dir.path(), &args);
-    assert_eq!(run.status, 0, "{}", run.stderr);
-    assert!(
-        run.stdout.contains(
-            "skipped 2 rows with missing cells (missing cells by column: `y` 1, `x` 1), 1 of \
-             them listed in split.test_rows"
-        ),
-        "{}",
-        run.stdout
-    );
+    run.assert_says(&[
+        "skipped 2 rows with missing cells (missing cells by column: `y` 1, `x` 1), 1 of \
+             them listed in split.test_rows",
+    ]);
     let report = std::fs::read_to_string(run.run_dir().join("report.md")).expect("report");
     assert!(
         report.contains(
@@ -616,12 +611,7 @@ fn a_prediction_that_overflows_is_written_and_warned_about() {
     assert_eq!(done.status, 0, "{}", done.stderr);
     let rows = write(dir.path(), "far.csv", "x\n6\n3e38\n");
     let predicted = predict(done.run_dir(), &rows);
-    assert_eq!(predicted.status, 0, "{}", predicted.stderr);
-    assert!(
-        predicted.stdout.contains("3e38,inf"),
-        "{}",
-        predicted.stdout
-    );
+    predicted.assert_says(&["3e38,inf"]);
     assert!(
         predicted
             .stderr
@@ -732,13 +722,7 @@ fn unnamed_columns_are_left_out_and_repeated_names_matter_only_when_used() {
         ),
     );
     let run = train(&config, &dir.path().join("runs"), &[]);
-    assert_eq!(run.status, 0, "{}", run.stderr);
-    assert!(
-        run.stdout.contains("note: columns 1, 4 of ")
-            && run.stdout.contains("have no name and are not read"),
-        "{}",
-        run.stdout
-    );
+    run.assert_says(&["note: columns 1, 4 of ", "have no name and are not read"]);
     let predicted = predictions(&run.run_dir().join("predictions.csv"));
     assert!((predicted[0] - 12.0).abs() < 1e-4, "{predicted:?}");
     // A repeated name the model reads is ambiguous.
@@ -832,15 +816,11 @@ fn classes_that_differ_only_in_case_are_pointed_out() {
         ],
     );
     let run = train(&config, dir.path(), &["--set", "model.kind=\"softmax\""]);
-    assert_eq!(run.status, 0, "{}", run.stderr);
-    assert!(
-        run.stdout.contains(
-            "note: the classes `No` and `no` of the target `y` differ only in case, and are two \
-             classes"
-        ) && run.stdout.contains("`Yes` and `yes`"),
-        "{}",
-        run.stdout
-    );
+    run.assert_says(&[
+        "note: the classes `No` and `no` of the target `y` differ only in case, and are two \
+             classes",
+        "`Yes` and `yes`",
+    ]);
 }
 
 /// The second QA pass on real-world files: each refusal names what the cells are and the fix

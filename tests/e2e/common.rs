@@ -28,6 +28,18 @@ impl Run {
         root().join(path)
     }
 
+    /// Asserts success and every fragment in stdout.
+    pub fn assert_says(&self, fragments: &[&str]) {
+        assert_eq!(self.status, 0, "{}", self.stderr);
+        for fragment in fragments {
+            assert!(
+                self.stdout.contains(fragment),
+                "missing {fragment:?} in stdout:\n{}",
+                self.stdout
+            );
+        }
+    }
+
     /// Asserts a clean failure: the status, no panic, and every fragment in stderr.
     pub fn assert_error(&self, status: i32, fragments: &[&str]) {
         assert_eq!(
