@@ -471,48 +471,39 @@ impl Column {
     /// numbers (a mostly numeric column) come as one entry each for the first two distinct
     /// values and, when there are more, one that holds all the rest.
     /// Cells `skip` accepts (missing ones) are left out, before numbers are pooled.
-    pub(crate) fn census(&self, skip: &dyn Fn(Cell<'_>) -> bool) -> Vec<Census<'_>> {
+    pub(crate) fn census<'a>(&'a self, skip: &dyn Fn(Cell<'_>) -> bool) -> Vec<Census<'a>> {
         // A code's slot: its entry, or not yet seen, or left out.
         const UNSEEN: u32 = u32::MAX;
         const LEFT_OUT: u32 = u32::MAX - 1;
-        let mut tallies: Vec<Census<'_>> = Vec::new();
+        let mut tallies: Vec<Census<'a>> = Vec::new();
+        let mut slot: Vec<u32> = vec![UNSEEN; self.texts.texts.len()];
+        // One text cell of `row`, by its code.
+        let mut count = |code: u32, row: usize, tallies: &mut Vec<Census<'a>>| {
+            let at = code as usize;
+            match slot[at] {
+                // Left out: marked once, then passed over.
+                LEFT_OUT => {}
+                UNSEEN if skip(self.texts.cell(code)) => slot[at] = LEFT_OUT,
+                UNSEEN => {
+                    slot[at] = tallies.len() as u32;
+                    tallies.push(Census {
+                        cell: self.texts.cell(code),
+                        rows: 1,
+                        first: row,
+                    });
+                }
+                i => tallies[i as usize].rows += 1,
+            }
+        };
         match &self.store {
             Store::Codes(codes) => {
-                let mut slot: Vec<u32> = vec![UNSEEN; self.texts.texts.len()];
                 for row in 0..codes.len() {
-                    let code = codes.get(row) as usize;
-                    match slot[code] {
-                        // Left out: marked once, then passed over.
-                        LEFT_OUT => {}
-                        UNSEEN if skip(self.texts.cell(code as u32)) => slot[code] = LEFT_OUT,
-                        UNSEEN => {
-                            slot[code] = tallies.len() as u32;
-                            tallies.push(Census {
-                                cell: self.texts.cell(code as u32),
-                                rows: 1,
-                                first: row,
-                            });
-                        }
-                        i => tallies[i as usize].rows += 1,
-                    }
+                    count(codes.get(row), row, &mut tallies);
                 }
             }
             Store::Numbers { values, others, .. } => {
-                let mut slot: Vec<u32> = vec![UNSEEN; self.texts.texts.len()];
                 for &(row, code) in others {
-                    match slot[code as usize] {
-                        LEFT_OUT => {}
-                        UNSEEN if skip(self.texts.cell(code)) => slot[code as usize] = LEFT_OUT,
-                        UNSEEN => {
-                            slot[code as usize] = tallies.len() as u32;
-                            tallies.push(Census {
-                                cell: self.texts.cell(code),
-                                rows: 1,
-                                first: row as usize,
-                            });
-                        }
-                        i => tallies[i as usize].rows += 1,
-                    }
+                    count(code, row as usize, &mut tallies);
                 }
                 let mut numbers: Vec<Census<'_>> = Vec::new();
                 for row in 0..values.len() {
