@@ -36,8 +36,8 @@ pub use error::{DataError, MissingAdvice};
 pub use lines::fingerprint;
 pub use matrix::Matrix;
 pub use prepare::{
-    CrossValidation, Fold, Prepared, Split, TargetEncoding, TargetKind, check_not_disguised,
-    first_text, holds_numbers, label_advice, prepare, prepare_table,
+    CrossValidation, Fold, Prepared, Split, TargetEncoding, TargetKind, by_column,
+    check_not_disguised, first_text, holds_numbers, label_advice, prepare, prepare_table,
 };
 pub use rng::SeededRng;
 pub use split::{SplitRows, kfold_rows, split_rows};

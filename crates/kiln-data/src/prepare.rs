@@ -439,11 +439,7 @@ pub fn prepare_table(
             reason: format!(
                 "every row of {} has a missing cell (missing cells by column: {})",
                 table.path().display(),
-                missing_by_column
-                    .iter()
-                    .map(|(column, cells)| format!("`{column}` {cells}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                by_column(&missing_by_column)
             ),
         });
     }
@@ -818,6 +814,15 @@ fn encode_target(
             Ok((TargetEncoding::Classes { column, labels }, y))
         }
     }
+}
+
+/// Missing cells by column as a message lists them: "`x` 3, `y` 1".
+pub fn by_column(missing: &[(String, usize)]) -> String {
+    let listed: Vec<String> = missing
+        .iter()
+        .map(|(column, cells)| format!("`{column}` {cells}"))
+        .collect();
+    listed.join(", ")
 }
 
 /// What may be wrong with a target's class labels, after a `; `: a common missing-value marker

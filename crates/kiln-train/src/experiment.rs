@@ -613,16 +613,11 @@ fn skipped_rows(data: &Prepared) -> Option<String> {
         0 => String::new(),
         n => format!(", {n} of them listed in split.test_rows (the test split lacks those rows)"),
     };
-    let columns: Vec<String> = data
-        .missing_by_column
-        .iter()
-        .map(|(column, cells)| format!("`{column}` {cells}"))
-        .collect();
     Some(format!(
         "skipped {} row{} with missing cells (missing cells by column: {}){listed}",
         data.dropped_rows,
         if data.dropped_rows == 1 { "" } else { "s" },
-        columns.join(", ")
+        kiln_data::by_column(&data.missing_by_column)
     ))
 }
 
