@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use kiln_train::{Experiment, TrainError};
 
 /// mimalloc instead of the system allocator: a training step frees and reallocates the same
@@ -30,6 +30,38 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// How `kiln predict` and `kiln eval` apply a trained run to rows.
+#[derive(Args)]
+struct RowFlags {
+    /// Compute device: cpu, ndarray, wgpu, wgpu:N or auto [default: the KILN_DEVICE
+    /// environment variable, else cpu].
+    #[arg(long)]
+    device: Option<String>,
+    /// A binary classifier's decision threshold: label a row as the second class when its
+    /// probability is at least this (default: the run's `model.threshold`, else the more
+    /// probable class).
+    #[arg(long)]
+    threshold: Option<f64>,
+    /// What separates the rows' cells: "," ";" tab "|" or " " [default: the training files'
+    /// data.separator].
+    #[arg(long)]
+    separator: Option<kiln_data::Separator>,
+    /// The decimal mark of the rows' numbers: "." or "," [default: the training files'
+    /// data.decimal].
+    #[arg(long)]
+    decimal: Option<kiln_data::Decimal>,
+}
+
+impl RowFlags {
+    fn applied(&self) -> kiln_train::Applied {
+        kiln_train::Applied {
+            threshold: self.threshold,
+            separator: self.separator,
+            decimal: self.decimal,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -65,15 +97,8 @@ enum Command {
         /// Write the predictions here instead of to stdout.
         #[arg(long)]
         output: Option<PathBuf>,
-        /// Compute device: cpu, ndarray, wgpu, wgpu:N or auto [default: the KILN_DEVICE
-        /// environment variable, else cpu].
-        #[arg(long)]
-        device: Option<String>,
-        /// A binary classifier's decision threshold: label a row as the second class when its
-        /// probability is at least this (default: the run's `model.threshold`, else the more
-        /// probable class).
-        #[arg(long)]
-        threshold: Option<f64>,
+        #[command(flatten)]
+        rows: RowFlags,
     },
     /// Metrics of a trained run on labelled CSV rows, as JSON on stdout.
     Eval {
@@ -82,15 +107,8 @@ enum Command {
         /// CSV rows with the training columns and the target.
         #[arg(long)]
         data: PathBuf,
-        /// Compute device: cpu, ndarray, wgpu, wgpu:N or auto [default: the KILN_DEVICE
-        /// environment variable, else cpu].
-        #[arg(long)]
-        device: Option<String>,
-        /// A binary classifier's decision threshold: label a row as the second class when its
-        /// probability is at least this (default: the run's `model.threshold`, else the more
-        /// probable class).
-        #[arg(long)]
-        threshold: Option<f64>,
+        #[command(flatten)]
+        rows: RowFlags,
     },
     /// List the compute backends compiled in and the devices they can reach.
     Devices,
@@ -285,19 +303,19 @@ fn run(cli: Cli) -> Result<()> {
             run_dir,
             input,
             output,
-            device,
-            threshold,
+            rows,
         } => {
             if let Some(path) = &output {
                 kiln_train::check_predict_output(&run_dir, &input, path)?;
             }
-            let chosen = device::open_for_rows(device)?;
+            let applied = rows.applied();
+            let chosen = device::open_for_rows(rows.device)?;
             let mut warning = None;
             match output {
                 // Streamed into a temporary file that replaces `path` once complete.
                 Some(path) => kiln_train::write_atomic_with(&path, &mut |out| {
                     warning =
-                        kiln_train::predict_file(&run_dir, &input, &chosen.device, threshold, out)?;
+                        kiln_train::predict_file(&run_dir, &input, &chosen.device, applied, out)?;
                     Ok(())
                 })?,
                 // Made whole before a byte is written, so that a closed pipe (`| head`) is told
@@ -308,7 +326,7 @@ fn run(cli: Cli) -> Result<()> {
                         &run_dir,
                         &input,
                         &chosen.device,
-                        threshold,
+                        applied,
                         &mut bytes,
                     )?;
                     stdout.write_all(&bytes)?;
@@ -321,11 +339,11 @@ fn run(cli: Cli) -> Result<()> {
         Command::Eval {
             run_dir,
             data,
-            device,
-            threshold,
+            rows,
         } => {
-            let chosen = device::open_for_rows(device)?;
-            let evaluation = kiln_train::eval_file(&run_dir, &data, &chosen.device, threshold)?;
+            let applied = rows.applied();
+            let chosen = device::open_for_rows(rows.device)?;
+            let evaluation = kiln_train::eval_file(&run_dir, &data, &chosen.device, applied)?;
             // The metrics, with what it takes to read them: how many rows, and which class is
             // which row and column of the confusion matrix.
             let mut shown = evaluation.metrics.clone();

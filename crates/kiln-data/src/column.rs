@@ -11,6 +11,8 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::format::Decimal;
+
 /// One cell as read: a number kiln can compute with, or any other text (empty, a word, `NaN`,
 /// `inf`, `1e39`, ...).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -116,7 +118,8 @@ impl std::hash::Hasher for Fnv {
 }
 
 impl Interner {
-    fn intern(&mut self, text: &str) -> u32 {
+    /// The code of `text`, whose value as a number (in the file's format) is `number`.
+    fn intern(&mut self, text: &str, number: Option<f64>) -> u32 {
         // Most categorical columns have a handful of levels: comparing beats hashing.
         if self.texts.len() <= 8 {
             if let Some(code) = self.texts.iter().position(|t| **t == *text) {
@@ -128,7 +131,7 @@ impl Interner {
         let code = self.texts.len() as u32;
         let shared: Arc<str> = Arc::from(text);
         self.texts.push(shared.clone());
-        self.numbers.push(as_number(text));
+        self.numbers.push(number);
         self.codes.insert(shared, code);
         code
     }
@@ -210,10 +213,10 @@ impl Numbers {
         }
     }
 
-    /// Stores `cell` if it is a number ([`as_number`]) in a form [`Numbers::push_decimal`] (which
-    /// the caller tries first) did not take; false otherwise.
-    fn push_float(&mut self, cell: &str) -> bool {
-        match as_number(cell) {
+    /// Stores `cell` if it is a number written with `decimal` ([`Decimal::number`]) in a form
+    /// [`Numbers::push_decimal`] (which the caller tries first) did not take; false otherwise.
+    fn push_float(&mut self, cell: &str, decimal: Decimal) -> bool {
+        match decimal.number(cell) {
             Some(v) => {
                 self.as_floats().push(v);
                 true
@@ -222,8 +225,9 @@ impl Numbers {
         }
     }
 
-    /// Stores `cell` if it is a decimal that fits the `i32` form; false otherwise.
-    fn push_decimal(&mut self, cell: &[u8]) -> bool {
+    /// Stores `cell` if it is a decimal with the mark `decimal` that fits the `i32` form; false
+    /// otherwise.
+    fn push_decimal(&mut self, cell: &[u8], decimal: Decimal) -> bool {
         let Self::Decimal {
             mantissas,
             decimals,
@@ -232,7 +236,8 @@ impl Numbers {
         else {
             return false;
         };
-        let Some((mantissa, places)) = parse_decimal(cell).filter(|&(_, p)| p <= 9) else {
+        let Some((mantissa, places)) = parse_decimal(cell, decimal.byte()).filter(|&(_, p)| p <= 9)
+        else {
             return false;
         };
         // The new cell and the column so far, at the finer of the two scales.
@@ -268,8 +273,9 @@ impl Numbers {
     }
 }
 
-/// `[+-]digits[.digits]` (at least one digit, at most 18) as a mantissa and its decimal places.
-fn parse_decimal(bytes: &[u8]) -> Option<(i64, u32)> {
+/// `[+-]digits[<mark>digits]` (at least one digit, at most 18) as a mantissa and its decimal
+/// places.
+fn parse_decimal(bytes: &[u8], mark: u8) -> Option<(i64, u32)> {
     let (negative, body) = match bytes.first()? {
         b'-' => (true, &bytes[1..]),
         b'+' => (false, &bytes[1..]),
@@ -290,7 +296,7 @@ fn parse_decimal(bytes: &[u8]) -> Option<(i64, u32)> {
                     *p += 1;
                 }
             }
-            b'.' if places.is_none() => places = Some(0u32),
+            b if b == mark && places.is_none() => places = Some(0u32),
             _ => return None,
         }
     }
@@ -379,11 +385,14 @@ pub(crate) struct Census<'a> {
 pub struct Column {
     store: Store,
     texts: Interner,
+    /// The decimal mark of the file's numbers.
+    decimal: Decimal,
 }
 
 impl Column {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(decimal: Decimal) -> Self {
         Self {
+            decimal,
             store: Store::Numbers {
                 values: Numbers::Decimal {
                     mantissas: Vec::new(),
@@ -399,6 +408,7 @@ impl Column {
 
     pub(crate) fn skipped() -> Self {
         Self {
+            decimal: Decimal::Point,
             store: Store::Skipped(0),
             texts: Interner::default(),
         }
@@ -566,7 +576,7 @@ impl Column {
             return true;
         }
         if let Store::Numbers { values, .. } = &mut self.store
-            && values.push_decimal(raw.trim_ascii())
+            && values.push_decimal(raw.trim_ascii(), self.decimal)
         {
             return true;
         }
@@ -586,11 +596,11 @@ impl Column {
                 others,
                 words,
             } => {
-                if values.push_float(cell) {
+                if values.push_float(cell, self.decimal) {
                     return;
                 }
                 let row = values.len() as u32;
-                others.push((row, self.texts.intern(cell)));
+                others.push((row, self.texts.intern(cell, None)));
                 values.push_missing();
                 *words += usize::from(!cell.is_empty());
                 if *words >= WORDS_BEFORE_SWITCH && *words * 2 > values.len() {
@@ -598,9 +608,9 @@ impl Column {
                 }
             }
             Store::Codes(codes) => {
-                let code = match as_number(cell) {
-                    Some(v) => self.texts.intern(&canonical_number(v)),
-                    None => self.texts.intern(cell),
+                let code = match self.decimal.number(cell) {
+                    Some(v) => self.texts.intern(&canonical_number(v), Some(v)),
+                    None => self.texts.intern(cell, None),
                 };
                 codes.push(code);
             }
@@ -616,7 +626,10 @@ impl Column {
             for row in 0..values.len() {
                 codes.push(match others.next_if(|(r, _)| *r as usize == row) {
                     Some(&(_, code)) => code,
-                    None => texts.intern(&canonical_number(values.get(row))),
+                    None => {
+                        let v = values.get(row);
+                        texts.intern(&canonical_number(v), Some(v))
+                    }
                 });
             }
             self.texts = texts;

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::DataError;
+use crate::format::{CsvFormat, Decimal, Separator};
 
 /// The `[data]` section as written in the experiment file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,6 +62,12 @@ pub struct DataConfig {
     /// and pr_auc score and a threshold applies to (by default the second label in sort order).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub positive: Option<String>,
+    /// What separates the cells of every data file of the experiment.
+    #[serde(default)]
+    pub separator: Separator,
+    /// The decimal mark of every data file's numbers.
+    #[serde(default)]
+    pub decimal: Decimal,
 }
 
 /// Feature scaling.
@@ -143,6 +150,14 @@ impl Default for SplitConfig {
 }
 
 impl DataConfig {
+    /// The format every data file of the experiment is read in.
+    pub fn format(&self) -> CsvFormat {
+        CsvFormat {
+            separator: self.separator,
+            decimal: self.decimal,
+        }
+    }
+
     /// Whether column `name` is read at all: the target and the features (every column not in
     /// `drop` when `features` is not given). The rest is skipped while reading.
     pub fn reads_column(&self, name: &str) -> bool {

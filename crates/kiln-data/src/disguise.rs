@@ -84,8 +84,15 @@ impl fmt::Display for Disguise {
             Self::Formatted { text, marks, .. } => write!(
                 f,
                 "holds numbers such as `{}`, written with {marks}, which kiln does not read: it \
-                 reads plain numbers (1234.5, -0.12); save the column without the marks",
-                shortened(text)
+                 reads plain numbers (1234.5, -0.12); save the column without the marks{}",
+                shortened(text),
+                // A decimal comma alone is a format kiln reads when told.
+                match marks.contains("decimal comma") && !marks.contains("groups") {
+                    true =>
+                        ", or, if every number in the file has a decimal comma, set \
+                             data.decimal = \",\"",
+                    false => "",
+                }
             ),
             Self::Dates { text, .. } => write!(
                 f,
@@ -426,7 +433,7 @@ mod tests {
         let text = format!("c\n{}\n", quoted.join("\n"));
         let table = Table::parse(std::path::Path::new("t.csv"), text.as_bytes()).expect("table");
         let na: Vec<String> = na_values.iter().map(|s| s.to_string()).collect();
-        disguise(table.column(0), &NaValues::new(&na))
+        disguise(table.column(0), &NaValues::new(&na, table.format().decimal))
     }
 
     #[test]

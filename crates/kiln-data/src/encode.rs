@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::column::{Column, FastMap, level_order};
+use crate::format::CsvFormat;
 use crate::parse::{NaValues, number};
 use crate::{DataError, Matrix, MissingAdvice, MissingPolicy, Scale, Table, UnknownPolicy};
 
@@ -100,6 +101,10 @@ pub struct Preprocessor {
     pub unknown: UnknownPolicy,
     /// Cell texts that mean "missing".
     pub na_values: Vec<String>,
+    /// How the training files wrote their cells: rows to predict are read the same way unless
+    /// told otherwise. (Left out of saved bundles when it is the default, commas and points.)
+    #[serde(default, skip_serializing_if = "CsvFormat::is_default")]
+    pub format: CsvFormat,
 }
 
 /// Options for fitting a [`Preprocessor`].
@@ -131,7 +136,7 @@ impl Preprocessor {
         train: &[usize],
         options: &FitOptions<'_>,
     ) -> Result<Self, DataError> {
-        let na = NaValues::new(options.na_values);
+        let na = NaValues::new(options.na_values, table.format().decimal);
         let features = columns
             .iter()
             .map(|raw| {
@@ -161,6 +166,7 @@ impl Preprocessor {
             missing: options.missing,
             unknown: options.unknown,
             na_values: options.na_values.to_vec(),
+            format: table.format(),
         };
         // Inputs are told apart by name (a linear model's coefficients are keyed by it).
         let mut names = fitted.input_names();
@@ -239,7 +245,7 @@ impl Preprocessor {
     /// Category values in `rows` of `table` (feature `i` in column `indices[i]`) that the fitted
     /// levels lack, pooled ones included, as "`column`: `value`" (the first five).
     pub(crate) fn unseen(&self, table: &Table, indices: &[usize], rows: &[usize]) -> Vec<String> {
-        let na = NaValues::new(&self.na_values);
+        let na = NaValues::new(&self.na_values, table.format().decimal);
         let mut found = Vec::new();
         for (feature, &index) in self.features.iter().zip(indices) {
             let FeatureEncoding::Categorical {
@@ -291,7 +297,7 @@ impl Preprocessor {
         rows: &[usize],
         strict: bool,
     ) -> Result<Matrix, DataError> {
-        let na = NaValues::new(&self.na_values);
+        let na = NaValues::new(&self.na_values, table.format().decimal);
         let mut matrix = Matrix::zeros(rows.len(), self.width());
         let mut offset = 0;
         for (feature, &index) in self.features.iter().zip(indices) {

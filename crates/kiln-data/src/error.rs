@@ -84,7 +84,7 @@ pub enum DataError {
         /// Cells in this row.
         found: usize,
         /// The likeliest cause and its fix, after a `; `.
-        hint: &'static str,
+        hint: String,
     },
     /// A low-level CSV fault (bad UTF-8, say).
     #[error("{path}, line {line}: {reason}")]

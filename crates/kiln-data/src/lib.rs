@@ -19,6 +19,7 @@ mod config;
 mod disguise;
 mod encode;
 mod error;
+mod format;
 mod lines;
 mod matrix;
 mod parse;
@@ -33,6 +34,7 @@ pub use config::{DataConfig, MissingPolicy, Scale, SplitConfig, UnknownPolicy};
 pub use disguise::{Disguise, Remedy};
 pub use encode::{FeatureEncoding, OTHER, Preprocessor};
 pub use error::{DataError, MissingAdvice};
+pub use format::{CsvFormat, Decimal, Separator};
 pub use lines::fingerprint;
 pub use matrix::Matrix;
 pub use prepare::{

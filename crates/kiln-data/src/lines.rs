@@ -36,10 +36,13 @@ struct BreakState {
 }
 
 impl<R: Read> LineTracker<R> {
-    pub(crate) fn new(source: R) -> Self {
+    /// Tracks `source`, whose cells are separated by `separator`.
+    pub(crate) fn new(source: R, separator: u8) -> Self {
+        let breaks = Breaks::default();
+        breaks.0.borrow_mut().quotes.separator = separator;
         Self {
             source,
-            breaks: Breaks::default(),
+            breaks,
             offset: 0,
             started: false,
         }
@@ -98,7 +101,7 @@ impl<R: Read> Read for LineTracker<R> {
 /// Where quoted fields open and close, as the csv crate reads them, to catch the one fault it
 /// passes over in silence: a quote that never closes turns the rest of the file into one cell.
 /// A quote opens a field only as the field's first byte; inside, `""` is a quote and any other
-/// `"` closes the field (what follows, up to the next comma, is read unquoted).
+/// `"` closes the field (what follows, up to the next separator, is read unquoted).
 #[derive(Default)]
 struct Quotes {
     /// Offset of the quote that opened the field being read, while inside one.
@@ -107,6 +110,8 @@ struct Quotes {
     pending: bool,
     /// The byte before the current read (`None` at the start of the file: a field start).
     last: Option<u8>,
+    /// The byte between cells.
+    separator: u8,
 }
 
 impl Quotes {
@@ -147,7 +152,7 @@ impl Quotes {
                 } else {
                     Some(bytes[at - 1])
                 };
-                if matches!(before, None | Some(b',' | b'\n' | b'\r')) {
+                if before.is_none_or(|b| b == self.separator || b == b'\n' || b == b'\r') {
                     self.open = Some(offset + at as u64);
                 }
                 i = at + 1;

@@ -1,8 +1,9 @@
 //! Cell reading with errors that name the file, line, column and value, and the missing-cell
 //! test every stage shares.
 
-use crate::column::{Cell, Column, as_number};
+use crate::column::{Cell, Column};
 use crate::disguise::number_marks;
+use crate::format::Decimal;
 use crate::{DataError, Table};
 
 /// Reads cell `row` of column `index`, known not to be missing, as a number (see
@@ -22,7 +23,21 @@ pub(crate) fn number(
             let line = table.line(row);
             let column = table.names()[index].clone();
             let value = text.to_string();
-            Err(match text.parse::<f64>() {
+            let decimal = table.format().decimal;
+            if decimal == Decimal::Comma && text.contains('.') {
+                return Err(DataError::NotANumber {
+                    fix:
+                        "the file's numbers are read with a decimal comma (data.decimal = \",\"), \
+                          so a `.` is no part of one: write 0,5 for a half, and 1234 without \
+                          digit-group marks"
+                            .into(),
+                    path,
+                    line,
+                    column,
+                    value,
+                });
+            }
+            Err(match decimal.unbounded(text) {
                 // Finite but not a number cell: beyond the `f32` range.
                 Ok(v) if v.is_finite() => DataError::OutOfRange {
                     path,
@@ -76,13 +91,14 @@ pub(crate) struct NaValues {
 }
 
 impl NaValues {
-    pub(crate) fn new(na_values: &[String]) -> Self {
+    /// The values `na_values` of a file whose numbers have the mark `decimal`.
+    pub(crate) fn new(na_values: &[String], decimal: Decimal) -> Self {
         Self {
             texts: na_values.to_vec(),
             // Only what reads as a number cell can match one; a listed `1e39` matches as text.
             numbers: na_values
                 .iter()
-                .filter_map(|v| as_number(v.trim()))
+                .filter_map(|v| decimal.number(v.trim()))
                 .collect(),
         }
     }

@@ -61,7 +61,7 @@ impl TargetEncoding {
     pub fn encode_table(&self, table: &Table, na_values: &[String]) -> Result<Vec<f64>, DataError> {
         let index = table.index_of(self.column(), "the saved model's target")?;
         let column = table.column(index);
-        let na = NaValues::new(na_values);
+        let na = NaValues::new(na_values, table.format().decimal);
         (0..table.len())
             .map(|row| {
                 let cell = column.get(row);
@@ -109,7 +109,7 @@ impl TargetEncoding {
 /// empty, or one of `na_values`), as its row and text; `None` for a numeric column. A numeric
 /// target with a few `NA`s is still numeric.
 pub fn first_text(table: &Table, index: usize, na_values: &[String]) -> Option<(usize, String)> {
-    let na = NaValues::new(na_values);
+    let na = NaValues::new(na_values, table.format().decimal);
     table
         .column(index)
         .non_numbers()
@@ -119,7 +119,7 @@ pub fn first_text(table: &Table, index: usize, na_values: &[String]) -> Option<(
 
 /// Whether column `index` of `table` holds a number that is not one of `na_values` anywhere.
 pub fn holds_numbers(table: &Table, index: usize, na_values: &[String]) -> bool {
-    let na = NaValues::new(na_values);
+    let na = NaValues::new(na_values, table.format().decimal);
     let column = table.column(index);
     (0..table.len()).any(|row| na.present(column.number(row)).is_some())
 }
@@ -133,7 +133,12 @@ pub fn check_not_disguised(
     na_values: &[String],
     remedy: Remedy,
 ) -> Result<(), DataError> {
-    disguised(table, index, &NaValues::new(na_values), remedy)
+    disguised(
+        table,
+        index,
+        &NaValues::new(na_values, table.format().decimal),
+        remedy,
+    )
 }
 
 fn disguised(table: &Table, index: usize, na: &NaValues, remedy: Remedy) -> Result<(), DataError> {
@@ -339,7 +344,7 @@ pub fn prepare_table(
     seed: u64,
 ) -> Result<Prepared, DataError> {
     config.validate()?;
-    let na = &NaValues::new(&config.na_values);
+    let na = &NaValues::new(&config.na_values, table.format().decimal);
     let target_index = table.index_of(&config.target, "data.target")?;
     // `drop` leaves out every column of a name; a categorical column is a feature, so one.
     for name in &config.drop {

@@ -8,6 +8,7 @@ use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use crate::column::Column;
+use crate::format::{CsvFormat, Separator};
 use crate::lines::{Breaks, LineTracker};
 use crate::{DataConfig, DataError};
 
@@ -23,36 +24,48 @@ pub struct Table {
     rows: usize,
     /// The content's length and checksum (see [`Table::fingerprint`]).
     fingerprint: String,
+    /// How the file writes its cells.
+    format: CsvFormat,
 }
 
 impl Table {
-    /// Reads `path`.
+    /// Reads `path`, comma-separated with decimal points.
     pub fn read(path: &Path) -> Result<Self, DataError> {
-        Self::read_where(path, |_| true)
+        Self::read_where(path, CsvFormat::default(), |_| true)
     }
 
-    /// Reads `path`, keeping only the columns whose name `wanted` accepts: the others (an
-    /// identifier, free text a config drops) are neither parsed nor stored, and read as empty
-    /// cells. Their names stay, so that errors can still list every column of the file.
-    pub fn read_where(path: &Path, wanted: impl Fn(&str) -> bool) -> Result<Self, DataError> {
+    /// Reads `path`, written in `format`, keeping only the columns whose name `wanted` accepts:
+    /// the others (an identifier, free text a config drops) are neither parsed nor stored, and
+    /// read as empty cells. Their names stay, so that errors can still list every column of the
+    /// file.
+    pub fn read_where(
+        path: &Path,
+        format: CsvFormat,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Result<Self, DataError> {
         let (source, size) = open(path)?;
-        Self::from_source(path, source, size, &wanted)
+        Self::from_source(path, source, size, format, &wanted)
     }
 
     /// Reads the columns of `path` that the `[data]` section `config` uses (see
-    /// [`DataConfig::reads_column`]).
+    /// [`DataConfig::reads_column`]), in its format.
     pub fn read_for(path: &Path, config: &DataConfig) -> Result<Self, DataError> {
-        Self::read_where(path, |name| config.reads_column(name))
+        Self::read_where(path, config.format(), |name| config.reads_column(name))
     }
 
-    /// Parses CSV bytes; `path` is used in error messages only.
+    /// Parses comma-separated bytes; `path` is used in error messages only.
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<Self, DataError> {
-        Self::from_reader(path, bytes)
+        Self::parse_as(path, bytes, CsvFormat::default())
     }
 
-    /// Reads CSV from `source`; `path` is used in error messages only.
+    /// Parses CSV bytes written in `format`; `path` is used in error messages only.
+    pub fn parse_as(path: &Path, bytes: &[u8], format: CsvFormat) -> Result<Self, DataError> {
+        Self::from_source(path, bytes, None, format, &|_| true)
+    }
+
+    /// Reads comma-separated CSV from `source`; `path` is used in error messages only.
     pub fn from_reader(path: &Path, source: impl Read) -> Result<Self, DataError> {
-        Self::from_source(path, source, None, &|_| true)
+        Self::from_source(path, source, None, CsvFormat::default(), &|_| true)
     }
 
     /// Rows read before the file's row count is estimated from its size.
@@ -62,12 +75,13 @@ impl Table {
         path: &Path,
         source: impl Read,
         size: Option<u64>,
+        format: CsvFormat,
         wanted: &dyn Fn(&str) -> bool,
     ) -> Result<Self, DataError> {
         let path_buf = path.to_path_buf();
-        let tracker = LineTracker::new(source);
+        let tracker = LineTracker::new(source, format.separator.byte());
         let lines_of = tracker.breaks.clone();
-        let mut reader = csv_reader(tracker);
+        let mut reader = csv_reader(tracker, format.separator);
         let mut record = csv::ByteRecord::new();
         let mut next = |record: &mut csv::ByteRecord| -> Result<Option<u64>, DataError> {
             match reader.read_byte_record(record) {
@@ -103,7 +117,7 @@ impl Table {
             }
             return Err(DataError::Empty { path: path_buf });
         }
-        check_header(path, &names)?;
+        check_header(path, &names, format.separator)?;
 
         // An unnamed column (pandas' row index, a trailing comma on every line) cannot be asked
         // for by name: it is never read.
@@ -111,7 +125,7 @@ impl Table {
             .iter()
             .map(|name| {
                 if !name.is_empty() && wanted(name) {
-                    Column::new()
+                    Column::new(format.decimal)
                 } else {
                     Column::skipped()
                 }
@@ -128,7 +142,14 @@ impl Table {
                     return Err(error);
                 }
                 let extra_empty = record.iter().skip(names.len()).all(<[u8]>::is_empty);
-                return Err(ragged(path, line, names.len(), record.len(), extra_empty));
+                return Err(ragged(
+                    path,
+                    line,
+                    names.len(),
+                    record.len(),
+                    extra_empty,
+                    format.separator,
+                ));
             }
             if rows >= u32::MAX as usize {
                 return Err(DataError::Malformed {
@@ -171,7 +192,13 @@ impl Table {
             lines,
             rows,
             fingerprint: lines_of.fingerprint(),
+            format,
         })
+    }
+
+    /// How the file writes its cells.
+    pub fn format(&self) -> CsvFormat {
+        self.format
     }
 
     /// The length and CRC-32 of the file's content as read: a resumed run checks that its
@@ -282,7 +309,8 @@ impl Table {
     /// next to results. The file is streamed again rather than kept as text, so that echoing a
     /// large file costs no memory.
     pub fn raw_rows(&self) -> Result<RawRows, DataError> {
-        let mut records = csv_reader(open(&self.path)?.0).into_byte_records();
+        let mut records =
+            csv_reader(open(&self.path)?.0, self.format.separator).into_byte_records();
         records.next(); // the header
         Ok(RawRows {
             path: self.path.clone(),
@@ -315,8 +343,9 @@ fn unclosed_quote(path: &Path, lines: &Breaks) -> Option<DataError> {
 
 /// How every CSV file is parsed: no header handling (the first record is read as the header),
 /// and records of any length (a ragged row is reported with its line by the caller).
-fn csv_reader<R: Read>(source: R) -> csv::Reader<R> {
+fn csv_reader<R: Read>(source: R, separator: Separator) -> csv::Reader<R> {
     csv::ReaderBuilder::new()
+        .delimiter(separator.byte())
         .has_headers(false)
         .flexible(true)
         .from_reader(source)
@@ -330,64 +359,95 @@ fn is_blank(record: &csv::ByteRecord, width: usize) -> bool {
         && (record[0].is_empty() || (width > 1 && record[0].iter().all(u8::is_ascii_whitespace)))
 }
 
-/// Refuses a header that shows the file is not comma-separated. Unnamed columns and repeated
-/// names are not errors here: they matter only if something asks for them (see
+/// Refuses a header that shows the file is not separated by `separator`. Unnamed columns and
+/// repeated names are not errors here: they matter only if something asks for them (see
 /// [`Table::index_of`]), and other tools write them (pandas' index, a trailing comma).
-fn check_header(path: &Path, names: &[String]) -> Result<(), DataError> {
+fn check_header(path: &Path, names: &[String], separator: Separator) -> Result<(), DataError> {
     let bad = |reason: String| {
         Err(DataError::BadHeader {
             path: path.to_path_buf(),
             reason,
         })
     };
-    // Excel's separator hint, `sep=;` (or `sep=,`, read as two cells, or `sep=<tab>`, whose
-    // tab the trimming took).
+    // Excel's separator hint, `sep=;`: one cell, or two empty-ended ones when its separator is
+    // the file's (`sep=<tab>` shows as `sep=`: the trimming took the tab).
     let hint = match names {
-        [only] if only.starts_with("sep=") && only.chars().count() <= 5 => Some(only.as_str()),
-        [sep, empty] if sep == "sep=" && empty.is_empty() => Some("sep=,"),
-        _ => None,
+        [only] if only.starts_with("sep=") && only.chars().count() <= 5 => {
+            Separator::try_from(only["sep=".len()..].to_string()).or(Err(only.as_str()))
+        }
+        [sep, empty] if sep == "sep=" && empty.is_empty() => Ok(separator),
+        _ => Err(""),
     };
-    if let Some(hint) = hint {
-        let hint = if hint == "sep=" { "sep=<tab>" } else { hint };
+    let hint = match hint {
+        Ok(hinted) => Some(hinted),
+        Err(only) if only == "sep=" => Some(Separator::Tab),
+        Err(_) => None,
+    };
+    if let Some(hinted) = hint {
+        let shown = match hinted {
+            Separator::Tab => "sep=<tab>".to_string(),
+            other => format!("sep={}", char::from(other.byte())),
+        };
         return bad(format!(
-            "the first line `{hint}` is Excel's separator hint, not the column names: delete it{}",
-            if hint == "sep=," {
-                ""
+            "the first line `{shown}` is Excel's separator hint, not the column names: delete \
+             it{}",
+            if hinted == separator {
+                String::new()
             } else {
-                ", and save the file with commas between cells (kiln reads comma-separated files)"
+                format!(", and {}", told(hinted, separator))
             }
         ));
     }
     let [only] = names else {
         return Ok(());
     };
-    match [';', '\t', '|'].into_iter().find(|&c| only.contains(c)) {
-        Some(separator) => bad(format!(
-            "the first line is one column named `{}`: the file looks separated by {} rather \
-             than commas; kiln reads comma-separated files: save it as CSV with commas (in \
-             Excel: \"CSV UTF-8 (Comma delimited)\")",
+    match separator.other_in(only) {
+        Some(other) => bad(format!(
+            "the first line is one column named `{}`: {}",
             only.escape_debug(),
-            match separator {
-                '\t' => "tabs".to_string(),
-                other => format!("`{other}`"),
-            }
+            told(other, separator)
         )),
         None => Ok(()),
     }
 }
 
+/// What to do about a file separated by `found` read as separated by `expected`.
+fn told(found: Separator, expected: Separator) -> String {
+    format!(
+        "the file looks separated by {} rather than {}; tell kiln with data.separator = {} in \
+         the experiment file (kiln predict and kiln eval: --separator {})",
+        found.name(),
+        expected.name(),
+        found.toml(),
+        found.toml().replace('"', "'")
+    )
+}
+
 /// The error for a row with more or fewer cells than the header, with its likeliest cause
 /// (`extra_empty`: the cells beyond the header's are all empty).
-fn ragged(path: &Path, line: u64, expected: usize, found: usize, extra_empty: bool) -> DataError {
+fn ragged(
+    path: &Path,
+    line: u64,
+    expected: usize,
+    found: usize,
+    extra_empty: bool,
+    separator: Separator,
+) -> DataError {
+    let (name, one) = (separator.name(), separator.one());
     let hint = if found < expected {
-        "; write an empty cell (two commas in a row) where a value is missing"
+        format!("; write an empty cell (two {name} in a row) where a value is missing")
     } else if extra_empty {
-        "; a comma at the end of the line makes an empty cell: remove it"
+        format!("; {one} at the end of the line makes an empty cell: remove it")
     } else if expected == 1 && line == 2 {
         "; the first line has one cell: if it is a title above the column names, delete it (the \
          first line must name the columns)"
+            .to_string()
     } else {
-        "; a cell that holds a comma must be quoted (\"1,5\")"
+        let example = match separator {
+            Separator::Comma => "1,5".to_string(),
+            other => format!("a{}b", char::from(other.byte())),
+        };
+        format!("; a cell that holds {one} must be quoted ({example:?})")
     };
     DataError::Ragged {
         path: path.to_path_buf(),
@@ -457,6 +517,7 @@ fn csv_error(path: &Path, error: csv::Error, lines: &Breaks) -> DataError {
 pub(crate) mod tests {
     use super::*;
     use crate::Cell;
+    use crate::format::Decimal;
 
     /// `text` read as the CSV file `t.csv` (also used by the column tests).
     pub(crate) fn parse(text: &str) -> Result<Table, DataError> {
@@ -521,7 +582,8 @@ pub(crate) mod tests {
         let path = dir.path().join("t.csv");
         std::fs::write(&path, b"id,x,y\n\xff\xfe,1,2\nabc,3,4\n").expect("write");
         // The id column is not UTF-8: skipped, it is not even looked at.
-        let table = Table::read_where(&path, |name| name != "id").expect("parses");
+        let table =
+            Table::read_where(&path, CsvFormat::default(), |name| name != "id").expect("parses");
         assert_eq!(table.names(), ["id", "x", "y"]);
         assert_eq!(table.len(), 2);
         assert_eq!(table.column(0).len(), 2);
@@ -633,22 +695,85 @@ pub(crate) mod tests {
         let semicolons = message("x;y\n1;2\n5;10,5\n");
         assert!(
             semicolons.contains("separated by `;` rather than commas")
-                && semicolons.contains("one column named `x;y`"),
+                && semicolons.contains("one column named `x;y`")
+                && semicolons.contains("data.separator = \";\"")
+                && semicolons.contains("--separator ';'"),
             "{semicolons}"
         );
         assert!(message("x\ty\n1\t2\n").contains("separated by tabs"));
         let excel = message("sep=;\nx;y\n1;2\n");
         assert!(
-            excel.contains("`sep=;` is Excel's separator hint") && excel.contains("with commas"),
+            excel.contains("`sep=;` is Excel's separator hint")
+                && excel.contains("data.separator = \";\""),
             "{excel}"
         );
         let excel = message("sep=,\nx,y\n1,2\n");
         assert!(
-            excel.ends_with("`sep=,` is Excel's separator hint, not the column names: delete it")
-                && !excel.contains("with commas"),
+            excel.ends_with("`sep=,` is Excel's separator hint, not the column names: delete it"),
             "{excel}"
         );
         assert!(message("sep=\t\nx\ty\n1\t2\n").contains("`sep=<tab>` is Excel's"));
+        // Read as what it is, the hint is only to be deleted; a comma file read as `;` is named.
+        let semicolon = CsvFormat {
+            separator: Separator::Semicolon,
+            ..CsvFormat::default()
+        };
+        let as_semicolons = |text: &str| {
+            Table::parse_as(Path::new("t.csv"), text.as_bytes(), semicolon)
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(
+            as_semicolons("sep=;\nx;y\n1;2\n").ends_with("hint, not the column names: delete it")
+        );
+        let commas = as_semicolons("x,y\n1,2\n");
+        assert!(
+            commas.contains("separated by commas rather than `;`")
+                && commas.contains("data.separator = \",\""),
+            "{commas}"
+        );
+        let ragged = as_semicolons("x;y\n1;2;3\n");
+        assert!(
+            ragged.contains("a cell that holds a `;` must be quoted (\"a;b\")"),
+            "{ragged}"
+        );
+        let short = as_semicolons("x;y\n1\n").to_string();
+        assert!(short.contains("two `;` in a row"), "{short}");
+    }
+
+    #[test]
+    fn a_european_file_reads_semicolons_and_decimal_commas() {
+        let european = CsvFormat {
+            separator: Separator::Semicolon,
+            decimal: Decimal::Comma,
+        };
+        let text = "x;y;label\n1,5;-2;\"a;b\"\n3;0,25;1.5\n1234567,125;7;c,d\n";
+        let t = Table::parse_as(Path::new("t.csv"), text.as_bytes(), european).expect("parses");
+        assert_eq!(t.format(), european);
+        let numbers = |c: usize| (0..3).map(|r| t.column(c).get(r)).collect::<Vec<_>>();
+        assert_eq!(
+            numbers(0),
+            [1.5, 3.0, 1_234_567.125].map(Cell::Number),
+            "decimals past the i32 form too"
+        );
+        assert_eq!(numbers(1), [-2.0, 0.25, 7.0].map(Cell::Number));
+        // A `.` makes a cell text under a decimal comma: `1.5` is no number here.
+        assert_eq!(
+            numbers(2),
+            [Cell::Text("a;b"), Cell::Text("1.5"), Cell::Text("c,d")]
+        );
+        // A numeric column with such a cell says why it is not read.
+        let t = Table::parse_as(Path::new("t.csv"), b"x\n1,5\n2.5\n3\n", european).expect("parses");
+        let error = crate::parse::number(&t, 1, 0, false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("`2.5`") && error.contains("data.decimal = \",\""),
+            "{error}"
+        );
+        // Quoted cells with the separator inside are cells, as with commas.
+        let t = Table::parse_as(Path::new("t.csv"), b"\"a;b\";c\n1;2\n", european).expect("parses");
+        assert_eq!(t.names(), ["a;b", "c"]);
     }
 
     #[test]

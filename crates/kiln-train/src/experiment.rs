@@ -173,8 +173,14 @@ pub fn train(
                 key: "predict.input".into(),
                 reason: e.to_string(),
             };
-            let rows =
-                model_input(&data.preprocessor, &data.target, &p.input, false).map_err(named)?;
+            let rows = model_input(
+                &data.preprocessor,
+                &data.target,
+                &p.input,
+                data.preprocessor.format,
+                false,
+            )
+            .map_err(named)?;
             data.preprocessor
                 .transform_table(&rows)
                 .map_err(|e| named(e.into()))?;

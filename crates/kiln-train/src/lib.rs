@@ -35,6 +35,8 @@ pub use fit::{
     CheckpointKind, EpochRecord, EpochTiming, FitHooks, FitSettings, Fitted, LoopState, Resume, fit,
 };
 pub use metrics::score;
-pub use predict::{Evaluation, check_predict_output, eval_file, predict_file, predictions_csv};
+pub use predict::{
+    Applied, Evaluation, check_predict_output, eval_file, predict_file, predictions_csv,
+};
 pub use schedule::{EarlyStoppingConfig, LrSchedule, Monitored, ScheduleConfig, ScheduleKind};
 pub use task::{LossOptions, Predictions};

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
-use kiln_data::{Preprocessor, Table, TargetEncoding};
+use kiln_data::{CsvFormat, Decimal, Preprocessor, Separator, Table, TargetEncoding};
 
 use crate::TrainError;
 use crate::bundle::Bundle;
@@ -25,7 +25,12 @@ pub fn predictions_csv(
     let predictions = bundle.predict(&x, device)?;
     drop(x);
     let labels = bundle.info.target.labels();
-    let mut writer = csv::Writer::from_writer(out);
+    // Written the way the rows came, so that the input cells written back stay as they were.
+    let format = input.format();
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(format.separator.byte())
+        .from_writer(out);
+    let number = |v: f64| format.decimal.write(f32_text(v));
     let mut header: Vec<String> = input.names().to_vec();
     // Names the input already has (a predictions file predicted again) get a number: a CSV with
     // two columns of one name could not be read back.
@@ -63,13 +68,13 @@ pub fn predictions_csv(
             return Err(changed());
         }
         match &predictions {
-            Predictions::Values(v) => record.push_field(f32_text(v[row]).as_bytes()),
+            Predictions::Values(v) => record.push_field(number(v[row]).as_bytes()),
             Predictions::Probabilities(p) => {
                 let class = metrics::predicted_class(&p[row], bundle.info.threshold);
                 record.push_field(labels[class].as_bytes());
                 p[row]
                     .iter()
-                    .for_each(|&q| record.push_field(f32_text(q).as_bytes()));
+                    .for_each(|&q| record.push_field(number(q).as_bytes()));
             }
         }
         writer.write_byte_record(&record).map_err(csv_err)?;
@@ -90,17 +95,40 @@ fn f32_text(v: f64) -> String {
     kiln_models::decimal(v as f32).to_string()
 }
 
+/// What `kiln predict` and `kiln eval` may change about how a saved model is applied.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Applied {
+    /// A binary classifier's decision threshold, instead of the run's.
+    pub threshold: Option<f64>,
+    /// The rows' separator, instead of the training files'.
+    pub separator: Option<Separator>,
+    /// The rows' decimal mark, instead of the training files'.
+    pub decimal: Option<Decimal>,
+}
+
+impl Applied {
+    /// The format of the rows: the training files' but for what was given.
+    fn format(&self, trained: CsvFormat) -> CsvFormat {
+        CsvFormat {
+            separator: self.separator.unwrap_or(trained.separator),
+            decimal: self.decimal.unwrap_or(trained.decimal),
+        }
+    }
+}
+
 /// `kiln predict`: predictions for the raw rows of `input` from the run in `run_dir`, as CSV to
 /// `out`; returns [`Predictions::warning`]'s warning, if any.
 pub fn predict_file(
     run_dir: &Path,
     input: &Path,
     device: &Device,
-    threshold: Option<f64>,
+    applied: Applied,
     out: &mut dyn std::io::Write,
 ) -> Result<Option<String>, TrainError> {
-    let bundle = Bundle::load(run_dir, device)?.at_threshold(threshold)?;
-    let table = model_input(&bundle.info.preprocessor, &bundle.info.target, input, false)?;
+    let bundle = Bundle::load(run_dir, device)?.at_threshold(applied.threshold)?;
+    let preprocessor = &bundle.info.preprocessor;
+    let format = applied.format(preprocessor.format);
+    let table = model_input(preprocessor, &bundle.info.target, input, format, false)?;
     Ok(predictions_csv(&bundle, &table, device, out)?.warning(&table))
 }
 
@@ -158,12 +186,14 @@ pub fn check_predict_output(run_dir: &Path, input: &Path, output: &Path) -> Resu
     Ok(())
 }
 
-/// Reads the rows a model is applied to: only its input columns (and the target, for `eval`)
-/// are parsed; the rest of the file is skipped (`predict` writes it back from the file itself).
+/// Reads the rows a model is applied to, written in `format`: only its input columns (and the
+/// target, for `eval`) are parsed; the rest of the file is skipped (`predict` writes it back
+/// from the file itself).
 pub(crate) fn model_input(
     preprocessor: &Preprocessor,
     target: &TargetEncoding,
     path: &Path,
+    format: CsvFormat,
     with_target: bool,
 ) -> Result<Table, TrainError> {
     // Rows written back are read twice (checked whole first, then streamed out with their
@@ -179,7 +209,7 @@ pub(crate) fn model_input(
     }
     let columns = preprocessor.columns();
     let target = target.column();
-    Ok(Table::read_where(path, |name| {
+    Ok(Table::read_where(path, format, |name| {
         columns.contains(&name) || (with_target && name == target)
     })?)
 }
@@ -204,10 +234,12 @@ pub fn eval_file(
     run_dir: &Path,
     data: &Path,
     device: &Device,
-    threshold: Option<f64>,
+    applied: Applied,
 ) -> Result<Evaluation, TrainError> {
-    let bundle = Bundle::load(run_dir, device)?.at_threshold(threshold)?;
-    let table = model_input(&bundle.info.preprocessor, &bundle.info.target, data, true)?;
+    let bundle = Bundle::load(run_dir, device)?.at_threshold(applied.threshold)?;
+    let preprocessor = &bundle.info.preprocessor;
+    let format = applied.format(preprocessor.format);
+    let table = model_input(preprocessor, &bundle.info.target, data, format, true)?;
     let x = bundle.info.preprocessor.transform_table(&table)?;
     let y = bundle
         .info
