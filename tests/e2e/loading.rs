@@ -174,3 +174,102 @@ fn splits_csv_given_back_as_test_rows_makes_the_same_test_split() {
     let (a, b) = (mse(&first).expect("mse"), mse(&again).expect("mse"));
     assert!((a - b).abs() <= 1e-9 * a, "{a} vs {b}");
 }
+
+/// A spreadsheet in a European locale saves `;` between cells and decimal commas. With
+/// `data.separator` and `data.decimal` such a file trains the very model its comma version
+/// does, and the model reads and writes rows in the file's own format unless told otherwise.
+#[test]
+fn a_european_csv_trains_the_same_model_and_predicts_in_its_own_format() {
+    let dir = temp();
+    let original =
+        std::fs::read_to_string(root().join("datasets/medical_diabetes_progression.csv"))
+            .expect("data");
+    let european_text = |lines: usize| -> String {
+        let mut out = String::new();
+        for (i, line) in original.lines().take(lines).enumerate() {
+            let cells = line.split(',').map(|c| match i {
+                0 => c.to_string(),
+                _ => c.replace('.', ","),
+            });
+            out.push_str(&cells.collect::<Vec<_>>().join(";"));
+            out.push('\n');
+        }
+        out
+    };
+    let european = write(dir.path(), "eu.csv", &european_text(usize::MAX));
+    let config = std::fs::read_to_string(root().join("configs/medical_diabetes_linear.toml"))
+        .expect("config")
+        .replace(
+            "path = \"datasets/medical_diabetes_progression.csv\"",
+            &format!(
+                "path = \"{}\"\nseparator = \";\"\ndecimal = \",\"",
+                european.display()
+            ),
+        );
+    let config = write(dir.path(), "eu.toml", &config);
+    let out = dir.path().join("runs");
+    let comma = train(
+        &root().join("configs/medical_diabetes_linear.toml"),
+        &out,
+        &[],
+    );
+    let semicolon = train(&config, &out, &[]);
+    assert_eq!(semicolon.status, 0, "{}", semicolon.stderr);
+    assert_eq!(comma.status, 0, "{}", comma.stderr);
+    let metrics = |run: &Run| {
+        let all = json(&run.run_dir().join("metrics.json"));
+        (all["test"].clone(), all["coefficients"].clone())
+    };
+    assert_eq!(metrics(&semicolon), metrics(&comma));
+    let report = std::fs::read_to_string(semicolon.run_dir().join("report.md")).expect("report");
+    assert!(
+        report.contains("(cells separated by `;`, numbers with a decimal comma)"),
+        "{report}"
+    );
+
+    // The rows come back as written, `;` between cells, the predictions with decimal commas.
+    let rows = write(dir.path(), "new.csv", &european_text(4));
+    let predicted = predict(semicolon.run_dir(), &rows);
+    assert_eq!(predicted.status, 0, "{}", predicted.stderr);
+    let lines: Vec<&str> = predicted.stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        "age;sex;bmi;bp;s1;s2;s3;s4;s5;s6;progression;prediction"
+    );
+    let plain = write(
+        dir.path(),
+        "plain.csv",
+        &original.lines().take(4).collect::<Vec<_>>().join("\n"),
+    );
+    let expected = predict(comma.run_dir(), &plain);
+    for (line, expected) in lines[1..].iter().zip(expected.stdout.lines().skip(1)) {
+        let (cells, prediction) = line.rsplit_once(';').expect("a prediction");
+        let (plain_cells, plain_prediction) = expected.rsplit_once(',').expect("a prediction");
+        assert_eq!(cells, plain_cells.replace(',', ";").replace('.', ","));
+        assert_eq!(prediction, plain_prediction.replace('.', ","), "{line}");
+    }
+    // A comma file is named as such, with the flags that read it.
+    let run = semicolon.run_dir();
+    let run = run.to_str().expect("utf-8 path");
+    let plain = plain.to_str().expect("utf-8 path");
+    kiln(&["eval", run, "--data", plain]).assert_error(
+        2,
+        &["separated by commas rather than `;`", "--separator ','"],
+    );
+    let flagged = kiln(&[
+        "predict",
+        run,
+        "--input",
+        plain,
+        "--separator",
+        ",",
+        "--decimal",
+        ".",
+    ]);
+    assert_eq!(flagged.stdout, expected.stdout, "{}", flagged.stderr);
+    kiln(&["predict", run, "--input", plain, "--separator", "::"])
+        .assert_error(2, &["--separator", "expected one of"]);
+    // A separator kiln does not know is a config error naming the key.
+    train(&config, &out, &["--set", "data.separator=\":\""])
+        .assert_error(2, &["data.separator", "expected one of"]);
+}

@@ -369,33 +369,37 @@ fn check_header(path: &Path, names: &[String], separator: Separator) -> Result<(
             reason,
         })
     };
-    // Excel's separator hint, `sep=;`: one cell, or two empty-ended ones when its separator is
-    // the file's (`sep=<tab>` shows as `sep=`: the trimming took the tab).
+    // Excel's separator hint, `sep=;`: one cell, or two empty ones when its separator is the
+    // file's. (A tab or a space after `sep=` went with the trimming: a tab, most likely.)
     let hint = match names {
-        [only] if only.starts_with("sep=") && only.chars().count() <= 5 => {
-            Separator::try_from(only["sep=".len()..].to_string()).or(Err(only.as_str()))
+        [only] if only == "sep=" => Some(Ok(Separator::Tab)),
+        [only] if only.starts_with("sep=") && only.chars().count() == 5 => {
+            Some(Separator::try_from(only["sep=".len()..].to_string()).map_err(|_| only))
         }
-        [sep, empty] if sep == "sep=" && empty.is_empty() => Ok(separator),
-        _ => Err(""),
-    };
-    let hint = match hint {
-        Ok(hinted) => Some(hinted),
-        Err(only) if only == "sep=" => Some(Separator::Tab),
-        Err(_) => None,
+        [sep, empty] if sep == "sep=" && empty.is_empty() => Some(Ok(separator)),
+        _ => None,
     };
     if let Some(hinted) = hint {
-        let shown = match hinted {
-            Separator::Tab => "sep=<tab>".to_string(),
-            other => format!("sep={}", char::from(other.byte())),
+        let (shown, fix) = match hinted {
+            Ok(hinted) if hinted == separator => (String::from(hinted), String::new()),
+            Ok(hinted) => (
+                String::from(hinted),
+                format!(", and {}", told(hinted, separator)),
+            ),
+            Err(line) => (
+                line["sep=".len()..].to_string(),
+                ", and save the file with `,`, `;`, tabs, `|` or spaces between cells (kiln \
+                 reads those, as data.separator says)"
+                    .to_string(),
+            ),
+        };
+        let shown = match shown.as_str() {
+            "\t" => "<tab>".to_string(),
+            _ => shown,
         };
         return bad(format!(
-            "the first line `{shown}` is Excel's separator hint, not the column names: delete \
-             it{}",
-            if hinted == separator {
-                String::new()
-            } else {
-                format!(", and {}", told(hinted, separator))
-            }
+            "the first line `sep={shown}` is Excel's separator hint, not the column names: \
+             delete it{fix}"
         ));
     }
     let [only] = names else {
@@ -713,6 +717,11 @@ pub(crate) mod tests {
             "{excel}"
         );
         assert!(message("sep=\t\nx\ty\n1\t2\n").contains("`sep=<tab>` is Excel's"));
+        let colons = message("sep=:\nx:y\n1:2\n");
+        assert!(
+            colons.contains("`sep=:` is Excel's") && colons.contains("tabs, `|` or spaces"),
+            "{colons}"
+        );
         // Read as what it is, the hint is only to be deleted; a comma file read as `;` is named.
         let semicolon = CsvFormat {
             separator: Separator::Semicolon,

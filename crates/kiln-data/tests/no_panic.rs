@@ -5,7 +5,9 @@ use std::path::Path;
 
 use std::io::Read;
 
-use kiln_data::{Cell, DataConfig, Table, TargetKind, prepare_table};
+use kiln_data::{
+    Cell, CsvFormat, DataConfig, Decimal, Separator, Table, TargetKind, prepare_table,
+};
 use proptest::prelude::*;
 
 fn config() -> DataConfig {
@@ -86,5 +88,23 @@ proptest! {
             let expected: f64 = cell.parse().expect("a number");
             prop_assert_eq!(table.column(0).get(row), Cell::Number(expected), "{}", cell);
         }
+    }
+
+    #[test]
+    fn a_european_file_reads_as_the_same_table_as_its_comma_version(
+        rows in proptest::collection::vec(
+            proptest::collection::vec("-?[0-9]{1,8}(\\.[0-9]{1,8})?|[a-z]{1,3}|", 3), 1..30)
+    ) {
+        let write = |separator: &str, mark: &str| {
+            let lines: Vec<String> = rows
+                .iter()
+                .map(|row| row.iter().map(|c| c.replace('.', mark)).collect::<Vec<_>>().join(separator))
+                .collect();
+            format!("a{separator}b{separator}c\n{}\n", lines.join("\n"))
+        };
+        let european = CsvFormat { separator: Separator::Semicolon, decimal: Decimal::Comma };
+        let plain = Table::parse(Path::new("t.csv"), write(",", ".").as_bytes());
+        let other = Table::parse_as(Path::new("t.csv"), write(";", ",").as_bytes(), european);
+        prop_assert_eq!(describe(&plain), describe(&other));
     }
 }

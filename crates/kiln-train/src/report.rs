@@ -159,7 +159,22 @@ fn when(stamp: &str) -> String {
 fn data_section(page: &mut String, facts: &RunFacts<'_>) {
     let (e, data) = (facts.experiment, facts.data);
     let _ = writeln!(page, "## Data\n");
-    let mut files = vec![code(&e.data.path.display().to_string())];
+    let format = e.data.format();
+    let written = match format.is_default() {
+        true => String::new(),
+        false => format!(
+            " (cells separated by {}, numbers with a decimal {})",
+            format.separator.name(),
+            match format.decimal {
+                kiln_data::Decimal::Point => "point",
+                kiln_data::Decimal::Comma => "comma",
+            }
+        ),
+    };
+    let mut files = vec![format!(
+        "{}{written}",
+        code(&e.data.path.display().to_string())
+    )];
     for (what, path) in [
         ("validation rows", &e.data.valid_path),
         ("test rows", &e.data.test_path),
