@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::column::{Column, FastMap, level_order};
+use crate::error::echoed;
 use crate::format::CsvFormat;
 use crate::parse::{NaValues, number};
 use crate::{DataError, Matrix, MissingAdvice, MissingPolicy, Scale, Table, UnknownPolicy};
@@ -384,7 +385,7 @@ impl Preprocessor {
                                     path: table.path().to_path_buf(),
                                     line: table.line(row),
                                     column: feature.column().to_string(),
-                                    value: text.into_owned(),
+                                    value: echoed(&text),
                                     known: known_levels(&levels[..named], pooled.as_deref()),
                                     pooled: has_other
                                         .then(|| levels[levels.len() - 1].as_str().into()),

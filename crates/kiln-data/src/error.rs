@@ -337,3 +337,18 @@ fn relative_hint(path: &std::path::Path, source: &std::io::Error) -> String {
         Err(_) => String::new(),
     }
 }
+
+/// A cell's text as an error message quotes it: whole up to 100 characters, else their first
+/// 100 and the length, so that a runaway cell (a lost quote, a pasted document) cannot flood
+/// the terminal.
+pub(crate) fn echoed(text: &str) -> String {
+    const MOST: usize = 100;
+    match text.char_indices().nth(MOST) {
+        Some((end, _)) => format!(
+            "{}… ({} characters in all)",
+            &text[..end],
+            text.chars().count()
+        ),
+        None => text.to_string(),
+    }
+}

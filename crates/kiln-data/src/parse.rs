@@ -3,6 +3,7 @@
 
 use crate::column::{Cell, Column};
 use crate::disguise::number_marks;
+use crate::error::echoed;
 use crate::format::Decimal;
 use crate::{DataError, Table};
 
@@ -22,7 +23,7 @@ pub(crate) fn number(
             let path = table.path().to_path_buf();
             let line = table.line(row);
             let column = table.names()[index].clone();
-            let value = text.to_string();
+            let value = echoed(text);
             let decimal = table.format().decimal;
             if decimal == Decimal::Comma && text.contains('.') {
                 return Err(DataError::NotANumber {
@@ -134,5 +135,25 @@ impl NaValues {
             Cell::Number(v) => self.numbers.contains(&v),
             Cell::Text(text) => text.is_empty() || self.texts.iter().any(|na| na == text),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn a_runaway_cell_is_quoted_cut_short_with_its_length() {
+        let long = "A".repeat(5000);
+        let text = format!("x\n1\n{long}\n");
+        let table = Table::parse(Path::new("t.csv"), text.as_bytes()).expect("parses");
+        let message = number(&table, 1, 0, false).unwrap_err().to_string();
+        assert!(
+            message.contains(&format!("`{}… (5000 characters in all)`", &long[..100])),
+            "{message}"
+        );
+        assert!(message.len() < 600, "{} characters", message.len());
     }
 }

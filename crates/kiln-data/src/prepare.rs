@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::column::{Cell, Column, level_order};
 use crate::disguise::{Remedy, disguise, is_missing_marker, number_marks};
 use crate::encode::{FitOptions, RawColumn};
+use crate::error::echoed;
 use crate::parse::{NaValues, number};
 use crate::{
     DataConfig, DataError, Matrix, MissingAdvice, MissingPolicy, Preprocessor, SplitRows, Table,
@@ -85,8 +86,9 @@ impl TargetEncoding {
                                 path: table.path().to_path_buf(),
                                 column: self.column().to_string(),
                                 reason: format!(
-                                    "holds `{label}` on line {}, a label the model never saw \
+                                    "holds `{}` on line {}, a label the model never saw \
                                      (labels: {}){}",
+                                    echoed(&label),
                                     table.line(row),
                                     labels.join(", "),
                                     match labels.iter().find(|l| l.eq_ignore_ascii_case(&label)) {

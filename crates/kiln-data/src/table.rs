@@ -8,6 +8,7 @@ use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use crate::column::Column;
+use crate::error::echoed;
 use crate::format::{CsvFormat, Separator};
 use crate::lines::{Breaks, LineTracker};
 use crate::{DataConfig, DataError};
@@ -408,7 +409,7 @@ fn check_header(path: &Path, names: &[String], separator: Separator) -> Result<(
     match separator.other_in(only) {
         Some(other) => bad(format!(
             "the first line is one column named `{}`: {}",
-            only.escape_debug(),
+            echoed(only).escape_debug(),
             told(other, separator)
         )),
         None => Ok(()),
