@@ -142,15 +142,7 @@ impl Table {
                 if let Some(error) = unclosed_quote(path, &lines_of) {
                     return Err(error);
                 }
-                let extra_empty = record.iter().skip(names.len()).all(<[u8]>::is_empty);
-                return Err(ragged(
-                    path,
-                    line,
-                    names.len(),
-                    record.len(),
-                    extra_empty,
-                    format.separator,
-                ));
+                return Err(ragged(path, line, names.len(), &record, format.separator));
             }
             if rows >= u32::MAX as usize {
                 return Err(DataError::Malformed {
@@ -353,11 +345,14 @@ fn csv_reader<R: Read>(source: R, separator: Separator) -> csv::Reader<R> {
 }
 
 /// A blank line: one empty field, or, in a file of more than one column (`width`), one of
-/// spaces only. Skipped wherever rows are read. (In a one-column file a line of spaces is a
-/// cell, as missing as an empty one.)
+/// spaces only, or the end-of-file mark old DOS and Windows tools append (Ctrl-Z, 0x1A).
+/// Skipped wherever rows are read. (In a one-column file a line of spaces is a cell, as
+/// missing as an empty one.)
 fn is_blank(record: &csv::ByteRecord, width: usize) -> bool {
     record.len() == 1
-        && (record[0].is_empty() || (width > 1 && record[0].iter().all(u8::is_ascii_whitespace)))
+        && (record[0].is_empty()
+            || record[0] == *b"\x1a"
+            || (width > 1 && record[0].iter().all(u8::is_ascii_whitespace)))
 }
 
 /// Refuses a header that shows the file is not separated by `separator`. Unnamed columns and
@@ -428,20 +423,26 @@ fn told(found: Separator, expected: Separator) -> String {
     )
 }
 
-/// The error for a row with more or fewer cells than the header, with its likeliest cause
-/// (`extra_empty`: the cells beyond the header's are all empty).
+/// The error for a `record` with more or fewer cells than the header's `expected`, with its
+/// likeliest cause.
 fn ragged(
     path: &Path,
     line: u64,
     expected: usize,
-    found: usize,
-    extra_empty: bool,
+    record: &csv::ByteRecord,
     separator: Separator,
 ) -> DataError {
     let (name, one) = (separator.name(), separator.one());
-    let hint = if found < expected {
+    let found = record.len();
+    let hint = if record.iter().any(|cell| cell.contains(&0)) {
+        // Zero bytes are what a file written to a full disk, or copied off a failing one, holds
+        // where its text should be.
+        "; the line holds zero bytes (NUL), not text: the file looks damaged (cut short by a \
+         full disk or a failed copy); make it again from its source"
+            .to_string()
+    } else if found < expected {
         format!("; write an empty cell (two {name} in a row) where a value is missing")
-    } else if extra_empty {
+    } else if record.iter().skip(expected).all(<[u8]>::is_empty) {
         format!("; {one} at the end of the line makes an empty cell: remove it")
     } else if expected == 1 && line == 2 {
         "; the first line has one cell: if it is a title above the column names, delete it (the \
@@ -749,6 +750,17 @@ pub(crate) mod tests {
         );
         let short = as_semicolons("x;y\n1\n").to_string();
         assert!(short.contains("two `;` in a row"), "{short}");
+    }
+
+    #[test]
+    fn a_dos_end_of_file_mark_is_passed_over_and_zero_bytes_are_called_damage() {
+        let t = parse("x,y\n1,2\n3,4\n\x1a").expect("parses");
+        assert_eq!(t.len(), 2);
+        let message = parse("x,y\n1,2\n\0\0\0\0").unwrap_err().to_string();
+        assert!(
+            message.contains("line 3") && message.contains("zero bytes (NUL)"),
+            "{message}"
+        );
     }
 
     #[test]
