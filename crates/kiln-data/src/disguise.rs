@@ -290,6 +290,10 @@ pub(crate) fn number_marks(text: &str) -> Option<String> {
         marks.push("a `%` sign".into());
         rest = stripped.trim_end();
     }
+    if let Some((stripped, unit)) = without_unit(rest) {
+        marks.push(format!("a unit (`{unit}`)"));
+        rest = stripped;
+    }
     rest = without_sign(rest, &mut marks);
     if let Some((stripped, mark)) = without_currency(rest) {
         marks.push(mark);
@@ -297,6 +301,38 @@ pub(crate) fn number_marks(text: &str) -> Option<String> {
     }
     marks.extend(digit_marks(rest)?);
     (!marks.is_empty()).then(|| marks.join(" and "))
+}
+
+/// Units of measurement and of scale that follow a number (`70 kg`, `120mmHg`, `45k`), written
+/// as they commonly are. Letters that double as codes (`3B`, `12A`, `11 W`, `1990s`, `5G`) are
+/// left out: a column of them may well be categories.
+const UNITS: &[&str] = &[
+    // mass, length, volume
+    "kg", "g", "mg", "mcg", "µg", "μg", "lb", "lbs", "oz", "km", "m", "cm", "mm", "ft", "in", "mi",
+    "L", "l", "ml", "mL", "dl", "dL", // time
+    "sec", "secs", "min", "mins", "h", "hr", "hrs", "hour", "hours", "day", "days", "wk", "wks",
+    "week", "weeks", "mo", "month", "months", "yr", "yrs", "year", "years",
+    // medicine
+    "mmHg", "bpm", "mg/dL", "mg/dl", "mmol/L", "mmol/l", "g/dL", "g/dl", "IU", "U/L", "kcal", "°C",
+    "°F", "ºC", "ºF", // engineering
+    "kW", "kWh", "MW", "MWh", "Hz", "kHz", "rpm", "Nm", "bar", "psi", "Pa", "kPa", "MPa",
+    // data, and thousands, millions, billions
+    "KB", "kB", "MB", "GB", "TB", "k", "K", "M", "bn",
+];
+
+/// `text` without a unit after its number (a digit before it, a space between allowed), and the
+/// unit; the longest that fits, so that `mg/dL` is not taken for `L`.
+fn without_unit(text: &str) -> Option<(&str, &'static str)> {
+    UNITS
+        .iter()
+        .filter_map(|&unit| {
+            let number = text.strip_suffix(unit)?;
+            let number = number.strip_suffix(' ').unwrap_or(number);
+            number
+                .ends_with(|c: char| c.is_ascii_digit())
+                .then_some((number, unit))
+        })
+        .max_by_key(|(_, unit)| unit.len())
 }
 
 /// `text` without a leading sign; the Unicode minus (`−`), which only looks like `-`, is a mark.
@@ -466,9 +502,31 @@ mod tests {
             number_marks("$1,200.50").as_deref(),
             Some("a `$` currency sign and `,` between digit groups")
         );
+        for (text, unit) in [
+            ("70 kg", "kg"),
+            ("70kg", "kg"),
+            ("-1.5 mg", "mg"),
+            ("120 mmHg", "mmHg"),
+            ("5.2 mmol/L", "mmol/L"),
+            ("98 mg/dL", "mg/dL"),
+            ("3 years", "years"),
+            ("45k", "k"),
+            ("3.5M", "M"),
+            ("37.5 °C", "°C"),
+        ] {
+            assert_eq!(
+                number_marks(text),
+                Some(format!("a unit (`{unit}`)")),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            number_marks("1,200,000 kg").as_deref(),
+            Some("a unit (`kg`) and `,` between digit groups")
+        );
         for text in [
             "12", "abc", "1,2,3", "12,34,5", "A1", "$", "%", "1.2.3", "1,234.x", "a,b", "1,2,4",
-            "(a)", "USD", "11 W",
+            "(a)", "USD", "11 W", "3B", "12A", "1990s", "5G", "kg", "mg/dL", "a kg", "1.2.3 kg",
         ] {
             assert_eq!(number_marks(text), None, "{text}");
         }
@@ -569,6 +627,18 @@ mod tests {
             matches!(later, Some(Disguise::Formatted { .. })),
             "{later:?}"
         );
+        // Numbers with a unit: a measurement, however few its values.
+        let d = column_disguise(&["70 kg", "82 kg", "NA", "64.5 kg"], &[]).expect("units");
+        assert!(
+            d.to_string()
+                .contains("such as `70 kg`, written with a unit (`kg`), which kiln does not read"),
+            "{d}"
+        );
+        let d = column_disguise(&["12 months", "24 months", "12 months"], &[]).expect("units");
+        assert!(matches!(d, Disguise::Formatted { row: 0, .. }), "{d:?}");
+        // Codes of a number and a letter are categories.
+        assert_eq!(column_disguise(&["3B", "12A", "3B", "7C"], &[]), None);
+        assert_eq!(column_disguise(&["1980s", "1990s", "2000s"], &[]), None);
         // Answers to a multiple-choice question: `1,3` is a list, as `1,2,4` shows.
         assert_eq!(column_disguise(&["1,3", "2", "1,2,4", "2,4"], &[]), None);
         for cells in [
