@@ -32,6 +32,8 @@ pub enum Disguise {
         text: String,
         /// The marks, as a reader would name them (``a `%` sign``).
         marks: String,
+        /// The units the column's numbers are written with, when more than one (`h`, `min`).
+        units: Vec<&'static str>,
     },
     /// Dates or times.
     Dates {
@@ -81,11 +83,24 @@ impl fmt::Display for Disguise {
                     if one { "it" } else { "them" },
                 )
             }
-            Self::Formatted { text, marks, .. } => write!(
+            Self::Formatted {
+                text, marks, units, ..
+            } => write!(
                 f,
                 "holds numbers such as `{}`, written with {marks}, which kiln does not read: it \
-                 reads plain numbers (1234.5, -0.12); save the column without the marks{}",
+                 reads plain numbers (1234.5, -0.12); {}save the column without the marks{}",
                 shortened(text),
+                match units.as_slice() {
+                    [] | [_] => String::new(),
+                    several => format!(
+                        "its numbers come in different units ({}): convert them to one, then ",
+                        several
+                            .iter()
+                            .map(|u| format!("`{u}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                },
                 // A decimal comma alone is a format kiln reads when told.
                 match marks.contains("decimal comma") && !marks.contains("groups") {
                     true =>
@@ -204,6 +219,7 @@ pub(crate) fn disguise(column: &Column, na: &NaValues) -> Option<Disguise> {
     let mut distinct_numbers = 0usize;
     let mut formatted: Option<(usize, String, String)> = None;
     let mut formatted_cells = 0usize;
+    let mut units: Vec<&'static str> = Vec::new();
     let mut dates: Option<(usize, String)> = None;
     let mut date_cells = 0usize;
     let (mut markers, mut others) = (Tally::default(), Tally::default());
@@ -229,6 +245,11 @@ pub(crate) fn disguise(column: &Column, na: &NaValues) -> Option<Disguise> {
             formatted_cells += rows;
             if formatted.as_ref().is_none_or(|(row, ..)| first < *row) {
                 formatted = Some((first, text.to_string(), marks));
+            }
+            if let Some((_, unit)) = without_unit(text.trim())
+                && !units.contains(&unit)
+            {
+                units.push(unit);
             }
         } else if is_date_or_time(text) {
             date_cells += rows;
@@ -262,7 +283,12 @@ pub(crate) fn disguise(column: &Column, na: &NaValues) -> Option<Disguise> {
     if let Some((row, text, marks)) = formatted
         && numbers + formatted_cells > others.cells
     {
-        return Some(Disguise::Formatted { row, text, marks });
+        return Some(Disguise::Formatted {
+            row,
+            text,
+            marks,
+            units,
+        });
     }
     let listable = others.distinct_at_most(2) && numbers > others.cells;
     let mut texts = markers.texts;
@@ -636,6 +662,12 @@ mod tests {
         );
         let d = column_disguise(&["12 months", "24 months", "12 months"], &[]).expect("units");
         assert!(matches!(d, Disguise::Formatted { row: 0, .. }), "{d:?}");
+        let d = column_disguise(&["2 h", "30 min", "1.5 h", "45 min"], &[]).expect("units");
+        assert!(
+            d.to_string()
+                .contains("different units (`h`, `min`): convert them to one, then save"),
+            "{d}"
+        );
         // Codes of a number and a letter are categories.
         assert_eq!(column_disguise(&["3B", "12A", "3B", "7C"], &[]), None);
         assert_eq!(column_disguise(&["1980s", "1990s", "2000s"], &[]), None);
