@@ -71,15 +71,15 @@ pub fn canonical_number(v: f64) -> String {
     }
 }
 
-/// The one order of class labels and category levels: numbers first, by value (`2` before
-/// `10`), then text by byte value (`No` before `no`). A total order, so that sorting never
-/// depends on the rows' order.
-pub(crate) fn level_order(a: &str, b: &str) -> std::cmp::Ordering {
-    match (a.parse::<f64>(), b.parse::<f64>()) {
-        (Ok(x), Ok(y)) => x.total_cmp(&y).then_with(|| a.cmp(b)),
-        (Ok(_), Err(_)) => std::cmp::Ordering::Less,
-        (Err(_), Ok(_)) => std::cmp::Ordering::Greater,
-        (Err(_), Err(_)) => a.cmp(b),
+/// The one order of class labels and category levels, numbers written with `decimal`: numbers
+/// first, by value (`2` before `10`), then text by byte value (`No` before `no`). A total order,
+/// so that sorting never depends on the rows' order.
+pub(crate) fn level_order(a: &str, b: &str, decimal: Decimal) -> std::cmp::Ordering {
+    match (decimal.number(a), decimal.number(b)) {
+        (Some(x), Some(y)) => x.total_cmp(&y).then_with(|| a.cmp(b)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.cmp(b),
     }
 }
 
@@ -414,6 +414,11 @@ impl Column {
         }
     }
 
+    /// The decimal mark of the file's numbers.
+    pub(crate) fn decimal(&self) -> Decimal {
+        self.decimal
+    }
+
     /// Number of rows.
     pub fn len(&self) -> usize {
         match &self.store {
@@ -552,9 +557,20 @@ impl Column {
         tallies
     }
 
-    /// The text of `row`, numbers in canonical form ([`Table::raw_rows`](crate::Table::raw_rows) gives the file's own).
+    /// The text of `row`, numbers in canonical form with the file's decimal mark
+    /// ([`Table::raw_rows`](crate::Table::raw_rows) gives the file's own).
     pub fn text(&self, row: usize) -> Cow<'_, str> {
-        self.get(row).text()
+        self.text_of(self.get(row))
+    }
+
+    /// The text of a cell of this column: numbers in canonical form with the file's decimal
+    /// mark (`1,5` in a file of decimal commas), as category levels and class labels are named,
+    /// so that a level never shares its name with a text cell of another value (`1.5` there).
+    pub fn text_of<'a>(&self, cell: Cell<'a>) -> Cow<'a, str> {
+        match cell {
+            Cell::Number(v) => Cow::Owned(self.decimal.canonical(v)),
+            Cell::Text(s) => Cow::Borrowed(s),
+        }
     }
 
     /// Room for `more` rows, so that a large file's columns are not grown by doubling: each
@@ -609,7 +625,7 @@ impl Column {
             }
             Store::Codes(codes) => {
                 let code = match self.decimal.number(cell) {
-                    Some(v) => self.texts.intern(&canonical_number(v), Some(v)),
+                    Some(v) => self.texts.intern(&self.decimal.canonical(v), Some(v)),
                     None => self.texts.intern(cell, None),
                 };
                 codes.push(code);
@@ -628,7 +644,7 @@ impl Column {
                     Some(&(_, code)) => code,
                     None => {
                         let v = values.get(row);
-                        texts.intern(&canonical_number(v), Some(v))
+                        texts.intern(&self.decimal.canonical(v), Some(v))
                     }
                 });
             }

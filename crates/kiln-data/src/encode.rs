@@ -270,7 +270,7 @@ impl Preprocessor {
                 if na.is_missing(cell) {
                     continue;
                 }
-                let text = cell.text();
+                let text = column.text_of(cell);
                 let known = kept
                     .iter()
                     .chain(pooled.iter().flatten())
@@ -376,7 +376,7 @@ impl Preprocessor {
                             }
                             Cow::Borrowed(fill.as_str())
                         } else {
-                            cell.text()
+                            column.text_of(cell)
                         };
                         match position.get(text.as_ref()).copied().or(other) {
                             Some(p) => matrix.row_mut(r)[offset + p] = 1.0,
@@ -503,7 +503,7 @@ fn fit_categorical(
     for &r in train {
         let cell = column.get(r);
         if !na.is_missing(cell) {
-            *counts.entry(cell.text()).or_default() += 1;
+            *counts.entry(column.text_of(cell)).or_default() += 1;
         }
     }
     // Most frequent first; ties in level order (the smallest number, as scikit-learn's
@@ -512,7 +512,8 @@ fn fit_categorical(
         return None;
     }
     let mut by_count: Vec<(Cow<'_, str>, usize)> = counts.into_iter().collect();
-    by_count.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| level_order(&a.0, &b.0)));
+    let decimal = column.decimal();
+    by_count.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| level_order(&a.0, &b.0, decimal)));
     let fill = by_count
         .first()
         .map(|(l, _)| l.to_string())
@@ -530,7 +531,7 @@ fn fit_categorical(
         .iter()
         .map(|(l, _)| l.to_string())
         .collect();
-    levels.sort_by(|a, b| level_order(a, b));
+    levels.sort_by(|a, b| level_order(a, b, decimal));
     let pooled = has_other.then(|| {
         let mut other = OTHER.to_string();
         while levels.contains(&other) {

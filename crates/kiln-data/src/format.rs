@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::column::as_number;
+use crate::column::{as_number, canonical_number};
 
 /// What separates the cells of a line (`data.separator`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -164,6 +164,17 @@ impl Decimal {
         }
     }
 
+    /// `text` as a number written with this mark or, failing that, with the other: for values
+    /// a user wrote in the experiment file (`na_values`, `positive`), where `-999.0` is as
+    /// natural as the file's own `-999,0`.
+    pub(crate) fn number_either_way(self, text: &str) -> Option<f64> {
+        let other = match self {
+            Self::Point => Self::Comma,
+            Self::Comma => Self::Point,
+        };
+        self.number(text).or_else(|| other.number(text))
+    }
+
     /// `text` read as a number written with this mark, of any size (`1e39`, `inf`): tells a cell
     /// beyond kiln's range from one that is no number at all.
     pub(crate) fn unbounded(self, text: &str) -> Result<f64, std::num::ParseFloatError> {
@@ -171,6 +182,11 @@ impl Decimal {
             Self::Point => text.parse(),
             Self::Comma => text.replace(',', ".").parse(),
         }
+    }
+
+    /// The one text form of `v` ([`canonical_number`]) with this mark.
+    pub(crate) fn canonical(self, v: f64) -> String {
+        self.write(canonical_number(v))
     }
 
     /// `text` with its decimal point turned into this mark: how a number kiln computed is

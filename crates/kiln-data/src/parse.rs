@@ -92,14 +92,16 @@ pub(crate) struct NaValues {
 }
 
 impl NaValues {
-    /// The values `na_values` of a file whose numbers have the mark `decimal`.
+    /// The values `na_values` of a file whose numbers have the mark `decimal`. A listed number
+    /// is read with that mark, or, if it is no number so, with the other (`-999.0` as written in
+    /// TOML, for a file of decimal commas).
     pub(crate) fn new(na_values: &[String], decimal: Decimal) -> Self {
         Self {
             texts: na_values.to_vec(),
             // Only what reads as a number cell can match one; a listed `1e39` matches as text.
             numbers: na_values
                 .iter()
-                .filter_map(|v| decimal.number(v.trim()))
+                .filter_map(|v| decimal.number_either_way(v.trim()))
                 .collect(),
         }
     }

@@ -12,7 +12,8 @@ use crate::encode::{FitOptions, RawColumn};
 use crate::error::echoed;
 use crate::parse::{NaValues, number};
 use crate::{
-    DataConfig, DataError, Matrix, MissingAdvice, MissingPolicy, Preprocessor, SplitRows, Table,
+    DataConfig, DataError, Decimal, Matrix, MissingAdvice, MissingPolicy, Preprocessor, SplitRows,
+    Table,
 };
 
 /// What the model predicts, as the data pipeline needs to know it.
@@ -77,7 +78,7 @@ impl TargetEncoding {
                 match self {
                     Self::Numeric { .. } => number(table, row, index, true),
                     Self::Classes { labels, .. } => {
-                        let label = cell.text();
+                        let label = column.text_of(cell);
                         labels
                             .iter()
                             .position(|l| *l == label)
@@ -112,11 +113,11 @@ impl TargetEncoding {
 /// target with a few `NA`s is still numeric.
 pub fn first_text(table: &Table, index: usize, na_values: &[String]) -> Option<(usize, String)> {
     let na = NaValues::new(na_values, table.format().decimal);
-    table
-        .column(index)
+    let column = table.column(index);
+    column
         .non_numbers()
         .find(|&(_, cell)| !na.is_missing(cell) && !cell.looks_numeric())
-        .map(|(row, cell)| (row, cell.text().into_owned()))
+        .map(|(row, cell)| (row, column.text_of(cell).into_owned()))
 }
 
 /// Whether column `index` of `table` holds a number that is not one of `na_values` anywhere.
@@ -559,7 +560,7 @@ pub fn prepare_table(
     // labels' sorted order, whichever class is positive.
     if let (Some(positive), TargetEncoding::Classes { labels, column }) =
         (config.positive.as_deref(), &mut target)
-        && put_positive_last(labels, positive, column)?
+        && put_positive_last(labels, positive, column, table.format().decimal)?
     {
         for &row in &usable {
             y_all[row] = 1.0 - y_all[row];
@@ -782,10 +783,10 @@ fn encode_target(
                 .iter()
                 .map(|&r| cells.get(r))
                 .filter(|&cell| !na.is_missing(cell))
-                .map(|cell| cell.text())
+                .map(|cell| cells.text_of(cell))
                 .collect();
             let mut labels: Vec<String> = seen.into_iter().map(|l| l.into_owned()).collect();
-            labels.sort_by(|a, b| level_order(a, b));
+            labels.sort_by(|a, b| level_order(a, b, cells.decimal()));
             if labels.len() > crate::encode::MAX_LEVELS {
                 return Err(DataError::Classes {
                     path: table.path().to_path_buf(),
@@ -815,7 +816,7 @@ fn encode_target(
                 .map(|(i, l)| (l.as_str(), i))
                 .collect();
             for &row in usable {
-                let label = cells.get(row).text();
+                let label = cells.text(row);
                 y[row] = position.get(label.as_ref()).copied().unwrap_or(0) as f64;
             }
             Ok((TargetEncoding::Classes { column, labels }, y))
@@ -870,6 +871,7 @@ fn put_positive_last(
     labels: &mut [String],
     positive: &str,
     column: &str,
+    decimal: Decimal,
 ) -> Result<bool, DataError> {
     let invalid = |reason: String| DataError::InvalidConfig {
         key: "positive".into(),
@@ -883,7 +885,10 @@ fn put_positive_last(
     }
     let same = |label: &str| {
         label == positive
-            || matches!((label.parse::<f64>(), positive.parse::<f64>()), (Ok(a), Ok(b)) if a == b)
+            || matches!(
+                (decimal.number(label), decimal.number_either_way(positive)),
+                (Some(a), Some(b)) if a == b
+            )
     };
     match labels.iter().position(|l| same(l)) {
         Some(0) => {
@@ -952,6 +957,37 @@ mod tests {
         assert_eq!(counts, [true, true, false, false, false]);
         let short = table("id\n1\n2\n3\n");
         assert!(!counts_rows(short.column(0)), "too few rows to tell");
+    }
+
+    #[test]
+    fn a_file_of_decimal_commas_names_its_levels_and_labels_as_it_writes_them() {
+        let european = crate::CsvFormat {
+            separator: crate::Separator::Semicolon,
+            decimal: Decimal::Comma,
+        };
+        let t = Table::parse_as(
+            Path::new("t.csv"),
+            b"code;z;y\n1,5;-999,0;2,5\n1.5;2;10,5\n10;-999;2,5\n1,50;4;10,5\n",
+            european,
+        )
+        .expect("table");
+        let keys = "categorical = [\"code\"]\nmissing = \"impute\"\nna_values = [\"-999.0\"]";
+        let p = prepare_table(&t, &config(keys), TargetKind::Classes, 1).expect("prepared");
+        // `1.5` is a text here, not the number `1,5`: its own level, after the numbers.
+        assert_eq!(
+            p.preprocessor.input_names(),
+            ["code=1,5", "code=10", "code=1.5", "z"]
+        );
+        // Labels by value (`10,5` after `2,5`); `positive` may be written as TOML writes it.
+        assert_eq!(p.target.labels(), ["2,5", "10,5"]);
+        // `-999.0` in na_values matches `-999,0` and `-999`: the median of 2 and 4 fills them.
+        let crate::FeatureEncoding::Numeric { fill, .. } = &p.preprocessor.features[1] else {
+            panic!("z is numeric");
+        };
+        assert_eq!(*fill, 3.0);
+        let positive = config(&format!("{keys}\npositive = \"2.5\""));
+        let p = prepare_table(&t, &positive, TargetKind::Classes, 1).expect("prepared");
+        assert_eq!(p.target.labels(), ["10,5", "2,5"]);
     }
 
     #[test]
