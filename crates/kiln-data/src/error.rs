@@ -151,7 +151,7 @@ pub enum DataError {
         /// Column name.
         column: String,
         /// What the column holds.
-        disguise: Disguise,
+        disguise: Box<Disguise>,
         /// What else it can be read as.
         remedy: Remedy,
     },

@@ -150,7 +150,7 @@ fn disguised(table: &Table, index: usize, na: &NaValues, remedy: Remedy) -> Resu
             path: table.path().to_path_buf(),
             line: table.line(disguise.row()),
             column: table.names()[index].clone(),
-            disguise,
+            disguise: Box::new(disguise),
             remedy,
         }),
         None => Ok(()),
