@@ -7,6 +7,7 @@
 use std::fmt;
 
 use crate::column::{Cell, Census, Column};
+use crate::format::Decimal;
 use crate::parse::NaValues;
 
 /// What a text column holds instead of plain numbers, with the first cell that shows it.
@@ -241,7 +242,7 @@ pub(crate) fn disguise(column: &Column, na: &NaValues) -> Option<Disguise> {
             // `NaN`, `inf`, `1e39`: numbers, if not ones kiln computes with.
             numbers += rows;
             distinct_numbers += 1;
-        } else if let Some(marks) = number_marks(text) {
+        } else if let Some(marks) = number_marks(text, column.decimal()) {
             formatted_cells += rows;
             if formatted.as_ref().is_none_or(|(row, ..)| first < *row) {
                 formatted = Some((first, text.to_string(), marks));
@@ -304,8 +305,8 @@ pub(crate) fn disguise(column: &Column, na: &NaValues) -> Option<Disguise> {
 /// `None` if it is not a number with them: accounting parentheses, a sign (the Unicode minus
 /// among them), a currency sign or code before or after, digits in groups (`1,234`,
 /// `1.234.567`, `12,34,567`, `1 234`, `1'234`) or around a decimal comma (`0,5`, `1.234,5`),
-/// and a `%`.
-pub(crate) fn number_marks(text: &str) -> Option<String> {
+/// and a `%`. In a file of decimal commas (`decimal`), a decimal comma is no mark.
+pub(crate) fn number_marks(text: &str, decimal: Decimal) -> Option<String> {
     let mut marks: Vec<String> = Vec::new();
     let mut rest = text.trim();
     if let Some(inner) = rest.strip_prefix('(').and_then(|r| r.strip_suffix(')')) {
@@ -325,7 +326,11 @@ pub(crate) fn number_marks(text: &str) -> Option<String> {
         marks.push(mark);
         rest = without_sign(stripped, &mut marks);
     }
-    marks.extend(digit_marks(rest)?);
+    marks.extend(
+        digit_marks(rest)?
+            .into_iter()
+            .filter(|mark| !(decimal == Decimal::Comma && mark == "a decimal comma")),
+    );
     (!marks.is_empty()).then(|| marks.join(" and "))
 }
 
@@ -522,10 +527,14 @@ mod tests {
             ("−1.5", "a `−` (the Unicode minus; kiln reads `-`)"),
             ("(12)", "parentheses (an accounting negative)"),
         ] {
-            assert_eq!(number_marks(text).as_deref(), Some(marks), "{text}");
+            assert_eq!(
+                number_marks(text, Decimal::Point).as_deref(),
+                Some(marks),
+                "{text}"
+            );
         }
         assert_eq!(
-            number_marks("$1,200.50").as_deref(),
+            number_marks("$1,200.50", Decimal::Point).as_deref(),
             Some("a `$` currency sign and `,` between digit groups")
         );
         for (text, unit) in [
@@ -541,20 +550,20 @@ mod tests {
             ("37.5 °C", "°C"),
         ] {
             assert_eq!(
-                number_marks(text),
+                number_marks(text, Decimal::Point),
                 Some(format!("a unit (`{unit}`)")),
                 "{text}"
             );
         }
         assert_eq!(
-            number_marks("1,200,000 kg").as_deref(),
+            number_marks("1,200,000 kg", Decimal::Point).as_deref(),
             Some("a unit (`kg`) and `,` between digit groups")
         );
         for text in [
             "12", "abc", "1,2,3", "12,34,5", "A1", "$", "%", "1.2.3", "1,234.x", "a,b", "1,2,4",
             "(a)", "USD", "11 W", "3B", "12A", "1990s", "5G", "kg", "mg/dL", "a kg", "1.2.3 kg",
         ] {
-            assert_eq!(number_marks(text), None, "{text}");
+            assert_eq!(number_marks(text, Decimal::Point), None, "{text}");
         }
     }
 

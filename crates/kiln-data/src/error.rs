@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use crate::disguise::{Disguise, Remedy};
+use crate::format::Separator;
 
 /// Where a missing cell is, which decides what to do about it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +72,25 @@ pub enum DataError {
         path: PathBuf,
         /// What is wrong with it.
         reason: String,
+    },
+    /// The first line shows the file is separated otherwise than it is read.
+    #[error(
+        "{path}, line 1: {first_line}: the file looks separated by {} rather than {}; {}",
+        found.name(),
+        expected.name(),
+        role.fix(*found, *expected)
+    )]
+    WrongSeparator {
+        /// The file.
+        path: PathBuf,
+        /// What the first line is (``the first line is one column named `a;b` ``).
+        first_line: String,
+        /// The separator the line shows.
+        found: Separator,
+        /// The separator the file was read with.
+        expected: Separator,
+        /// What the file is to the command that read it, which decides the fix.
+        role: FileRole,
     },
     /// A row has a different number of cells from the header.
     #[error("{path}, line {line}: expected {expected} as in the header, found {found}{hint}")]
@@ -350,5 +370,63 @@ pub(crate) fn echoed(text: &str) -> String {
             text.chars().count()
         ),
         None => text.to_string(),
+    }
+}
+
+/// What a data file is to the command that reads it: where its separator is set, and so how to
+/// read one written with another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileRole {
+    /// The training file of an experiment (`data.path`).
+    Training,
+    /// A validation or test file of an experiment, read as its training file is.
+    WithTraining,
+    /// Rows `kiln predict` or `kiln eval` apply a model to.
+    ModelRows,
+    /// A file of kiln's own kind (`split.test_rows`), always comma-separated.
+    Commas,
+}
+
+impl FileRole {
+    /// The fix for a file of this role separated by `found` while read with `expected`.
+    fn fix(self, found: Separator, expected: Separator) -> String {
+        match self {
+            Self::Training => format!(
+                "tell kiln with data.separator = {} in the experiment file",
+                found.toml()
+            ),
+            Self::WithTraining => format!(
+                "every data file of an experiment is read with data.separator, as the training \
+                 file is: save this one with {} between cells too",
+                expected.name()
+            ),
+            Self::ModelRows => format!("tell kiln with --separator {}", found.flag()),
+            Self::Commas => "kiln reads this file with commas, whatever data.separator says: \
+                             save it with commas (a run's splits.csv is one)"
+                .to_string(),
+        }
+    }
+}
+
+impl DataError {
+    /// The error, with a wrong separator's fix made for a file of `role` (a table is read as
+    /// a training file unless told).
+    pub fn for_file(self, role: FileRole) -> Self {
+        match self {
+            Self::WrongSeparator {
+                path,
+                first_line,
+                found,
+                expected,
+                ..
+            } => Self::WrongSeparator {
+                path,
+                first_line,
+                found,
+                expected,
+                role,
+            },
+            other => other,
+        }
     }
 }

@@ -57,6 +57,17 @@ impl Separator {
         }
     }
 
+    /// How the value is given to `--separator` (`';'`, `tab`).
+    pub fn flag(self) -> &'static str {
+        match self {
+            Self::Comma => "','",
+            Self::Semicolon => "';'",
+            Self::Tab => "tab",
+            Self::Pipe => "'|'",
+            Self::Space => "' '",
+        }
+    }
+
     /// How a message names the separators of a file: `commas`, `` `;` ``, `tabs`.
     pub fn name(self) -> &'static str {
         match self {
@@ -95,11 +106,14 @@ impl TryFrom<String> for Separator {
     fn try_from(text: String) -> Result<Self, String> {
         Self::ALL
             .into_iter()
-            .find(|s| text.as_bytes() == [s.byte()] || (text == "tab" && *s == Self::Tab))
+            .find(|s| {
+                text.as_bytes() == [s.byte()]
+                    || (matches!(text.as_str(), "tab" | "\\t") && *s == Self::Tab)
+            })
             .ok_or_else(|| {
                 format!(
-                    "expected one of \",\", \";\", \"\\t\" (a tab), \"|\" or \" \" (one space), \
-                     found {text:?}"
+                    "expected one of \",\", \";\", \"\\t\" or \"tab\" (a tab), \"|\" or \" \" (one \
+                     space), found {text:?}"
                 )
             })
     }
@@ -245,10 +259,11 @@ mod tests {
         assert_eq!(read(";"), Ok(Separator::Semicolon));
         assert_eq!(read("\t"), Ok(Separator::Tab));
         assert_eq!(read("tab"), Ok(Separator::Tab));
+        assert_eq!(read("\\t"), Ok(Separator::Tab));
         assert_eq!(read(" "), Ok(Separator::Space));
         let error = read(";;").expect_err("two characters");
         assert!(
-            error.contains("\"\\t\" (a tab)") && error.ends_with("found \";;\""),
+            error.contains("\"tab\" (a tab)") && error.ends_with("found \";;\""),
             "{error}"
         );
         assert_eq!(String::from(Separator::Tab), "\t");

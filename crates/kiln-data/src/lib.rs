@@ -33,7 +33,7 @@ pub use column::{Cell, Column, LARGEST_NUMBER, canonical_number};
 pub use config::{DataConfig, MissingPolicy, Scale, SplitConfig, UnknownPolicy};
 pub use disguise::{Disguise, Remedy};
 pub use encode::{FeatureEncoding, OTHER, Preprocessor};
-pub use error::{DataError, MissingAdvice};
+pub use error::{DataError, FileRole, MissingAdvice};
 pub use format::{CsvFormat, Decimal, Separator};
 pub use lines::fingerprint;
 pub use matrix::Matrix;

@@ -27,11 +27,15 @@ pub(crate) fn number(
             let decimal = table.format().decimal;
             if decimal == Decimal::Comma && text.contains('.') {
                 return Err(DataError::NotANumber {
-                    fix:
-                        "the file's numbers are read with a decimal comma (data.decimal = \",\"), \
-                          so a `.` is no part of one: write 0,5 for a half, and 1234 without \
-                          digit-group marks"
-                            .into(),
+                    fix: format!(
+                        "the file's numbers are read with a decimal comma, so a `.` is no part of \
+                         one: write 0,5 for a half, and 1234 without digit-group marks; if the \
+                         file's numbers have decimal points, {}",
+                        match trained {
+                            true => "read it with --decimal .",
+                            false => "set data.decimal = \".\"",
+                        }
+                    ),
                     path,
                     line,
                     column,
@@ -47,14 +51,14 @@ pub(crate) fn number(
                     value,
                 },
                 Ok(_) => DataError::NotFinite {
-                    fix: unreadable_fix(&value, trained),
+                    fix: unreadable_fix(&value, trained, decimal),
                     path,
                     line,
                     column,
                     value,
                 },
                 Err(_) => DataError::NotANumber {
-                    fix: unreadable_fix(&value, trained),
+                    fix: unreadable_fix(&value, trained, decimal),
                     path,
                     line,
                     column,
@@ -65,11 +69,23 @@ pub(crate) fn number(
     }
 }
 
-/// What to do about a numeric cell kiln cannot read: write a formatted number plainly; else mark
-/// the cell missing, which a trained model allows only for the values it was trained with.
-fn unreadable_fix(value: &str, trained: bool) -> String {
-    if let Some(marks) = number_marks(value) {
-        format!("kiln reads plain numbers (1234.5, -0.12): write it without {marks}")
+/// What to do about a numeric cell kiln cannot read in a file of numbers with `decimal`: write a
+/// formatted number plainly (or, for decimal commas, say the file has them); else mark the cell
+/// missing, which a trained model allows only for the values it was trained with.
+fn unreadable_fix(value: &str, trained: bool, decimal: Decimal) -> String {
+    if let Some(marks) = number_marks(value, decimal) {
+        let plain = match decimal {
+            Decimal::Point => "(1234.5, -0.12)",
+            Decimal::Comma => "(1234,5; -0,12)",
+        };
+        let comma = match marks.contains("decimal comma") {
+            false => "",
+            true if trained => {
+                "; if the file's numbers have decimal commas, read it with --decimal ,"
+            }
+            true => "; if every number in the file has a decimal comma, set data.decimal = \",\"",
+        };
+        format!("kiln reads plain numbers {plain}: write it without {marks}{comma}")
     } else if trained {
         format!(
             "fix the cell, or leave it empty to mark it missing (a trained model reads as missing \
@@ -157,5 +173,31 @@ mod tests {
             "{message}"
         );
         assert!(message.len() < 600, "{} characters", message.len());
+    }
+
+    #[test]
+    fn a_decimal_comma_in_a_file_of_points_points_to_data_decimal() {
+        let table = Table::parse(Path::new("t.csv"), b"x\n1\n\"3,0\"\n").expect("parses");
+        let training = number(&table, 1, 0, false).unwrap_err().to_string();
+        assert!(training.ends_with("set data.decimal = \",\""), "{training}");
+        let predicting = number(&table, 1, 0, true).unwrap_err().to_string();
+        assert!(
+            predicting.ends_with("read it with --decimal ,"),
+            "{predicting}"
+        );
+        // With decimal commas, a digit group is still a mark, the decimal comma no longer.
+        let european = crate::CsvFormat {
+            separator: crate::Separator::Semicolon,
+            decimal: Decimal::Comma,
+        };
+        let table = Table::parse_as(Path::new("t.csv"), "x\n1\n1 000,5\n".as_bytes(), european)
+            .expect("parses");
+        let message = number(&table, 1, 0, false).unwrap_err().to_string();
+        assert!(
+            message
+                .contains("(1234,5; -0,12): write it without spaces or `'` between digit groups")
+                && !message.contains("decimal comma"),
+            "{message}"
+        );
     }
 }

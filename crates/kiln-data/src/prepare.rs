@@ -12,8 +12,8 @@ use crate::encode::{FitOptions, RawColumn};
 use crate::error::echoed;
 use crate::parse::{NaValues, number};
 use crate::{
-    DataConfig, DataError, Decimal, Matrix, MissingAdvice, MissingPolicy, Preprocessor, SplitRows,
-    Table,
+    DataConfig, DataError, Decimal, FileRole, Matrix, MissingAdvice, MissingPolicy, Preprocessor,
+    SplitRows, Table,
 };
 
 /// What the model predicts, as the data pipeline needs to know it.
@@ -617,7 +617,7 @@ pub fn prepare_table(
     let mut fingerprint = format!("{}: {}", table.path().display(), table.fingerprint());
     let mut from_file = |path: &Option<std::path::PathBuf>| -> Result<Option<Split>, DataError> {
         let Some(path) = path else { return Ok(None) };
-        let file = Table::read_for(path, config)?;
+        let file = Table::read_for(path, config).map_err(|e| e.for_file(FileRole::WithTraining))?;
         fingerprint.push_str(&format!("\n{}: {}", path.display(), file.fingerprint()));
         let x = preprocessor.transform_table(&file)?;
         let y = target.encode_table(&file, &config.na_values)?;
@@ -763,7 +763,9 @@ fn encode_target(
             for &row in usable {
                 y[row] = number(table, row, index, false).map_err(|e| match e {
                     // A formatted number keeps its own fix (write it plainly).
-                    DataError::NotANumber { line, value, .. } if number_marks(&value).is_none() => {
+                    DataError::NotANumber { line, value, .. }
+                        if number_marks(&value, table.format().decimal).is_none() =>
+                    {
                         DataError::TextTarget {
                             path: table.path().to_path_buf(),
                             column: column.clone(),
@@ -905,7 +907,7 @@ fn put_positive_last(
 
 /// Reads a CSV with a `row_index` column of 0-based data-row positions.
 fn read_row_indices(path: &std::path::Path, n_rows: usize) -> Result<Vec<usize>, DataError> {
-    let table = Table::read(path)?;
+    let table = Table::read(path).map_err(|e| e.for_file(FileRole::Commas))?;
     let index = table.index_of("row_index", "data.split.test_rows")?;
     let column = table.column(index);
     // A run's splits.csv lists every row with its split: its test rows are the ones meant.

@@ -8,7 +8,7 @@ use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use crate::column::Column;
-use crate::error::echoed;
+use crate::error::{FileRole, echoed};
 use crate::format::{CsvFormat, Separator};
 use crate::lines::{Breaks, LineTracker};
 use crate::{DataConfig, DataError};
@@ -375,52 +375,50 @@ fn check_header(path: &Path, names: &[String], separator: Separator) -> Result<(
         [sep, empty] if sep == "sep=" && empty.is_empty() => Some(Ok(separator)),
         _ => None,
     };
-    if let Some(hinted) = hint {
-        let (shown, fix) = match hinted {
-            Ok(hinted) if hinted == separator => (String::from(hinted), String::new()),
-            Ok(hinted) => (
-                String::from(hinted),
-                format!(", and {}", told(hinted, separator)),
-            ),
-            Err(line) => (
-                line["sep=".len()..].to_string(),
-                ", and save the file with `,`, `;`, tabs, `|` or spaces between cells (kiln \
-                 reads those, as data.separator says)"
-                    .to_string(),
-            ),
-        };
-        let shown = match shown.as_str() {
-            "\t" => "<tab>".to_string(),
-            _ => shown,
-        };
-        return bad(format!(
-            "the first line `sep={shown}` is Excel's separator hint, not the column names: \
-             delete it{fix}"
-        ));
-    }
-    let [only] = names else {
-        return Ok(());
+    let wrong = |first_line: String, found: Separator| {
+        Err(DataError::WrongSeparator {
+            path: path.to_path_buf(),
+            first_line,
+            found,
+            expected: separator,
+            role: FileRole::Training,
+        })
     };
-    match separator.other_in(only) {
-        Some(other) => bad(format!(
-            "the first line is one column named `{}`: {}",
-            echoed(only).escape_debug(),
-            told(other, separator)
+    let excel = |shown: &str| {
+        format!("the first line `sep={shown}` is Excel's separator hint, not the column names")
+    };
+    match hint {
+        Some(Ok(hinted)) if hinted == separator => {
+            bad(format!("{}: delete it", excel(&shown(hinted))))
+        }
+        Some(Ok(hinted)) => wrong(format!("{} (delete it)", excel(&shown(hinted))), hinted),
+        Some(Err(line)) => bad(format!(
+            "{}: delete it, and save the file with `,`, `;`, tabs, `|` or spaces between cells \
+             (kiln reads those, as data.separator says)",
+            excel(&line["sep=".len()..])
         )),
-        None => Ok(()),
+        None => match (
+            names,
+            separator.other_in(names.first().map_or("", String::as_str)),
+        ) {
+            ([only], Some(other)) => wrong(
+                format!(
+                    "the first line is one column named `{}`",
+                    echoed(only).escape_debug()
+                ),
+                other,
+            ),
+            _ => Ok(()),
+        },
     }
 }
 
-/// What to do about a file separated by `found` read as separated by `expected`.
-fn told(found: Separator, expected: Separator) -> String {
-    format!(
-        "the file looks separated by {} rather than {}; tell kiln with data.separator = {} in \
-         the experiment file (kiln predict and kiln eval: --separator {})",
-        found.name(),
-        expected.name(),
-        found.toml(),
-        found.toml().replace('"', "'")
-    )
+/// How an Excel separator hint shows `separator` (`;`, `<tab>`).
+fn shown(separator: Separator) -> String {
+    match separator {
+        Separator::Tab => "<tab>".to_string(),
+        other => String::from(other),
+    }
 }
 
 /// The error for a `record` with more or fewer cells than the header's `expected`, with its
@@ -702,9 +700,20 @@ pub(crate) mod tests {
         assert!(
             semicolons.contains("separated by `;` rather than commas")
                 && semicolons.contains("one column named `x;y`")
-                && semicolons.contains("data.separator = \";\"")
-                && semicolons.contains("--separator ';'"),
+                && semicolons.contains("data.separator = \";\""),
             "{semicolons}"
+        );
+        // The fix depends on what the file is to the command.
+        let as_file = |role| parse("x;y\n1;2\n").unwrap_err().for_file(role).to_string();
+        assert!(as_file(FileRole::ModelRows).ends_with("tell kiln with --separator ';'"));
+        assert!(as_file(FileRole::WithTraining).contains("save this one with commas"));
+        assert!(as_file(FileRole::Commas).contains("kiln reads this file with commas"));
+        assert!(
+            parse("x\ty\n1\t2\n")
+                .unwrap_err()
+                .for_file(FileRole::ModelRows)
+                .to_string()
+                .ends_with("--separator tab")
         );
         assert!(message("x\ty\n1\t2\n").contains("separated by tabs"));
         let excel = message("sep=;\nx;y\n1;2\n");
@@ -790,7 +799,7 @@ pub(crate) mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            error.contains("`2.5`") && error.contains("data.decimal = \",\""),
+            error.contains("`2.5`") && error.contains("data.decimal = \".\""),
             "{error}"
         );
         // Quoted cells with the separator inside are cells, as with commas.

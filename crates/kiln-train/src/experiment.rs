@@ -178,6 +178,7 @@ pub fn train(
                 &data.target,
                 &p.input,
                 data.preprocessor.format,
+                kiln_data::FileRole::WithTraining,
                 false,
             )
             .map_err(named)?;

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
-use kiln_data::{CsvFormat, Decimal, Preprocessor, Separator, Table, TargetEncoding};
+use kiln_data::{CsvFormat, Decimal, FileRole, Preprocessor, Separator, Table, TargetEncoding};
 
 use crate::TrainError;
 use crate::bundle::Bundle;
@@ -128,7 +128,14 @@ pub fn predict_file(
     let bundle = Bundle::load(run_dir, device)?.at_threshold(applied.threshold)?;
     let preprocessor = &bundle.info.preprocessor;
     let format = applied.format(preprocessor.format);
-    let table = model_input(preprocessor, &bundle.info.target, input, format, false)?;
+    let table = model_input(
+        preprocessor,
+        &bundle.info.target,
+        input,
+        format,
+        FileRole::ModelRows,
+        false,
+    )?;
     Ok(predictions_csv(&bundle, &table, device, out)?.warning(&table))
 }
 
@@ -194,6 +201,7 @@ pub(crate) fn model_input(
     target: &TargetEncoding,
     path: &Path,
     format: CsvFormat,
+    role: FileRole,
     with_target: bool,
 ) -> Result<Table, TrainError> {
     // Rows written back are read twice (checked whole first, then streamed out with their
@@ -209,9 +217,10 @@ pub(crate) fn model_input(
     }
     let columns = preprocessor.columns();
     let target = target.column();
-    Ok(Table::read_where(path, format, |name| {
+    Table::read_where(path, format, |name| {
         columns.contains(&name) || (with_target && name == target)
-    })?)
+    })
+    .map_err(|e| e.for_file(role).into())
 }
 
 /// What `kiln eval` found: the metrics, and [`Predictions::warning`]'s warning, if any.
@@ -239,7 +248,14 @@ pub fn eval_file(
     let bundle = Bundle::load(run_dir, device)?.at_threshold(applied.threshold)?;
     let preprocessor = &bundle.info.preprocessor;
     let format = applied.format(preprocessor.format);
-    let table = model_input(preprocessor, &bundle.info.target, data, format, true)?;
+    let table = model_input(
+        preprocessor,
+        &bundle.info.target,
+        data,
+        format,
+        FileRole::ModelRows,
+        true,
+    )?;
     let x = bundle.info.preprocessor.transform_table(&table)?;
     let y = bundle
         .info
