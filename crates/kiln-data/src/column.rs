@@ -156,6 +156,8 @@ enum Numbers {
         decimals: u32,
         /// Largest |mantissa| so far, to know whether a rescale still fits.
         largest: i64,
+        /// How the cells wrote their decimal places, for [`Column::thousands_with_marks`].
+        places: Places,
     },
     Float(Vec<f64>),
 }
@@ -232,14 +234,17 @@ impl Numbers {
             mantissas,
             decimals,
             largest,
+            places: written,
         } = self
         else {
             return false;
         };
-        let Some((mantissa, places)) = parse_decimal(cell, decimal.byte()).filter(|&(_, p)| p <= 9)
+        let Some((mantissa, marked)) =
+            parse_decimal(cell, decimal.byte()).filter(|&(_, p)| p.unwrap_or(0) <= 9)
         else {
             return false;
         };
+        let places = marked.unwrap_or(0);
         // The new cell and the column so far, at the finer of the two scales.
         let scale = places.max(*decimals);
         let fits = |v: i64| v.abs() <= i64::from(i32::MAX);
@@ -257,6 +262,7 @@ impl Numbers {
         }
         *largest = largest_after.max(m.abs());
         mantissas.push(m as i32);
+        written.note(marked);
         true
     }
 
@@ -273,9 +279,28 @@ impl Numbers {
     }
 }
 
+/// How the cells of a decimal column wrote their places: how many had no decimal mark, how many
+/// exactly three places after it, and whether any had another number.
+#[derive(Debug, Clone, Copy, Default)]
+struct Places {
+    plain: u32,
+    three: u32,
+    other: bool,
+}
+
+impl Places {
+    fn note(&mut self, places: Option<u32>) {
+        match places {
+            None => self.plain = self.plain.saturating_add(1),
+            Some(3) => self.three = self.three.saturating_add(1),
+            Some(_) => self.other = true,
+        }
+    }
+}
+
 /// `[+-]digits[<mark>digits]` (at least one digit, at most 18) as a mantissa and its decimal
-/// places.
-fn parse_decimal(bytes: &[u8], mark: u8) -> Option<(i64, u32)> {
+/// places (`None` without a mark).
+fn parse_decimal(bytes: &[u8], mark: u8) -> Option<(i64, Option<u32>)> {
     let (negative, body) = match bytes.first()? {
         b'-' => (true, &bytes[1..]),
         b'+' => (false, &bytes[1..]),
@@ -303,10 +328,7 @@ fn parse_decimal(bytes: &[u8], mark: u8) -> Option<(i64, u32)> {
     if digits == 0 {
         return None;
     }
-    Some((
-        if negative { -mantissa } else { mantissa },
-        places.unwrap_or(0),
-    ))
+    Some((if negative { -mantissa } else { mantissa }, places))
 }
 
 /// Interned codes of a text column: one byte a cell while the column has at most 256 distinct
@@ -398,6 +420,7 @@ impl Column {
                     mantissas: Vec::new(),
                     decimals: 0,
                     largest: 0,
+                    places: Places::default(),
                 },
                 others: Vec::new(),
                 words: 0,
@@ -417,6 +440,41 @@ impl Column {
     /// The decimal mark of the file's numbers.
     pub(crate) fn decimal(&self) -> Decimal {
         self.decimal
+    }
+
+    /// A row whose number looks like thousands written with a decimal mark between
+    /// digit groups (`1.169` for 1169), when the whole column does: every number with a mark
+    /// has exactly three places after it (two or more such cells), the others have none, and
+    /// every number lies between -1000 and 1000 (one of a thousand or more would have a group
+    /// mark), those with a mark at least 1 in size. A column of ordinary decimals almost never
+    /// looks so (some would have one or two places), but a file saved with thousands marks
+    /// does, and it would be read a thousand times too small.
+    pub(crate) fn thousands_with_marks(&self) -> Option<usize> {
+        let Store::Numbers {
+            values: values @ Numbers::Decimal { places, .. },
+            ..
+        } = &self.store
+        else {
+            return None;
+        };
+        if places.three < 2 || places.plain == 0 || places.other {
+            return None;
+        }
+        let mut first = None;
+        for row in 0..values.len() {
+            let v = values.get(row).abs();
+            if v.is_nan() {
+                continue;
+            }
+            if v >= 1000.0 || (v.fract() != 0.0 && v < 1.0) {
+                return None;
+            }
+            // The example shows all three places (`1.169`, not `1.1` for `1.100`).
+            if first.is_none() && (v * 1000.0).round() % 10.0 != 0.0 {
+                first = Some(row);
+            }
+        }
+        first
     }
 
     /// Number of rows.

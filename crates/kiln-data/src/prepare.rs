@@ -581,6 +581,24 @@ pub fn prepare_table(
             )
         })
         .collect();
+    // Read as numbers, thousands written with marks are a thousand times too small.
+    let numeric = columns.iter().filter(|c| c.numeric).map(|c| c.index);
+    let target_numbers = matches!(target, TargetEncoding::Numeric { .. }).then_some(target_index);
+    for index in numeric.chain(target_numbers) {
+        if let Some(row) = table.column(index).thousands_with_marks() {
+            let text = table.column(index).text(row);
+            let mark = char::from(table.format().decimal.byte());
+            notes.push(format!(
+                "warning: column `{}` looks like thousands written with `{mark}` between digit \
+                 groups: every number with a `{mark}` has three digits after it and the others \
+                 are below 1000. If `{text}` (line {}) means {}, not {text}, the column is read \
+                 a thousand times too small: save it without the marks",
+                table.names()[index],
+                table.line(row),
+                text.replace(mark, ""),
+            ));
+        }
+    }
     if let TargetEncoding::Classes { column, labels } = &target {
         notes.extend(case_twins(labels).into_iter().map(|(a, b)| {
             format!(
@@ -959,6 +977,31 @@ mod tests {
         assert_eq!(counts, [true, true, false, false, false]);
         let short = table("id\n1\n2\n3\n");
         assert!(!counts_rows(short.column(0)), "too few rows to tell");
+    }
+
+    #[test]
+    fn thousands_written_with_points_are_warned_of_and_ordinary_decimals_are_not() {
+        let warned = |cells: &[&str]| {
+            let text = format!(
+                "x,y\n{}\n",
+                cells
+                    .iter()
+                    .map(|c| format!("{c},1"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+            let p = prepare_table(&table(&text), &config(""), TargetKind::Numeric, 1)
+                .expect("prepared");
+            p.notes
+                .iter()
+                .any(|n| n.starts_with("warning: column `x` looks like thousands"))
+        };
+        assert!(warned(&["1.169", "5.951", "691", "2.500"]));
+        // One or two places, a number below 1 with places, or only points: decimals.
+        assert!(!warned(&["1.169", "5.95", "691", "2.500"]));
+        assert!(!warned(&["0.169", "5.951", "691"]));
+        assert!(!warned(&["1.169", "5.951", "2.000"]));
+        assert!(!warned(&["1.169", "691", "1200"]));
     }
 
     #[test]
