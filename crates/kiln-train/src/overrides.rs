@@ -108,7 +108,21 @@ pub fn with_suggestion(message: &str) -> String {
         .iter()
         .copied()
         .find(|c| initials.len() > 1 && *c == initials);
-    match abbreviation.or_else(|| kiln_data::closest(name, candidates.iter().copied())) {
+    // Other tools' names for a key (pandas' `sep`, Python csv's `delimiter`).
+    const SYNONYMS: [(&str, &str); 4] = [
+        ("delimiter", "separator"),
+        ("sep", "separator"),
+        ("decimal_mark", "decimal"),
+        ("decimal_separator", "decimal"),
+    ];
+    let synonym = SYNONYMS
+        .iter()
+        .find(|(other, key)| *other == name && candidates.contains(key))
+        .map(|(_, key)| *key);
+    match synonym
+        .or(abbreviation)
+        .or_else(|| kiln_data::closest(name, candidates.iter().copied()))
+    {
         Some(best) => format!("{}\ndid you mean `{best}`?", message.trim_end()),
         None => message.clone(),
     }
@@ -188,5 +202,7 @@ mod tests {
         assert!(with_suggestion(msg).ends_with("did you mean `epochs`?"));
         let msg = "unknown variant `adamw2`, expected one of `sgd`, `adam`, `adamw`";
         assert!(with_suggestion(msg).ends_with("did you mean `adamw`?"));
+        let msg = "unknown field `delimiter`, expected one of `path`, `separator`, `decimal`";
+        assert!(with_suggestion(msg).ends_with("did you mean `separator`?"));
     }
 }
