@@ -248,6 +248,19 @@ fn a_european_csv_trains_the_same_model_and_predicts_in_its_own_format() {
         assert_eq!(cells, plain_cells.replace(',', ";").replace('.', ","));
         assert_eq!(prediction, plain_prediction.replace('.', ","), "{line}");
     }
+    // A file saved by Excel (byte-order mark, CRLF) gets its predictions back the same way.
+    let excel = write(
+        dir.path(),
+        "excel.csv",
+        &format!("\u{feff}{}", european_text(3).replace('\n', "\r\n")),
+    );
+    let predicted = predict(semicolon.run_dir(), &excel);
+    assert!(
+        predicted.stdout.starts_with("\u{feff}age;sex;")
+            && predicted.stdout.matches("\r\n").count() == 3,
+        "{:?}",
+        predicted.stdout
+    );
     // A comma file is named as such, with the flags that read it.
     let run = semicolon.run_dir();
     let run = run.to_str().expect("utf-8 path");

@@ -33,6 +33,10 @@ struct BreakState {
     /// A `\r` whose next byte has not been read yet.
     open_cr: Option<u64>,
     line: u64,
+    /// Whether the file starts with a UTF-8 byte-order mark.
+    bom: bool,
+    /// Whether the first line ends in `\r\n` (`None` before its end is read).
+    crlf: Option<bool>,
 }
 
 impl<R: Read> LineTracker<R> {
@@ -63,6 +67,7 @@ impl<R: Read> Read for LineTracker<R> {
                 }
             }
             if buf[..n].starts_with(b"\xEF\xBB\xBF") {
+                self.breaks.0.borrow_mut().bom = true;
                 buf.copy_within(3..n, 0);
                 n -= 3;
                 if n == 0 {
@@ -78,13 +83,21 @@ impl<R: Read> Read for LineTracker<R> {
         state.ended |= n == 0;
         if let (Some(cr), Some(&first)) = (state.open_cr, bytes.first()) {
             state.pending.push_back((cr, first != b'\n'));
+            state.crlf.get_or_insert(first == b'\n');
             state.open_cr = None;
         }
         for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
             let at = self.offset + i as u64;
             match (bytes[i], bytes.get(i + 1)) {
-                (b'\n', _) => state.pending.push_back((at, true)),
-                (_, Some(&next)) => state.pending.push_back((at, next != b'\n')),
+                (b'\n', _) => {
+                    // A `\n` right after a `\r` settled the line's ending already.
+                    state.crlf.get_or_insert(false);
+                    state.pending.push_back((at, true));
+                }
+                (_, Some(&next)) => {
+                    state.crlf.get_or_insert(next == b'\n');
+                    state.pending.push_back((at, next != b'\n'));
+                }
                 (_, None) => state.open_cr = Some(at),
             }
         }
@@ -171,6 +184,13 @@ impl Breaks {
     pub(crate) fn fingerprint(&self) -> String {
         let state = self.0.borrow();
         described(state.bytes, state.checksum.clone().finalize())
+    }
+
+    /// How the file ends its lines and starts: `(byte-order mark, CRLF)`, for writing rows back
+    /// the way they came.
+    pub(crate) fn layout(&self) -> (bool, bool) {
+        let state = self.0.borrow();
+        (state.bom, state.crlf.unwrap_or(false))
     }
 
     /// The byte offset of a quote whose field was still open when the file ended (`None`

@@ -27,6 +27,8 @@ pub struct Table {
     fingerprint: String,
     /// How the file writes its cells.
     format: CsvFormat,
+    /// Whether the file starts with a UTF-8 byte-order mark, and ends its lines with `\r\n`.
+    layout: (bool, bool),
 }
 
 impl Table {
@@ -186,12 +188,24 @@ impl Table {
             rows,
             fingerprint: lines_of.fingerprint(),
             format,
+            layout: lines_of.layout(),
         })
     }
 
     /// How the file writes its cells.
     pub fn format(&self) -> CsvFormat {
         self.format
+    }
+
+    /// Whether the file starts with a UTF-8 byte-order mark (Excel writes one, and reads a
+    /// file as UTF-8 only with it).
+    pub fn has_bom(&self) -> bool {
+        self.layout.0
+    }
+
+    /// Whether the file's lines end in `\r\n`, as files saved on Windows do.
+    pub fn crlf(&self) -> bool {
+        self.layout.1
     }
 
     /// The length and CRC-32 of the file's content as read: a resumed run checks that its
@@ -759,6 +773,14 @@ pub(crate) mod tests {
         );
         let short = as_semicolons("x;y\n1\n").to_string();
         assert!(short.contains("two `;` in a row"), "{short}");
+    }
+
+    #[test]
+    fn a_byte_order_mark_and_crlf_endings_are_noted_for_writing_rows_back() {
+        let t = parse("\u{feff}x,y\r\n1,2\r\n").expect("parses");
+        assert!(t.has_bom() && t.crlf());
+        let t = parse("x,y\n1,2\r\n").expect("parses");
+        assert!(!t.has_bom() && !t.crlf(), "the first line decides");
     }
 
     #[test]

@@ -25,10 +25,19 @@ pub fn predictions_csv(
     let predictions = bundle.predict(&x, device)?;
     drop(x);
     let labels = bundle.info.target.labels();
-    // Written the way the rows came, so that the input cells written back stay as they were.
+    // Written the way the rows came, so that the input cells written back stay as they were and
+    // the tool the rows came from reads the predictions alike (Excel: a byte-order mark, CRLF).
     let format = input.format();
+    if input.has_bom() {
+        out.write_all("\u{feff}".as_bytes())
+            .map_err(|e| TrainError::io(input.path(), e))?;
+    }
     let mut writer = csv::WriterBuilder::new()
         .delimiter(format.separator.byte())
+        .terminator(match input.crlf() {
+            true => csv::Terminator::CRLF,
+            false => csv::Terminator::Any(b'\n'),
+        })
         .from_writer(out);
     let number = |v: f64| format.decimal.write(f32_text(v));
     let mut header: Vec<String> = input.names().to_vec();
