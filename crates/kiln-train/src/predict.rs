@@ -116,12 +116,30 @@ pub struct Applied {
 }
 
 impl Applied {
-    /// The format of the rows: the training files' but for what was given.
-    fn format(&self, trained: CsvFormat) -> CsvFormat {
-        CsvFormat {
+    /// The run in `run_dir`, at this threshold, and the rows of `path` it is applied to, in the
+    /// training files' format but for what was given (`with_target`: for `eval`).
+    fn load(
+        &self,
+        run_dir: &Path,
+        path: &Path,
+        device: &Device,
+        with_target: bool,
+    ) -> Result<(Bundle, Table), TrainError> {
+        let bundle = Bundle::load(run_dir, device)?.at_threshold(self.threshold)?;
+        let trained = bundle.info.preprocessor.format;
+        let format = CsvFormat {
             separator: self.separator.unwrap_or(trained.separator),
             decimal: self.decimal.unwrap_or(trained.decimal),
-        }
+        };
+        let table = model_input(
+            &bundle.info.preprocessor,
+            &bundle.info.target,
+            path,
+            format,
+            FileRole::ModelRows,
+            with_target,
+        )?;
+        Ok((bundle, table))
     }
 }
 
@@ -134,17 +152,7 @@ pub fn predict_file(
     applied: Applied,
     out: &mut dyn std::io::Write,
 ) -> Result<Option<String>, TrainError> {
-    let bundle = Bundle::load(run_dir, device)?.at_threshold(applied.threshold)?;
-    let preprocessor = &bundle.info.preprocessor;
-    let format = applied.format(preprocessor.format);
-    let table = model_input(
-        preprocessor,
-        &bundle.info.target,
-        input,
-        format,
-        FileRole::ModelRows,
-        false,
-    )?;
+    let (bundle, table) = applied.load(run_dir, input, device, false)?;
     Ok(predictions_csv(&bundle, &table, device, out)?.warning(&table))
 }
 
@@ -254,17 +262,7 @@ pub fn eval_file(
     device: &Device,
     applied: Applied,
 ) -> Result<Evaluation, TrainError> {
-    let bundle = Bundle::load(run_dir, device)?.at_threshold(applied.threshold)?;
-    let preprocessor = &bundle.info.preprocessor;
-    let format = applied.format(preprocessor.format);
-    let table = model_input(
-        preprocessor,
-        &bundle.info.target,
-        data,
-        format,
-        FileRole::ModelRows,
-        true,
-    )?;
+    let (bundle, table) = applied.load(run_dir, data, device, true)?;
     let x = bundle.info.preprocessor.transform_table(&table)?;
     let y = bundle
         .info
