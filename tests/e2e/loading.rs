@@ -286,3 +286,42 @@ fn a_european_csv_trains_the_same_model_and_predicts_in_its_own_format() {
     train(&config, &out, &["--set", "data.separator=\":\""])
         .assert_error(2, &["data.separator", "expected one of"]);
 }
+
+/// Thousands written with a point between digit groups (`1.169` for 1169) read as numbers a
+/// thousand times too small: rows given to `predict` or `eval` that look so are warned of.
+#[test]
+fn predict_and_eval_warn_of_thousands_written_with_points() {
+    let dir = temp();
+    let rows: String = (0..30)
+        .map(|i| format!("{},{}\n", 250 + i * 500, 2.5 + i as f64 * 5.0))
+        .collect();
+    let data = write(dir.path(), "amounts.csv", &format!("amount,y\n{rows}"));
+    let config = experiment(dir.path(), &data, "[train]\nsolver = \"exact\"\n");
+    let trained = train(&config, &dir.path().join("runs"), &[]);
+    assert_eq!(trained.status, 0, "{}", trained.stderr);
+    let new = write(
+        dir.path(),
+        "new.csv",
+        "amount,y\n1.169,11.69\n691,6.91\n2.096,20.96\n",
+    );
+    let predicted = predict(trained.run_dir(), &new);
+    assert_eq!(predicted.status, 0, "{}", predicted.stderr);
+    assert!(
+        predicted
+            .stderr
+            .contains("column `amount` looks like thousands written with `.`")
+            && predicted.stderr.contains("If `1.169` (line 2) means 1169"),
+        "{}",
+        predicted.stderr
+    );
+    let run = trained.run_dir();
+    let run = run.to_str().expect("utf-8 path");
+    let new = new.to_str().expect("utf-8 path");
+    let evaluated = kiln(&["eval", run, "--data", new]);
+    assert_eq!(evaluated.status, 0, "{}", evaluated.stderr);
+    assert!(
+        evaluated.stderr.contains("looks like thousands"),
+        "{}",
+        evaluated.stderr
+    );
+}

@@ -262,7 +262,7 @@ impl Numbers {
         }
         *largest = largest_after.max(m.abs());
         mantissas.push(m as i32);
-        written.note(marked);
+        written.note(mantissa, marked);
         true
     }
 
@@ -279,19 +279,27 @@ impl Numbers {
     }
 }
 
-/// How the cells of a decimal column wrote their places: how many had no decimal mark, how many
-/// exactly three places after it, and whether any had another number.
+/// How the cells of a decimal column wrote their places: how many had no decimal mark (and the
+/// smallest size among them but zero), how many exactly three places after it, and whether any
+/// had another number.
 #[derive(Debug, Clone, Copy, Default)]
 struct Places {
     plain: u32,
+    smallest_plain: Option<u64>,
     three: u32,
     other: bool,
 }
 
 impl Places {
-    fn note(&mut self, places: Option<u32>) {
+    fn note(&mut self, mantissa: i64, places: Option<u32>) {
         match places {
-            None => self.plain = self.plain.saturating_add(1),
+            None => {
+                self.plain = self.plain.saturating_add(1);
+                if mantissa != 0 {
+                    let size = mantissa.unsigned_abs();
+                    self.smallest_plain = Some(self.smallest_plain.map_or(size, |s| s.min(size)));
+                }
+            }
             Some(3) => self.three = self.three.saturating_add(1),
             Some(_) => self.other = true,
         }
@@ -444,11 +452,11 @@ impl Column {
 
     /// A row whose number looks like thousands written with a decimal mark between
     /// digit groups (`1.169` for 1169), when the whole column does: every number with a mark
-    /// has exactly three places after it (two or more such cells), the others have none, and
-    /// every number lies between -1000 and 1000 (one of a thousand or more would have a group
-    /// mark), those with a mark at least 1 in size. A column of ordinary decimals almost never
-    /// looks so (some would have one or two places), but a file saved with thousands marks
-    /// does, and it would be read a thousand times too small.
+    /// has exactly three places after it (two or more such cells), those without are whole
+    /// numbers from 100 to 999 (or 0: a larger one would have a group mark, and small ones sit
+    /// among the decimals of a measurement such as pH 7.365 next to 7), and the numbers with a
+    /// mark are at least 1 in size. A column of ordinary decimals almost never looks so, but a
+    /// file saved with thousands marks does, and it would be read a thousand times too small.
     pub(crate) fn thousands_with_marks(&self) -> Option<usize> {
         let Store::Numbers {
             values: values @ Numbers::Decimal { places, .. },
@@ -457,10 +465,11 @@ impl Column {
         else {
             return None;
         };
-        if places.three < 2 || places.plain == 0 || places.other {
+        let plain_hundreds = places.smallest_plain.is_some_and(|s| s >= 100);
+        if places.three < 2 || !plain_hundreds || places.other {
             return None;
         }
-        let mut first = None;
+        let (mut first, mut any) = (None, None);
         for row in 0..values.len() {
             let v = values.get(row).abs();
             if v.is_nan() {
@@ -469,12 +478,15 @@ impl Column {
             if v >= 1000.0 || (v.fract() != 0.0 && v < 1.0) {
                 return None;
             }
-            // The example shows all three places (`1.169`, not `1.1` for `1.100`).
-            if first.is_none() && (v * 1000.0).round() % 10.0 != 0.0 {
-                first = Some(row);
+            // The example shows all three places (`1.169`, not `1.1` for `1.100`) if it can.
+            if v.fract() != 0.0 {
+                any = any.or(Some(row));
+                if first.is_none() && (v * 1000.0).round() % 10.0 != 0.0 {
+                    first = Some(row);
+                }
             }
         }
-        first
+        first.or(any)
     }
 
     /// Number of rows.

@@ -221,6 +221,8 @@ pub(crate) fn disguise(column: &Column, na: &NaValues) -> Option<Disguise> {
     let mut formatted: Option<(usize, String, String)> = None;
     let mut formatted_cells = 0usize;
     let mut units: Vec<&'static str> = Vec::new();
+    // Distinct formatted texts, and those whose one mark is a scale letter (`45k`, `4K`).
+    let (mut formatted_texts, mut scale_letters) = (0usize, 0usize);
     let mut dates: Option<(usize, String)> = None;
     let mut date_cells = 0usize;
     let (mut markers, mut others) = (Tally::default(), Tally::default());
@@ -244,13 +246,18 @@ pub(crate) fn disguise(column: &Column, na: &NaValues) -> Option<Disguise> {
             distinct_numbers += 1;
         } else if let Some(marks) = number_marks(text, column.decimal()) {
             formatted_cells += rows;
+            formatted_texts += 1;
+            if let Some((_, unit)) = without_unit(text.trim()) {
+                scale_letters += usize::from(
+                    matches!(unit, "k" | "K" | "M") && marks == format!("a unit (`{unit}`)"),
+                );
+                let unit = singular(unit);
+                if !units.contains(&unit) {
+                    units.push(unit);
+                }
+            }
             if formatted.as_ref().is_none_or(|(row, ..)| first < *row) {
                 formatted = Some((first, text.to_string(), marks));
-            }
-            if let Some((_, unit)) = without_unit(text.trim())
-                && !units.contains(&unit)
-            {
-                units.push(unit);
             }
         } else if is_date_or_time(text) {
             date_cells += rows;
@@ -281,8 +288,12 @@ pub(crate) fn disguise(column: &Column, na: &NaValues) -> Option<Disguise> {
     {
         return Some(Disguise::Dates { row, text });
     }
+    // A few values such as `4K`, `8K` or `12M`, `24M` are codes (screens, plans), not
+    // thousands or millions, which take many values.
+    let codes = scale_letters == formatted_texts && formatted_texts < 10;
     if let Some((row, text, marks)) = formatted
         && numbers + formatted_cells > others.cells
+        && !codes
     {
         return Some(Disguise::Formatted {
             row,
@@ -350,6 +361,16 @@ const UNITS: &[&str] = &[
     // data, and thousands, millions, billions
     "KB", "kB", "MB", "GB", "TB", "k", "K", "M", "bn",
 ];
+
+/// One name for a unit and its plural (`year` for `years`), for telling units apart.
+fn singular(unit: &'static str) -> &'static str {
+    match unit.strip_suffix('s') {
+        Some(one) if unit.len() > 2 && UNITS.contains(&one) => {
+            UNITS.iter().find(|u| **u == one).copied().unwrap_or(unit)
+        }
+        _ => unit,
+    }
+}
 
 /// `text` without a unit after its number (a digit before it, a space between allowed), and the
 /// unit; the longest that fits, so that `mg/dL` is not taken for `L`.
@@ -677,6 +698,15 @@ mod tests {
                 .contains("different units (`h`, `min`): convert them to one, then save"),
             "{d}"
         );
+        // A few scale letters are codes (screens, plans); a column of many is money.
+        assert_eq!(column_disguise(&["4K", "8K", "4K", "8K", "HD"], &[]), None);
+        assert_eq!(column_disguise(&["12M", "24M", "6M"], &[]), None);
+        let salaries: Vec<String> = (40..52).map(|k| format!("{k}k")).collect();
+        let salaries: Vec<&str> = salaries.iter().map(String::as_str).collect();
+        assert!(column_disguise(&salaries, &[]).is_some());
+        // A unit and its plural are one unit.
+        let d = column_disguise(&["1 year", "2 years", "3 years"], &[]).expect("units");
+        assert!(!d.to_string().contains("different units"), "{d}");
         // Codes of a number and a letter are categories.
         assert_eq!(column_disguise(&["3B", "12A", "3B", "7C"], &[]), None);
         assert_eq!(column_disguise(&["1980s", "1990s", "2000s"], &[]), None);

@@ -199,6 +199,21 @@ impl Preprocessor {
         self.features.iter().map(FeatureEncoding::column).collect()
     }
 
+    /// Warnings for the number columns of `table` the model reads (and `target`, for rows with
+    /// their targets) that look like thousands written with a decimal mark: read a thousand
+    /// times too small (see [`Column::thousands_with_marks`](crate::Column::thousands_with_marks)).
+    pub fn thousands_warnings(&self, table: &Table, target: Option<&str>) -> Vec<String> {
+        let numeric = self.features.iter().filter_map(|f| match f {
+            FeatureEncoding::Numeric { column, .. } => Some(column.as_str()),
+            FeatureEncoding::Categorical { .. } => None,
+        });
+        numeric
+            .chain(target)
+            .filter_map(|name| table.names().iter().position(|n| n == name))
+            .filter_map(|index| crate::prepare::thousands_warning(table, index))
+            .collect()
+    }
+
     /// Encodes every row of `table` (raw, as a user gives it for prediction). Columns are matched
     /// by name; extra columns are ignored.
     pub fn transform_table(&self, table: &Table) -> Result<Matrix, DataError> {

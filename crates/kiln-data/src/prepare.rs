@@ -585,19 +585,7 @@ pub fn prepare_table(
     let numeric = columns.iter().filter(|c| c.numeric).map(|c| c.index);
     let target_numbers = matches!(target, TargetEncoding::Numeric { .. }).then_some(target_index);
     for index in numeric.chain(target_numbers) {
-        if let Some(row) = table.column(index).thousands_with_marks() {
-            let text = table.column(index).text(row);
-            let mark = char::from(table.format().decimal.byte());
-            notes.push(format!(
-                "warning: column `{}` looks like thousands written with `{mark}` between digit \
-                 groups: every number with a `{mark}` has three digits after it and the others \
-                 are below 1000. If `{text}` (line {}) means {}, not {text}, the column is read \
-                 a thousand times too small: save it without the marks",
-                table.names()[index],
-                table.line(row),
-                text.replace(mark, ""),
-            ));
-        }
+        notes.extend(thousands_warning(table, index));
     }
     if let TargetEncoding::Classes { column, labels } = &target {
         notes.extend(case_twins(labels).into_iter().map(|(a, b)| {
@@ -633,12 +621,17 @@ pub fn prepare_table(
     };
     // Rows from separate files go through the preprocessing fitted on the training rows.
     let mut fingerprint = format!("{}: {}", table.path().display(), table.fingerprint());
+    let mut file_notes: Vec<String> = Vec::new();
     let mut from_file = |path: &Option<std::path::PathBuf>| -> Result<Option<Split>, DataError> {
         let Some(path) = path else { return Ok(None) };
         let file = Table::read_for(path, config).map_err(|e| e.for_file(FileRole::WithTraining))?;
         fingerprint.push_str(&format!("\n{}: {}", path.display(), file.fingerprint()));
         let x = preprocessor.transform_table(&file)?;
         let y = target.encode_table(&file, &config.na_values)?;
+        let numeric_target = matches!(target, TargetEncoding::Numeric { .. });
+        file_notes.extend(
+            preprocessor.thousands_warnings(&file, numeric_target.then_some(target.column())),
+        );
         Ok(Some(Split {
             x,
             y,
@@ -653,6 +646,7 @@ pub fn prepare_table(
         Some(split) => Some(split),
         None => nonempty(test)?,
     };
+    notes.append(&mut file_notes);
     // Only cross-validation needs the training rows again (and a copy of the table).
     let cv_train = fold_parts.as_ref().map(|_| train.clone());
     let train_split = encode_split(table, &preprocessor, &feature_indices, &y_all, train, false)?;
@@ -693,6 +687,25 @@ fn counts_rows(column: &Column) -> bool {
         && column.number(0).fract() == 0.0
         && (step(1) == 1.0 || step(1) == -1.0)
         && (2..rows).all(|r| step(r) == step(1))
+}
+
+/// The warning for column `index` of `table` if it looks like thousands written with a decimal
+/// mark between digit groups (see [`Column::thousands_with_marks`]).
+pub(crate) fn thousands_warning(table: &Table, index: usize) -> Option<String> {
+    let row = table.column(index).thousands_with_marks()?;
+    let v = table.column(index).number(row);
+    let decimal = table.format().decimal;
+    let (mark, text) = (char::from(decimal.byte()), decimal.write(format!("{v:.3}")));
+    Some(format!(
+        "warning: {}, column `{}` looks like thousands written with `{mark}` between digit \
+         groups: every number with a `{mark}` has three digits after it, and the others are \
+         whole numbers of three digits. If `{text}` (line {}) means {}, the column is read a thousand times \
+         too small: save it without the marks",
+        table.path().display(),
+        table.names()[index],
+        table.line(row),
+        (v * 1000.0).round(),
+    ))
 }
 
 /// Decides how a feature column is read: numbers unless forced categorical or mostly text. A
@@ -994,7 +1007,7 @@ mod tests {
                 .expect("prepared");
             p.notes
                 .iter()
-                .any(|n| n.starts_with("warning: column `x` looks like thousands"))
+                .any(|n| n.contains("column `x` looks like thousands"))
         };
         assert!(warned(&["1.169", "5.951", "691", "2.500"]));
         // One or two places, a number below 1 with places, or only points: decimals.
@@ -1002,6 +1015,11 @@ mod tests {
         assert!(!warned(&["0.169", "5.951", "691"]));
         assert!(!warned(&["1.169", "5.951", "2.000"]));
         assert!(!warned(&["1.169", "691", "1200"]));
+        // Rents rounded to tens: every place a zero, still thousands.
+        assert!(warned(&["850", "1.200", "950", "1.450", "700"]));
+        // A whole number below 100 among 3-place decimals is a measurement's (pH 7, latitude 48).
+        assert!(!warned(&["7.365", "7.402", "7.415", "7"]));
+        assert!(!warned(&["48.857", "52.520", "52.370", "48"]));
     }
 
     #[test]

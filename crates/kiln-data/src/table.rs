@@ -146,6 +146,13 @@ impl Table {
                 }
                 return Err(ragged(path, line, names.len(), &record, format.separator));
             }
+            if memchr::memchr(0, record.as_slice()).is_some() {
+                return Err(DataError::Malformed {
+                    path: path_buf,
+                    line,
+                    reason: DAMAGED.into(),
+                });
+            }
             if rows >= u32::MAX as usize {
                 return Err(DataError::Malformed {
                     path: path_buf,
@@ -153,7 +160,13 @@ impl Table {
                     reason: "more than 4 294 967 295 rows; split the file".into(),
                 });
             }
-            for (column, cell) in columns.iter_mut().zip(record.iter()) {
+            let last = names.len() - 1;
+            for (i, (column, cell)) in columns.iter_mut().zip(record.iter()).enumerate() {
+                // The DOS end-of-file mark right after the last cell, without a line break.
+                let cell = match i == last {
+                    true => cell.strip_suffix(b"\x1a").unwrap_or(cell),
+                    false => cell,
+                };
                 if !column.push_raw(cell) {
                     utf8(path, line, cell)?;
                 }
@@ -435,6 +448,11 @@ fn shown(separator: Separator) -> String {
     }
 }
 
+/// What zero bytes in a line mean: a file written to a full disk, or copied off a failing one,
+/// holds them where its text should be.
+const DAMAGED: &str = "the line holds zero bytes (NUL), not text: the file looks damaged (cut \
+                       short by a full disk or a failed copy); make it again from its source";
+
 /// The error for a `record` with more or fewer cells than the header's `expected`, with its
 /// likeliest cause.
 fn ragged(
@@ -446,12 +464,8 @@ fn ragged(
 ) -> DataError {
     let (name, one) = (separator.name(), separator.one());
     let found = record.len();
-    let hint = if record.iter().any(|cell| cell.contains(&0)) {
-        // Zero bytes are what a file written to a full disk, or copied off a failing one, holds
-        // where its text should be.
-        "; the line holds zero bytes (NUL), not text: the file looks damaged (cut short by a \
-         full disk or a failed copy); make it again from its source"
-            .to_string()
+    let hint = if memchr::memchr(0, record.as_slice()).is_some() {
+        format!("; {DAMAGED}")
     } else if found < expected {
         format!("; write an empty cell (two {name} in a row) where a value is missing")
     } else if record.iter().skip(expected).all(<[u8]>::is_empty) {
@@ -787,6 +801,13 @@ pub(crate) mod tests {
     fn a_dos_end_of_file_mark_is_passed_over_and_zero_bytes_are_called_damage() {
         let t = parse("x,y\n1,2\n3,4\n\x1a").expect("parses");
         assert_eq!(t.len(), 2);
+        let t = parse("x,y\n1,2\n3,Hamburg\x1a").expect("parses");
+        assert_eq!(t.column(1).get(1), Cell::Text("Hamburg"));
+        let message = parse("x,y\n1,2\n3,Ber\0\0\0").unwrap_err().to_string();
+        assert!(
+            message.contains("line 3: the line holds zero bytes"),
+            "{message}"
+        );
         let message = parse("x,y\n1,2\n\0\0\0\0").unwrap_err().to_string();
         assert!(
             message.contains("line 3") && message.contains("zero bytes (NUL)"),

@@ -144,7 +144,8 @@ impl Applied {
 }
 
 /// `kiln predict`: predictions for the raw rows of `input` from the run in `run_dir`, as CSV to
-/// `out`; returns [`Predictions::warning`]'s warning, if any.
+/// `out`; returns the warnings for the rows, if any: [`Predictions::warning`]'s, and columns
+/// that look like thousands written with decimal marks.
 pub fn predict_file(
     run_dir: &Path,
     input: &Path,
@@ -153,7 +154,15 @@ pub fn predict_file(
     out: &mut dyn std::io::Write,
 ) -> Result<Option<String>, TrainError> {
     let (bundle, table) = applied.load(run_dir, input, device, false)?;
-    Ok(predictions_csv(&bundle, &table, device, out)?.warning(&table))
+    let predictions = predictions_csv(&bundle, &table, device, out)?;
+    let thousands = bundle.info.preprocessor.thousands_warnings(&table, None);
+    Ok(joined(thousands, predictions.warning(&table)))
+}
+
+/// `warnings` and `last`, one a line; `None` if there are none.
+fn joined(mut warnings: Vec<String>, last: Option<String>) -> Option<String> {
+    warnings.extend(last);
+    (!warnings.is_empty()).then(|| warnings.join("\n"))
 }
 
 /// Refuses a `kiln predict --output` that would replace what the prediction reads: the input
@@ -240,7 +249,7 @@ pub(crate) fn model_input(
     .map_err(|e| e.for_file(role).into())
 }
 
-/// What `kiln eval` found: the metrics, and [`Predictions::warning`]'s warning, if any.
+/// What `kiln eval` found: the metrics, and the warnings for the rows, if any.
 pub struct Evaluation {
     /// Metric name → value.
     pub metrics: Metrics,
@@ -251,7 +260,8 @@ pub struct Evaluation {
     pub labels: Vec<String>,
     /// The decision threshold the labels were decided at, when not the default.
     pub threshold: Option<f64>,
-    /// Rows whose prediction is not a finite number.
+    /// Rows whose prediction is not a finite number, and columns that look like thousands
+    /// written with decimal marks, a line each.
     pub warning: Option<String>,
 }
 
@@ -274,6 +284,13 @@ pub fn eval_file(
         rows: y.len(),
         labels: bundle.info.target.labels().to_vec(),
         threshold: bundle.info.threshold,
-        warning: predictions.warning(&table),
+        warning: joined(
+            bundle.info.preprocessor.thousands_warnings(
+                &table,
+                (bundle.info.task == kiln_models::Task::Regression)
+                    .then_some(bundle.info.target.column()),
+            ),
+            predictions.warning(&table),
+        ),
     })
 }
