@@ -325,3 +325,36 @@ fn predict_and_eval_warn_of_thousands_written_with_points() {
         evaluated.stderr
     );
 }
+
+/// A matrix product may add a row's terms in another order for another number of rows, which
+/// moved a prediction in its last digit with the size of the file (the diabetes model's first
+/// row: 210.74208 alone, 210.7421 among all 442): every forward pass now has the same size.
+#[test]
+fn a_row_predicts_the_same_alone_as_among_many() {
+    let dir = temp();
+    let trained = train(
+        &root().join("configs/medical_diabetes_linear.toml"),
+        &dir.path().join("runs"),
+        &[],
+    );
+    assert_eq!(trained.status, 0, "{}", trained.stderr);
+    let data = "datasets/medical_diabetes_progression.csv";
+    let all = predict(trained.run_dir(), root().join(data));
+    assert_eq!(all.status, 0, "{}", all.stderr);
+    let text = std::fs::read_to_string(root().join(data)).expect("data");
+    let lines: Vec<&str> = text.lines().collect();
+    let predicted: Vec<&str> = all.stdout.lines().collect();
+    for row in [1, 2, 300, 442] {
+        let one = write(
+            dir.path(),
+            "one.csv",
+            &format!("{}\n{}\n", lines[0], lines[row]),
+        );
+        let alone = predict(trained.run_dir(), &one);
+        assert_eq!(
+            alone.stdout.lines().nth(1),
+            Some(predicted[row]),
+            "row {row}"
+        );
+    }
+}

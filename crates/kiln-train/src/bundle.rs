@@ -12,10 +12,16 @@ use serde::{Deserialize, Serialize};
 use crate::task::{Predictions, outputs_to_predictions, row_chunks};
 use crate::{TrainError, files};
 
-/// Rows per forward pass when predicting: it bounds the memory of the hidden activations (one
-/// 256-wide layer over a million rows would take a gigabyte) and of the input copy, at no cost
-/// in speed.
-pub const PREDICT_ROWS: usize = 16_384;
+/// Rows per forward pass over a split during training: it bounds the memory of the hidden
+/// activations (one 256-wide layer over a million rows would take a gigabyte), at no cost in
+/// speed.
+pub const FORWARD_ROWS: usize = 16_384;
+
+/// Rows in every forward pass that predicts, the last one padded with rows of zeros. A matrix
+/// product may sum a row's terms in another order for another number of rows (the CPU backend
+/// does from about 300 rows), which moves a prediction in its last digit: with every pass the
+/// same size, a row predicts the same alone or among a million others.
+pub const PREDICT_ROWS: usize = 1024;
 
 /// Predicts encoded input rows with `network`, [`PREDICT_ROWS`] at a time.
 pub fn predict_rows(
@@ -26,9 +32,12 @@ pub fn predict_rows(
 ) -> Result<Predictions, TrainError> {
     let mut predictions = Predictions::empty(task);
     for chunk in row_chunks(x.rows, PREDICT_ROWS) {
-        let rows = x.data[chunk.start * x.cols..chunk.end * x.cols].to_vec();
-        let input = Tensor::from_data(TensorData::new(rows, [chunk.len(), x.cols]), device);
-        predictions.append(outputs_to_predictions(task, network.forward(input))?);
+        let mut rows = x.data[chunk.start * x.cols..chunk.end * x.cols].to_vec();
+        rows.resize(PREDICT_ROWS * x.cols, 0.0);
+        let input = Tensor::from_data(TensorData::new(rows, [PREDICT_ROWS, x.cols]), device);
+        let mut predicted = outputs_to_predictions(task, network.forward(input))?;
+        predicted.truncate(chunk.len());
+        predictions.append(predicted);
     }
     Ok(predictions)
 }

@@ -14,7 +14,7 @@ use kiln_data::{Matrix, SeededRng, Split};
 use kiln_models::{Network, Task};
 use serde::{Deserialize, Serialize};
 
-use crate::bundle::PREDICT_ROWS;
+use crate::bundle::FORWARD_ROWS;
 use crate::schedule::{LrSchedule, Monitored};
 use crate::task::{LossOptions, loss, read_back, row_chunks, row_weights, target_tensor};
 use crate::{TrainConfig, TrainError};
@@ -106,7 +106,7 @@ struct DeviceSplit {
 }
 
 /// The mean loss of `network` over `split` (a one-element tensor, not yet read back), at most
-/// [`PREDICT_ROWS`] rows per forward pass so that a large validation split's activations stay
+/// [`FORWARD_ROWS`] rows per forward pass so that a large validation split's activations stay
 /// bounded. (Each chunk's mean is weighted by its share of the rows: by exactly 1 when there is
 /// one chunk.)
 fn validation_loss(
@@ -116,7 +116,7 @@ fn validation_loss(
     options: LossOptions,
 ) -> Tensor<1> {
     let n = split.rows;
-    row_chunks(n, PREDICT_ROWS)
+    row_chunks(n, FORWARD_ROWS)
         .map(|chunk| {
             let share = chunk.len() as f64 / n as f64;
             let output = network.forward(split.x.clone().slice(chunk.clone()));

@@ -57,6 +57,14 @@ impl Predictions {
         })
     }
 
+    /// Keeps the first `rows` predictions.
+    pub fn truncate(&mut self, rows: usize) {
+        match self {
+            Self::Values(v) => v.truncate(rows),
+            Self::Probabilities(p) => p.truncate(rows),
+        }
+    }
+
     /// Appends the predictions of later rows (of the same kind).
     pub fn append(&mut self, more: Self) {
         match (self, more) {
