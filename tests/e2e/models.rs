@@ -1093,6 +1093,8 @@ fn a_decision_threshold_moves_the_labels_and_travels_with_the_model() {
     assert_eq!(at.stdout, stored.stdout);
     let shown: serde_json::Value = serde_json::from_str(&at.stdout).expect("JSON");
     assert_eq!(shown["threshold"], 0.05, "{shown}");
+    // A decimal comma, as typed in Europe, is the same threshold.
+    assert_eq!(eval(&plain_dir, &["--threshold", "0,05"]).stdout, at.stdout);
     eval(&plain_dir, &["--threshold", "1.5"]).assert_error(2, &["--threshold", "between 0 and 1"]);
     let iris = root().join("configs/multiclass_iris_softmax.toml");
     train(&iris, out.path(), &["--set", "model.threshold=0.3"]).assert_error(

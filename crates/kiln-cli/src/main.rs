@@ -41,8 +41,8 @@ struct RowFlags {
     device: Option<String>,
     /// A binary classifier's decision threshold: label a row as the second class when its
     /// probability is at least this (default: the run's `model.threshold`, else the more
-    /// probable class).
-    #[arg(long)]
+    /// probable class); `0.3` or `0,3`.
+    #[arg(long, value_parser = decimal_number)]
     threshold: Option<f64>,
     /// What separates the rows' cells: "," ";" tab "|" or " " [default: the training files'
     /// data.separator].
@@ -52,6 +52,14 @@ struct RowFlags {
     /// data.decimal].
     #[arg(long)]
     decimal: Option<kiln_data::Decimal>,
+}
+
+/// A number as typed with a decimal point or a decimal comma (`0.3`, `0,3`).
+fn decimal_number(text: &str) -> Result<f64, String> {
+    text.trim()
+        .replace(',', ".")
+        .parse()
+        .map_err(|_| format!("expected a number such as 0.3, found {text:?}"))
 }
 
 impl RowFlags {

@@ -466,6 +466,15 @@ fn ragged(
     let found = record.len();
     let hint = if memchr::memchr(0, record.as_slice()).is_some() {
         format!("; {DAMAGED}")
+    } else if separator == Separator::Space
+        && found > expected
+        && record.iter().any(<[u8]>::is_empty)
+    {
+        // Columns aligned with runs of spaces: each space past the first makes an empty cell.
+        "; with data.separator = \" \" every space separates two cells, so spaces in a row \
+         (columns aligned for reading) make empty cells between them: separate cells by one \
+         space"
+            .to_string()
     } else if found < expected {
         format!("; write an empty cell (two {name} in a row) where a value is missing")
     } else if record.iter().skip(expected).all(<[u8]>::is_empty) {
@@ -785,6 +794,17 @@ pub(crate) mod tests {
             ragged.contains("a cell that holds a `;` must be quoted (\"a;b\")"),
             "{ragged}"
         );
+        let spaced = Table::parse_as(
+            Path::new("t.csv"),
+            b"x y\n1  2\n",
+            CsvFormat {
+                separator: Separator::Space,
+                ..CsvFormat::default()
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(spaced.contains("spaces in a row"), "{spaced}");
         let short = as_semicolons("x;y\n1\n").to_string();
         assert!(short.contains("two `;` in a row"), "{short}");
     }
