@@ -35,6 +35,8 @@ pub enum Disguise {
         marks: String,
         /// The units the column's numbers are written with, when more than one (`h`, `min`).
         units: Vec<&'static str>,
+        /// The file's decimal mark.
+        decimal: Decimal,
     },
     /// Dates or times.
     Dates {
@@ -85,12 +87,17 @@ impl fmt::Display for Disguise {
                 )
             }
             Self::Formatted {
-                text, marks, units, ..
+                text,
+                marks,
+                units,
+                decimal,
+                ..
             } => write!(
                 f,
                 "holds numbers such as `{}`, written with {marks}, which kiln does not read: it \
-                 reads plain numbers (1234.5, -0.12); {}save the column without the marks{}",
+                 reads plain numbers {}; {}save the column without the marks{}",
                 shortened(text),
+                decimal.plain_examples(),
                 match units.as_slice() {
                     [] | [_] => String::new(),
                     several => format!(
@@ -300,6 +307,7 @@ pub(crate) fn disguise(column: &Column, na: &NaValues) -> Option<Disguise> {
             text,
             marks,
             units,
+            decimal: column.decimal(),
         });
     }
     let listable = others.distinct_at_most(2) && numbers > others.cells;

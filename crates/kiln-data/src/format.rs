@@ -198,6 +198,14 @@ impl Decimal {
         }
     }
 
+    /// Plain numbers as kiln reads them with this mark, for messages: `(1234.5, -0.12)`.
+    pub(crate) fn plain_examples(self) -> &'static str {
+        match self {
+            Self::Point => "(1234.5, -0.12)",
+            Self::Comma => "(1234,5; -0,12)",
+        }
+    }
+
     /// The one text form of `v` ([`canonical_number`]) with this mark.
     pub(crate) fn canonical(self, v: f64) -> String {
         self.write(canonical_number(v))

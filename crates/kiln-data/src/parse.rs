@@ -80,10 +80,7 @@ fn unreadable_fix(value: &str, trained: bool, decimal: Decimal) -> String {
             .to_string();
     }
     if let Some(marks) = number_marks(value, decimal) {
-        let plain = match decimal {
-            Decimal::Point => "(1234.5, -0.12)",
-            Decimal::Comma => "(1234,5; -0,12)",
-        };
+        let plain = decimal.plain_examples();
         let comma = match marks.contains("decimal comma") {
             false => "",
             true if trained => {
