@@ -815,6 +815,31 @@ fn kfold_reports_the_mean_and_spread_of_every_metric() {
         }
     }
     assert!(per_fold.iter().all(|&n| n >= 20), "{per_fold:?}");
+    // Folds cut without stratifying may lack a class: the n/a mean of roc_auc says why, once.
+    let run = train(
+        &iris,
+        out.path(),
+        &[
+            "--set",
+            "data.kfold=30",
+            "--set",
+            "data.split.stratify=false",
+            "--set",
+            "train.epochs=2",
+        ],
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout
+            .matches("note: roc_auc is undefined in folds")
+            .count(),
+        1
+    );
+    assert!(
+        run.stdout.contains("so its k-fold mean and spread are n/a"),
+        "{}",
+        run.stdout
+    );
     // A fold whose training rows lack a category level has fewer inputs (this panicked: the
     // network was sized for the whole training set's columns).
     let heart = root().join("configs/medical_heart_disease_logistic.toml");

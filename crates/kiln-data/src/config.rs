@@ -205,6 +205,24 @@ impl DataConfig {
                 ),
             );
         }
+        // A categorical column that is not read would be a setting that silently does nothing.
+        let unread = self.categorical.iter().find(|c| match &self.features {
+            Some(features) => !features.contains(c),
+            None => self.drop.contains(c),
+        });
+        if let Some(column) = unread {
+            let fix = match self.features {
+                Some(_) => "data.features leaves it out: add it there",
+                None => "data.drop leaves it out: take it off data.drop",
+            };
+            return bad(
+                "categorical",
+                format!(
+                    "lists `{column}`, which is not a feature ({fix}, or take it off \
+                     data.categorical)"
+                ),
+            );
+        }
         if self.missing_indicator && self.missing != MissingPolicy::Impute {
             return bad(
                 "missing_indicator",

@@ -244,10 +244,13 @@ impl Preprocessor {
                 .collect();
             // The file's name closest to the first missing one (`X` for `x`).
             let names = || table.names().iter().map(String::as_str);
-            let closest = names()
-                .find(|n| n.eq_ignore_ascii_case(missing[0]))
-                .or_else(|| crate::suggest::closest(missing[0], names()))
-                .map(|c| format!(" (the file has `{c}`: names must match exactly, case included)"));
+            let closest = match names().find(|n| n.eq_ignore_ascii_case(missing[0])) {
+                Some(c) => Some(format!(
+                    " (the file has `{c}`: names must match exactly, case included)"
+                )),
+                None => crate::suggest::closest(missing[0], names())
+                    .map(|c| format!(" (the file has `{c}`: names must match exactly)")),
+            };
             return Err(DataError::MissingModelColumns {
                 path: table.path().to_path_buf(),
                 missing: quoted(missing) + &closest.unwrap_or_default(),

@@ -993,6 +993,30 @@ mod tests {
     }
 
     #[test]
+    fn a_categorical_column_that_is_not_read_is_an_error() {
+        let t = table("a,b,y\n1,2,3\n4,5,6\n");
+        for (keys, says) in [
+            (
+                "features = [\"a\"]\ncategorical = [\"b\"]",
+                "data.features leaves it out",
+            ),
+            (
+                "drop = [\"b\"]\ncategorical = [\"b\"]",
+                "take it off data.drop",
+            ),
+        ] {
+            let error = prepare_table(&t, &config(keys), TargetKind::Numeric, 1)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(
+                error.contains("lists `b`, which is not a feature") && error.contains(says),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
     fn thousands_written_with_points_are_warned_of_and_ordinary_decimals_are_not() {
         let warned = |cells: &[&str]| {
             let text = format!(

@@ -16,6 +16,9 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
              name from the file)"
         );
     }
+    if let Some(cased) = candidates.iter().find(|c| c.eq_ignore_ascii_case(name)) {
+        return format!(", did you mean `{cased}`? (names must match in case too)");
+    }
     closest(name, candidates)
         .map(|c| format!(", did you mean `{c}`?"))
         .unwrap_or_default()

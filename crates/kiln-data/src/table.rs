@@ -144,7 +144,7 @@ impl Table {
                 if let Some(error) = unclosed_quote(path, &lines_of) {
                     return Err(error);
                 }
-                return Err(ragged(path, line, names.len(), &record, format.separator));
+                return Err(ragged(path, line, names.len(), &record, format));
             }
             if memchr::memchr(0, record.as_slice()).is_some() {
                 return Err(DataError::Malformed {
@@ -293,12 +293,20 @@ impl Table {
             path: self.path.clone(),
             column: name.to_string(),
             key: key.to_string(),
-            suggestion: if self.header_looks_like_data() {
-                "; the first line looks like data, not a header: add a first line naming \
+            suggestion: match self.names.as_slice() {
+                _ if self.header_looks_like_data() => {
+                    "; the first line looks like data, not a header: add a first line naming \
                      the columns"
-                    .to_string()
-            } else {
-                crate::suggest::did_you_mean(name, self.names.iter().map(String::as_str))
+                        .to_string()
+                }
+                // `x y z` read as one column: the file is separated by spaces, a separator
+                // the header check cannot tell from a name with spaces in it.
+                [only] if only.split(' ').any(|word| word == name) => format!(
+                    "; the first line is one column whose name holds `{name}` between spaces: if \
+                     the file is separated by spaces, tell kiln with data.separator = \" \" \
+                     (kiln predict and kiln eval: --separator ' ')"
+                ),
+                _ => crate::suggest::did_you_mean(name, self.names.iter().map(String::as_str)),
             },
             found: self
                 .names
@@ -313,10 +321,12 @@ impl Table {
         }
     }
 
-    /// Whether every name in the header is a number: a file without a header line.
+    /// Whether most names in the header are numbers (`A11, 6, A34, 1169, …`): a file without a
+    /// header line.
     fn header_looks_like_data(&self) -> bool {
         let named = || self.names.iter().filter(|n| !n.is_empty());
-        named().next().is_some() && named().all(|n| n.trim().parse::<f64>().is_ok())
+        let numbers = named().filter(|n| n.trim().parse::<f64>().is_ok()).count();
+        numbers > 0 && numbers * 2 > named().count()
     }
 
     /// Column `index`.
@@ -460,12 +470,21 @@ fn ragged(
     line: u64,
     expected: usize,
     record: &csv::ByteRecord,
-    separator: Separator,
+    format: CsvFormat,
 ) -> DataError {
+    let separator = format.separator;
     let (name, one) = (separator.name(), separator.one());
     let found = record.len();
     let hint = if memchr::memchr(0, record.as_slice()).is_some() {
         format!("; {DAMAGED}")
+    } else if found > expected
+        && separator == Separator::Comma
+        && format.decimal == crate::Decimal::Comma
+    {
+        "; with data.decimal = \",\" in a comma-separated file, a decimal comma splits its cell \
+         in two unless the cell is quoted (\"1,5\"): quote such cells, or separate the cells \
+         by `;` (data.separator = \";\")"
+            .to_string()
     } else if separator == Separator::Space
         && found > expected
         && record.iter().any(<[u8]>::is_empty)
@@ -805,6 +824,20 @@ pub(crate) mod tests {
         .unwrap_err()
         .to_string();
         assert!(spaced.contains("spaces in a row"), "{spaced}");
+        let commas = Table::parse_as(
+            Path::new("t.csv"),
+            b"x\n1,5\n",
+            CsvFormat {
+                decimal: Decimal::Comma,
+                ..CsvFormat::default()
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            commas.contains("a decimal comma splits its cell"),
+            "{commas}"
+        );
         let short = as_semicolons("x;y\n1\n").to_string();
         assert!(short.contains("two `;` in a row"), "{short}");
     }
@@ -876,5 +909,14 @@ pub(crate) mod tests {
         let message = t.index_of("incme", "data.target").unwrap_err().to_string();
         assert!(message.contains("did you mean `income`"), "{message}");
         assert!(message.contains("age, income"), "{message}");
+        let message = t.index_of("Age", "data.target").unwrap_err().to_string();
+        assert!(message.contains("did you mean `age`"), "{message}");
+        // A space-separated file read with commas, and a file whose first line is data.
+        let t = parse("x y class\n1 2 3\n").expect("parses");
+        let message = t.index_of("class", "data.target").unwrap_err().to_string();
+        assert!(message.contains("data.separator = \" \""), "{message}");
+        let t = parse("A11,6,A34,1169,4,1\nA12,48,A32,5951,2,2\n").expect("parses");
+        let message = t.index_of("class", "data.target").unwrap_err().to_string();
+        assert!(message.contains("looks like data"), "{message}");
     }
 }

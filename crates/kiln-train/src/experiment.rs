@@ -704,6 +704,26 @@ fn cross_validate(
         let predictions = crate::bundle::predict_rows(&network, task, &fold.held_out.x, device)?;
         scores.push(score(task, &fold.held_out.y, &predictions, threshold));
     }
+    // Why a k-fold mean is n/a: the metric, the folds it is undefined in, and why.
+    let mut undefined: Vec<(&str, &str, Vec<usize>)> = Vec::new();
+    for (i, scored) in scores.iter().enumerate() {
+        for (name, why) in crate::metrics::undefined_because(scored) {
+            match undefined.iter_mut().find(|(n, ..)| *n == name) {
+                Some((.., in_folds)) => in_folds.push(i + 1),
+                None => undefined.push((name, why, vec![i + 1])),
+            }
+        }
+    }
+    for (name, why, in_folds) in undefined {
+        let listed: Vec<String> = in_folds.iter().map(usize::to_string).collect();
+        notes.push(format!(
+            "note: {name} is undefined in fold{} {} of {} ({why}), so its k-fold mean and spread \
+             are n/a",
+            if in_folds.len() == 1 { "" } else { "s" },
+            listed.join(", "),
+            folds.len()
+        ));
+    }
     // Every scalar metric of any fold. One undefined (null) in some fold leaves the mean and
     // standard deviation undefined too: over the other folds alone they would claim k folds'
     // worth of evidence they do not have.

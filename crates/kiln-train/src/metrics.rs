@@ -163,6 +163,14 @@ pub fn brief(m: &Metrics) -> String {
 
 /// Why each `null` metric of `m` is undefined, one line per metric (empty when none is).
 pub fn undefined(m: &Metrics) -> Vec<String> {
+    undefined_because(m)
+        .into_iter()
+        .map(|(name, why)| format!("{name} is undefined here (null in the JSON): {why}"))
+        .collect()
+}
+
+/// The metrics of `m` that are undefined (null), each with why.
+pub fn undefined_because(m: &Metrics) -> Vec<(&str, &'static str)> {
     // Predictions that are not numbers leave these null whatever the rows are.
     let not_numbers = ["log_loss", "mse"]
         .iter()
@@ -177,7 +185,7 @@ pub fn undefined(m: &Metrics) -> Vec<String> {
                 "pr_auc" => "it needs a row of the positive class among the true labels",
                 _ => "it is not defined on these rows",
             };
-            format!("{name} is undefined here (null in the JSON): {why}")
+            (name.as_str(), why)
         })
         .collect()
 }
