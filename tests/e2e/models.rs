@@ -1158,6 +1158,23 @@ fn an_mlp_regressing_a_zero_one_target_says_how_to_classify() {
     let told = [&mlp[..], &["--set", "model.task=\"binary\""]].concat();
     let run = train(&config, dir.path(), &told);
     assert_eq!(run.status, 0, "{}", run.stderr);
+    // Grades 0 to 4 too, as classes of their own; a score of many values is a scale.
+    let grades: String = (0..40).map(|i| format!("{},{}\n", i % 7, i % 5)).collect();
+    let data = write(dir.path(), "grades.csv", &format!("x,y\n{grades}"));
+    let config = experiment(dir.path(), &data, "[train]\nepochs = 2\n");
+    train(&config, dir.path(), &mlp).assert_says(&[
+        "`y` holds only 5 whole numbers, 0 to 4",
+        "model.task = \"multiclass\"",
+    ]);
+    let scores: String = (0..40).map(|i| format!("{},{}\n", i % 7, i % 21)).collect();
+    let data = write(dir.path(), "scores.csv", &format!("x,y\n{scores}"));
+    let config = experiment(dir.path(), &data, "[train]\nepochs = 2\n");
+    let run = train(&config, dir.path(), &mlp);
+    assert!(
+        run.status == 0 && !run.stdout.contains("whole numbers"),
+        "{}",
+        run.stdout
+    );
     assert!(!run.stdout.contains("holds only"), "{}", run.stdout);
 }
 

@@ -208,7 +208,7 @@ pub fn train(
     }
     // How a prediction becomes a label, for every score of the run.
     let decision = (task, experiment.model.threshold);
-    if let Some(note) = two_valued_regression(experiment, kind, task, &data.train.y) {
+    if let Some(note) = few_valued_regression(experiment, kind, task, &data.train.y) {
         log.line(&note);
     }
     if experiment.data.positive.is_some() && task != Task::Binary {
@@ -823,26 +823,45 @@ fn majority_positive(experiment: &Experiment, task: Task, data: &Prepared) -> Op
 }
 
 /// A note when a model that follows the target (an mlp without `model.task`) regresses a
-/// target of two values, such as 0 and 1: most often a class label meant to be classified.
-fn two_valued_regression(
+/// target of a few whole numbers, such as 0 and 1 or the grades 0 to 4: most often class labels
+/// meant to be classified.
+fn few_valued_regression(
     experiment: &Experiment,
     kind: &dyn kinds::ModelKind,
     task: Task,
     y: &[f64],
 ) -> Option<String> {
+    /// More distinct values than this are a scale (a score out of 20), not classes.
+    const MOST: usize = 10;
     if task != Task::Regression || kind.task(&experiment.model).ok()?.is_some() {
         return None;
     }
-    let first = *y.first()?;
-    let second = y.iter().copied().find(|&v| v != first)?;
-    y.iter().all(|&v| v == first || v == second).then(|| {
-        let (lo, hi) = (first.min(second), first.max(second));
-        format!(
-            "note: `{}` holds only the values {lo} and {hi}, and a numeric target is regressed \
-             (mse, r2); to classify it, set model.task = \"binary\"",
-            experiment.data.target
-        )
-    })
+    let mut values: Vec<f64> = Vec::new();
+    for &v in y {
+        if v.fract() != 0.0 {
+            return None;
+        }
+        if !values.contains(&v) {
+            if values.len() == MOST {
+                return None;
+            }
+            values.push(v);
+        }
+    }
+    values.sort_by(f64::total_cmp);
+    let target = &experiment.data.target;
+    match values.as_slice() {
+        [lo, hi] => Some(format!(
+            "note: `{target}` holds only the values {lo} and {hi}, and a numeric target is \
+             regressed (mse, r2); to classify it, set model.task = \"binary\""
+        )),
+        [lo, .., hi] => Some(format!(
+            "note: `{target}` holds only {} whole numbers, {lo} to {hi}, and a numeric target is \
+             regressed (mse, r2); if they are classes, set model.task = \"multiclass\"",
+            values.len()
+        )),
+        _ => None,
+    }
 }
 
 /// Whether class weights weigh the classes differently (equal weights change nothing).
