@@ -358,3 +358,68 @@ fn a_row_predicts_the_same_alone_as_among_many() {
         );
     }
 }
+
+/// A model trained on decimal commas names its number-like levels and labels so (`1,5`, `0,5`),
+/// and still knows them in rows written with points; its bundle says it needs a kiln that
+/// reads formats (format 2), and a DOS end-of-file mark is not written back.
+#[test]
+fn levels_and_labels_of_a_decimal_comma_model_are_found_in_rows_with_points() {
+    let dir = temp();
+    let rows: String = (0..40)
+        .map(|i| {
+            let code = ["1,5", "2,5", "3"][i % 3];
+            let label = ["0,5", "1,5"][(i % 3 == 0) as usize];
+            format!("{},{};{code};{label}\n", i % 7, i % 10)
+        })
+        .collect();
+    let data = write(dir.path(), "eu.csv", &format!("x;code;y\n{rows}"));
+    let config = experiment(
+        dir.path(),
+        &data,
+        "[train]\nepochs = 30\n[train.optimizer]\nkind = \"adam\"\nlr = 0.1\n",
+    )
+    .to_path_buf();
+    let text = std::fs::read_to_string(&config)
+        .expect("config")
+        .replace("kind = \"linear\"", "kind = \"logistic\"")
+        .replace(
+            "target = \"y\"",
+            "target = \"y\"\nseparator = \";\"\ndecimal = \",\"\ncategorical = [\"code\"]",
+        );
+    std::fs::write(&config, text).expect("config");
+    let trained = train(&config, &dir.path().join("runs"), &[]);
+    assert_eq!(trained.status, 0, "{}", trained.stderr);
+    let bundle = json(&trained.run_dir().join("model/bundle.json"));
+    assert_eq!(bundle["format"], 2, "{bundle}");
+    assert_eq!(
+        bundle["target"]["labels"],
+        serde_json::json!(["0,5", "1,5"])
+    );
+    let points = write(
+        dir.path(),
+        "points.csv",
+        "x,code,y\n1.5,1.5,1.5\n2,3,0.5\x1a",
+    );
+    let run = trained.run_dir();
+    let run = run.to_str().expect("utf-8 path");
+    let points = points.to_str().expect("utf-8 path");
+    let flags = ["--separator", ",", "--decimal", "."];
+    let predicted = kiln(&[&["predict", run, "--input", points][..], &flags].concat());
+    assert_eq!(predicted.status, 0, "{}", predicted.stderr);
+    let lines: Vec<&str> = predicted.stdout.lines().collect();
+    assert_eq!(lines[0], "x,code,y,prediction,prob_0.5,prob_1.5");
+    assert!(
+        lines[1].starts_with("1.5,1.5,1.5,1.5,"),
+        "{}",
+        predicted.stdout
+    );
+    assert!(lines[2].starts_with("2,3,0.5,0.5,"), "{}", predicted.stdout);
+    assert!(!predicted.stdout.contains('\x1a'), "{:?}", predicted.stdout);
+    let evaluated = kiln(&[&["eval", run, "--data", points][..], &flags].concat());
+    assert_eq!(evaluated.status, 0, "{}", evaluated.stderr);
+    assert!(
+        evaluated.stdout.contains("\"accuracy\": 1.0"),
+        "{}",
+        evaluated.stdout
+    );
+}

@@ -279,12 +279,11 @@ impl Numbers {
     }
 }
 
-/// How the cells of a decimal column wrote their places: how many had no decimal mark (and the
-/// smallest size among them but zero), how many exactly three places after it, and whether any
-/// had another number.
+/// How the cells of a decimal column wrote their places: the smallest size but zero of those
+/// without a decimal mark, how many had exactly three places after it, and whether any had
+/// another number.
 #[derive(Debug, Clone, Copy, Default)]
 struct Places {
-    plain: u32,
     smallest_plain: Option<u64>,
     three: u32,
     other: bool,
@@ -294,7 +293,6 @@ impl Places {
     fn note(&mut self, mantissa: i64, places: Option<u32>) {
         match places {
             None => {
-                self.plain = self.plain.saturating_add(1);
                 if mantissa != 0 {
                     let size = mantissa.unsigned_abs();
                     self.smallest_plain = Some(self.smallest_plain.map_or(size, |s| s.min(size)));
@@ -637,10 +635,7 @@ impl Column {
     /// mark (`1,5` in a file of decimal commas), as category levels and class labels are named,
     /// so that a level never shares its name with a text cell of another value (`1.5` there).
     pub fn text_of<'a>(&self, cell: Cell<'a>) -> Cow<'a, str> {
-        match cell {
-            Cell::Number(v) => Cow::Owned(self.decimal.canonical(v)),
-            Cell::Text(s) => Cow::Borrowed(s),
-        }
+        self.decimal.text_of(cell)
     }
 
     /// Room for `more` rows, so that a large file's columns are not grown by doubling: each

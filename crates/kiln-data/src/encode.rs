@@ -288,7 +288,7 @@ impl Preprocessor {
                 if na.is_missing(cell) {
                     continue;
                 }
-                let text = column.text_of(cell);
+                let text = self.format.decimal.text_of(cell);
                 let known = kept
                     .iter()
                     .chain(pooled.iter().flatten())
@@ -394,7 +394,7 @@ impl Preprocessor {
                             }
                             Cow::Borrowed(fill.as_str())
                         } else {
-                            column.text_of(cell)
+                            self.format.decimal.text_of(cell)
                         };
                         match position.get(text.as_ref()).copied().or(other) {
                             Some(p) => matrix.row_mut(r)[offset + p] = 1.0,

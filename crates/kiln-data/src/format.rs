@@ -6,7 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::column::{as_number, canonical_number};
+use std::borrow::Cow;
+
+use crate::column::{Cell, as_number, canonical_number};
 
 /// What separates the cells of a line (`data.separator`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -203,6 +205,26 @@ impl Decimal {
         match self {
             Self::Point => "(1234.5, -0.12)",
             Self::Comma => "(1234,5; -0,12)",
+        }
+    }
+
+    /// The text of `cell`, a number in canonical form with this mark: how category levels and
+    /// class labels are named, in the training file's mark; rows a model is applied to are
+    /// named in the model's mark, whatever theirs, so that `1.5` in a file of points is the
+    /// level `1,5` of a model trained on decimal commas.
+    pub fn text_of(self, cell: Cell<'_>) -> Cow<'_, str> {
+        match cell {
+            Cell::Number(v) => Cow::Owned(self.canonical(v)),
+            Cell::Text(s) => Cow::Borrowed(s),
+        }
+    }
+
+    /// `text` written with `to`'s mark if it is a number written with this one (a class label
+    /// of a model trained on decimal commas, written into a file of points); else as it is.
+    pub fn rewritten(self, text: &str, to: Decimal) -> Cow<'_, str> {
+        match self.number(text) {
+            Some(v) if to != self => Cow::Owned(to.canonical(v)),
+            _ => Cow::Borrowed(text),
         }
     }
 

@@ -60,7 +60,13 @@ impl TargetEncoding {
     }
 
     /// Encodes the target cells of `table` (for `eval`): values, or label indices.
-    pub fn encode_table(&self, table: &Table, na_values: &[String]) -> Result<Vec<f64>, DataError> {
+    /// `decimal` is the model's mark, in which its labels are named (see [`Decimal::text_of`]).
+    pub fn encode_table(
+        &self,
+        table: &Table,
+        na_values: &[String],
+        decimal: Decimal,
+    ) -> Result<Vec<f64>, DataError> {
         let index = table.index_of(self.column(), "the saved model's target")?;
         let column = table.column(index);
         let na = NaValues::new(na_values, table.format().decimal);
@@ -78,7 +84,7 @@ impl TargetEncoding {
                 match self {
                     Self::Numeric { .. } => number(table, row, index, true),
                     Self::Classes { labels, .. } => {
-                        let label = column.text_of(cell);
+                        let label = decimal.text_of(cell);
                         labels
                             .iter()
                             .position(|l| *l == label)
@@ -627,7 +633,7 @@ pub fn prepare_table(
         let file = Table::read_for(path, config).map_err(|e| e.for_file(FileRole::WithTraining))?;
         fingerprint.push_str(&format!("\n{}: {}", path.display(), file.fingerprint()));
         let x = preprocessor.transform_table(&file)?;
-        let y = target.encode_table(&file, &config.na_values)?;
+        let y = target.encode_table(&file, &config.na_values, config.decimal)?;
         let numeric_target = matches!(target, TargetEncoding::Numeric { .. });
         file_notes.extend(
             preprocessor.thousands_warnings(&file, numeric_target.then_some(target.column())),

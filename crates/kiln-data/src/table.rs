@@ -104,6 +104,16 @@ impl Table {
         if let Some(error) = unclosed_quote(path, &lines_of) {
             return Err(error);
         }
+        if memchr::memchr(0, record.as_slice()).is_some() {
+            return Err(DataError::Malformed {
+                path: path_buf,
+                line: 1,
+                reason: "the first line holds zero bytes between its letters: the file is most \
+                         likely saved as UTF-16 (Excel's \"Unicode Text\"); save it as UTF-8 \
+                         (Excel: \"CSV UTF-8\")"
+                    .into(),
+            });
+        }
         let names = record
             .iter()
             .map(|cell| utf8(path, 1, cell).map(|s| s.trim().to_string()))
@@ -137,7 +147,7 @@ impl Table {
         let mut lines: Option<Vec<u64>> = None;
         let mut rows = 0usize;
         while let Some(line) = next(&mut record)? {
-            if is_blank(&record, names.len()) {
+            if is_blank(&record, names.len(), format.separator) {
                 continue;
             }
             if record.len() != names.len() {
@@ -162,9 +172,8 @@ impl Table {
             }
             let last = names.len() - 1;
             for (i, (column, cell)) in columns.iter_mut().zip(record.iter()).enumerate() {
-                // The DOS end-of-file mark right after the last cell, without a line break.
                 let cell = match i == last {
-                    true => cell.strip_suffix(b"\x1a").unwrap_or(cell),
+                    true => without_end_mark(cell),
                     false => cell,
                 };
                 if !column.push_raw(cell) {
@@ -346,6 +355,7 @@ impl Table {
             path: self.path.clone(),
             records,
             width: self.names.len(),
+            separator: self.format.separator,
         })
     }
 }
@@ -382,14 +392,21 @@ fn csv_reader<R: Read>(source: R, separator: Separator) -> csv::Reader<R> {
 }
 
 /// A blank line: one empty field, or, in a file of more than one column (`width`), one of
-/// spaces only, or the end-of-file mark old DOS and Windows tools append (Ctrl-Z, 0x1A).
-/// Skipped wherever rows are read. (In a one-column file a line of spaces is a cell, as
-/// missing as an empty one.)
-fn is_blank(record: &csv::ByteRecord, width: usize) -> bool {
-    record.len() == 1
-        && (record[0].is_empty()
-            || record[0] == *b"\x1a"
-            || (width > 1 && record[0].iter().all(u8::is_ascii_whitespace)))
+/// spaces only (cut into empty cells when spaces separate them), or the end-of-file mark old
+/// DOS and Windows tools append (Ctrl-Z, 0x1A). Skipped wherever rows are read. (In a
+/// one-column file a line of spaces is a cell, as missing as an empty one.)
+fn is_blank(record: &csv::ByteRecord, width: usize, separator: Separator) -> bool {
+    let spaces = |cell: &[u8]| cell.iter().all(u8::is_ascii_whitespace);
+    match record.len() {
+        1 => record[0].is_empty() || record[0] == *b"\x1a" || (width > 1 && spaces(&record[0])),
+        _ => separator == Separator::Space && width > 1 && record.iter().all(spaces),
+    }
+}
+
+/// `cell` without the DOS end-of-file mark (Ctrl-Z, 0x1A) that old tools put at the end of a
+/// file, after the last cell of its last line.
+fn without_end_mark(cell: &[u8]) -> &[u8] {
+    cell.strip_suffix(b"\x1a").unwrap_or(cell)
 }
 
 /// Refuses a header that shows the file is not separated by `separator`. Unnamed columns and
@@ -535,8 +552,9 @@ fn utf8<'a>(path: &Path, line: u64, cell: &'a [u8]) -> Result<&'a str, DataError
 pub struct RawRows {
     path: PathBuf,
     records: csv::ByteRecordsIntoIter<BufReader<File>>,
-    /// The header's cells, for telling blank lines (see `is_blank`).
+    /// The header's cells, and what separates cells, for telling blank lines (see `is_blank`).
     width: usize,
+    separator: Separator,
 }
 
 impl Iterator for RawRows {
@@ -546,7 +564,15 @@ impl Iterator for RawRows {
         loop {
             let record = self.records.next()?;
             return Some(match record {
-                Ok(r) if is_blank(&r, self.width) => continue,
+                Ok(r) if is_blank(&r, self.width, self.separator) => continue,
+                // Written back without the DOS end-of-file mark, as it was read.
+                Ok(r) if r.iter().next_back().is_some_and(|c| c.ends_with(b"\x1a")) => {
+                    let last = r.len() - 1;
+                    Ok(r.iter()
+                        .enumerate()
+                        .map(|(i, c)| if i == last { without_end_mark(c) } else { c })
+                        .collect())
+                }
                 Ok(r) => Ok(r),
                 Err(e) => Err(DataError::Malformed {
                     path: self.path.clone(),
@@ -856,6 +882,25 @@ pub(crate) mod tests {
         assert_eq!(t.len(), 2);
         let t = parse("x,y\n1,2\n3,Hamburg\x1a").expect("parses");
         assert_eq!(t.column(1).get(1), Cell::Text("Hamburg"));
+        let utf16: Vec<u8> = "x,y\n1,2\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let message = Table::parse(Path::new("t.csv"), &utf16)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("line 1") && message.contains("UTF-16"),
+            "{message}"
+        );
+        // With spaces between cells, a line of spaces is blank.
+        let spaced = CsvFormat {
+            separator: Separator::Space,
+            ..CsvFormat::default()
+        };
+        let t =
+            Table::parse_as(Path::new("t.csv"), b"x y\n1 2\n   \n3 4\n", spaced).expect("parses");
+        assert_eq!(t.len(), 2);
         let message = parse("x,y\n1,2\n3,Ber\0\0\0").unwrap_err().to_string();
         assert!(
             message.contains("line 3: the line holds zero bytes"),

@@ -42,8 +42,18 @@ pub fn predict_rows(
     Ok(predictions)
 }
 
-/// The bundle format written by this version of kiln.
-pub const BUNDLE_FORMAT: u32 = 1;
+/// The newest bundle format, the one this version of kiln reads up to: 2 when the preprocessing
+/// names a CSV format other than commas and decimal points (which a kiln of format 1 would
+/// ignore, reading rows wrong), else 1, so that older kilns still read what they can.
+pub const BUNDLE_FORMAT: u32 = 2;
+
+/// The format of a bundle whose preprocessing is `preprocessor`: see [`BUNDLE_FORMAT`].
+pub fn bundle_format(preprocessor: &Preprocessor) -> u32 {
+    match preprocessor.format.is_default() {
+        true => 1,
+        false => BUNDLE_FORMAT,
+    }
+}
 const INFO_FILE: &str = "bundle.json";
 const WEIGHTS_FILE: &str = "weights.bpk";
 

@@ -12,7 +12,7 @@ use kiln_data::{
 use kiln_models::{ModelError, Network, Task, kinds};
 use serde_json::{Value, json};
 
-use crate::bundle::{BUNDLE_FORMAT, Bundle, BundleInfo};
+use crate::bundle::{Bundle, BundleInfo, bundle_format};
 use crate::checkpoint;
 use crate::files::{self, StagedDir, timestamp, write_atomic, write_atomic_with};
 use crate::fit::{
@@ -486,7 +486,7 @@ pub fn train(
 
     let bundle = Bundle {
         info: BundleInfo {
-            format: BUNDLE_FORMAT,
+            format: bundle_format(&data.preprocessor),
             kiln_version: env!("CARGO_PKG_VERSION").into(),
             kind: kind.name().into(),
             task,

@@ -24,10 +24,18 @@ pub fn predictions_csv(
     let x = bundle.info.preprocessor.transform_table(input)?;
     let predictions = bundle.predict(&x, device)?;
     drop(x);
-    let labels = bundle.info.target.labels();
     // Written the way the rows came, so that the input cells written back stay as they were and
-    // the tool the rows came from reads the predictions alike (Excel: a byte-order mark, CRLF).
+    // the tool the rows came from reads the predictions alike (Excel: a byte-order mark, CRLF);
+    // labels that are numbers too, in the rows' decimal mark.
     let format = input.format();
+    let trained = bundle.info.preprocessor.format.decimal;
+    let labels: Vec<String> = bundle
+        .info
+        .target
+        .labels()
+        .iter()
+        .map(|label| trained.rewritten(label, format.decimal).into_owned())
+        .collect();
     if input.has_bom() {
         out.write_all("\u{feff}".as_bytes())
             .map_err(|e| TrainError::io(input.path(), e))?;
@@ -274,10 +282,11 @@ pub fn eval_file(
 ) -> Result<Evaluation, TrainError> {
     let (bundle, table) = applied.load(run_dir, data, device, true)?;
     let x = bundle.info.preprocessor.transform_table(&table)?;
-    let y = bundle
-        .info
-        .target
-        .encode_table(&table, &bundle.info.preprocessor.na_values)?;
+    let y = bundle.info.target.encode_table(
+        &table,
+        &bundle.info.preprocessor.na_values,
+        bundle.info.preprocessor.format.decimal,
+    )?;
     let predictions = bundle.predict(&x, device)?;
     Ok(Evaluation {
         metrics: score(bundle.info.task, &y, &predictions, bundle.info.threshold),
