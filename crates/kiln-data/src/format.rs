@@ -180,15 +180,15 @@ impl Decimal {
         }
     }
 
-    /// `text` as a number written with this mark or, failing that, with the other: for values
-    /// a user wrote in the experiment file (`na_values`, `positive`), where `-999.0` is as
-    /// natural as the file's own `-999,0`.
-    pub(crate) fn number_either_way(self, text: &str) -> Option<f64> {
-        let other = match self {
-            Self::Point => Self::Comma,
-            Self::Comma => Self::Point,
-        };
-        self.number(text).or_else(|| other.number(text))
+    /// `text` as a number written with this mark or, for a file of decimal commas, failing
+    /// that, with a point: for values a user wrote in the experiment file (`na_values`,
+    /// `positive`), where `-999.0` is as natural as the file's own `-999,0`. (Not the other way:
+    /// in a file of points, `1,000` in `na_values` would read as 1 and mark every 1 missing.)
+    pub(crate) fn number_in_setting(self, text: &str) -> Option<f64> {
+        self.number(text).or_else(|| match self {
+            Self::Point => None,
+            Self::Comma => Self::Point.number(text),
+        })
     }
 
     /// `text` read as a number written with this mark, of any size (`1e39`, `inf`): tells a cell

@@ -120,7 +120,7 @@ impl NaValues {
             // Only what reads as a number cell can match one; a listed `1e39` matches as text.
             numbers: na_values
                 .iter()
-                .filter_map(|v| decimal.number_either_way(v.trim()))
+                .filter_map(|v| decimal.number_in_setting(v.trim()))
                 .collect(),
         }
     }

@@ -925,7 +925,7 @@ fn put_positive_last(
     let same = |label: &str| {
         label == positive
             || matches!(
-                (decimal.number(label), decimal.number_either_way(positive)),
+                (decimal.number(label), decimal.number_in_setting(positive)),
                 (Some(a), Some(b)) if a == b
             )
     };
