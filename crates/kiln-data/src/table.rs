@@ -606,6 +606,13 @@ pub(crate) mod tests {
     use crate::format::Decimal;
 
     /// `text` read as the CSV file `t.csv` (also used by the column tests).
+    /// The error reading `text` in `format`.
+    fn error_in(text: &str, format: CsvFormat) -> String {
+        Table::parse_as(Path::new("t.csv"), text.as_bytes(), format)
+            .unwrap_err()
+            .to_string()
+    }
+
     pub(crate) fn parse(text: &str) -> Result<Table, DataError> {
         Table::parse(Path::new("t.csv"), text.as_bytes())
     }
@@ -820,11 +827,7 @@ pub(crate) mod tests {
             separator: Separator::Semicolon,
             ..CsvFormat::default()
         };
-        let as_semicolons = |text: &str| {
-            Table::parse_as(Path::new("t.csv"), text.as_bytes(), semicolon)
-                .unwrap_err()
-                .to_string()
-        };
+        let as_semicolons = |text: &str| error_in(text, semicolon);
         assert!(
             as_semicolons("sep=;\nx;y\n1;2\n").ends_with("hint, not the column names: delete it")
         );
@@ -839,27 +842,21 @@ pub(crate) mod tests {
             ragged.contains("a cell that holds a `;` must be quoted (\"a;b\")"),
             "{ragged}"
         );
-        let spaced = Table::parse_as(
-            Path::new("t.csv"),
-            b"x y\n1  2\n",
+        let spaced = error_in(
+            "x y\n1  2\n",
             CsvFormat {
                 separator: Separator::Space,
                 ..CsvFormat::default()
             },
-        )
-        .unwrap_err()
-        .to_string();
+        );
         assert!(spaced.contains("spaces in a row"), "{spaced}");
-        let commas = Table::parse_as(
-            Path::new("t.csv"),
-            b"x\n1,5\n",
+        let commas = error_in(
+            "x\n1,5\n",
             CsvFormat {
                 decimal: Decimal::Comma,
                 ..CsvFormat::default()
             },
-        )
-        .unwrap_err()
-        .to_string();
+        );
         assert!(
             commas.contains("a decimal comma splits its cell"),
             "{commas}"
