@@ -32,7 +32,7 @@ pub enum Disguise {
         /// The cell as written.
         text: String,
         /// The marks, as a reader would name them (``a `%` sign``).
-        marks: String,
+        marks: Marks,
         /// The units the column's numbers are written with, when more than one (`h`, `min`).
         units: Vec<&'static str>,
         /// The file's decimal mark.
@@ -110,7 +110,7 @@ impl fmt::Display for Disguise {
                     ),
                 },
                 // A decimal comma alone is a format kiln reads when told.
-                match marks.contains("decimal comma") && !marks.contains("groups") {
+                match marks.decimal_comma && !marks.groups {
                     true =>
                         ", or, if every number in the file has a decimal comma, set \
                              data.decimal = \",\"",
@@ -225,7 +225,7 @@ impl Tally {
 pub(crate) fn disguise(column: &Column, na: &NaValues) -> Option<Disguise> {
     let mut numbers = 0usize;
     let mut distinct_numbers = 0usize;
-    let mut formatted: Option<(usize, String, String)> = None;
+    let mut formatted: Option<(usize, String, Marks)> = None;
     let mut formatted_cells = 0usize;
     let mut units: Vec<&'static str> = Vec::new();
     // Distinct formatted texts, and those whose one mark is a scale letter (`45k`, `4K`).
@@ -255,9 +255,8 @@ pub(crate) fn disguise(column: &Column, na: &NaValues) -> Option<Disguise> {
             formatted_cells += rows;
             formatted_texts += 1;
             if let Some((_, unit)) = without_unit(text.trim()) {
-                scale_letters += usize::from(
-                    matches!(unit, "k" | "K" | "M") && marks == format!("a unit (`{unit}`)"),
-                );
+                scale_letters +=
+                    usize::from(matches!(unit, "k" | "K" | "M") && marks.only_unit(unit));
                 let unit = singular(unit);
                 if !units.contains(&unit) {
                     units.push(unit);
@@ -325,46 +324,74 @@ pub(crate) fn disguise(column: &Column, na: &NaValues) -> Option<Disguise> {
 /// among them), a currency sign or code before or after, digits in groups (`1,234`,
 /// `1.234.567`, `12,34,567`, `1 234`, `1'234`) or around a decimal comma (`0,5`, `1.234,5`),
 /// and a `%`. In a file of decimal commas (`decimal`), a decimal comma is no mark.
-pub(crate) fn number_marks(text: &str, decimal: Decimal) -> Option<String> {
-    let mut marks: Vec<String> = Vec::new();
+pub(crate) fn number_marks(text: &str, decimal: Decimal) -> Option<Marks> {
+    let mut marks = Marks::default();
     let mut rest = text.trim();
     if let Some(inner) = rest.strip_prefix('(').and_then(|r| r.strip_suffix(')')) {
-        marks.push("parentheses (an accounting negative)".into());
+        marks
+            .names
+            .push("parentheses (an accounting negative)".into());
         rest = inner.trim();
     }
     if let Some(stripped) = rest.strip_suffix('%') {
-        marks.push("a `%` sign".into());
+        marks.names.push("a `%` sign".into());
         rest = stripped.trim_end();
     }
     if let Some((stripped, unit)) = without_unit(rest) {
-        marks.push(format!("a unit (`{unit}`)"));
+        marks.names.push(format!("a unit (`{unit}`)"));
+        marks.unit = Some(unit);
         rest = stripped;
     }
-    rest = without_sign(rest, &mut marks);
+    rest = without_sign(rest, &mut marks.names);
     if let Some((stripped, mark)) = without_currency(rest) {
-        marks.push(mark);
-        rest = without_sign(stripped, &mut marks);
+        marks.names.push(mark);
+        rest = without_sign(stripped, &mut marks.names);
     }
-    marks.extend(
-        digit_marks(rest)?
-            .into_iter()
-            .filter(|mark| !(decimal == Decimal::Comma && mark == "a decimal comma")),
-    );
-    (!marks.is_empty()).then(|| marks.join(" and "))
+    digit_marks(rest, decimal, &mut marks)?;
+    (!marks.names.is_empty()).then_some(marks)
+}
+
+/// The marks of a number kiln does not read, named as a reader would name them; shown joined by
+/// "and" (``a `$` currency sign and `,` between digit groups``).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Marks {
+    names: Vec<String>,
+    /// A unit after the number (`kg`).
+    pub unit: Option<&'static str>,
+    /// A comma that is, or may be, a decimal comma (`0,5`, or `1,234`), in a file of points.
+    pub decimal_comma: bool,
+    /// Marks between digit groups (`1,234,567`, `1.234,5`).
+    pub groups: bool,
+}
+
+impl Marks {
+    /// Whether the one mark is the unit `unit`.
+    pub(crate) fn only_unit(&self, unit: &str) -> bool {
+        self.names.len() == 1 && self.unit == Some(unit)
+    }
+}
+
+impl fmt::Display for Marks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.names.join(" and "))
+    }
 }
 
 /// Units of measurement and of scale that follow a number (`70 kg`, `120mmHg`, `45k`), written
 /// as they commonly are. Letters that double as codes (`3B`, `12A`, `11 W`, `1990s`, `5G`) are
 /// left out: a column of them may well be categories.
+#[rustfmt::skip]
 const UNITS: &[&str] = &[
     // mass, length, volume
     "kg", "g", "mg", "mcg", "µg", "μg", "lb", "lbs", "oz", "km", "m", "cm", "mm", "ft", "in", "mi",
-    "L", "l", "ml", "mL", "dl", "dL", // time
+    "L", "l", "ml", "mL", "dl", "dL",
+    // time
     "sec", "secs", "min", "mins", "h", "hr", "hrs", "hour", "hours", "day", "days", "wk", "wks",
     "week", "weeks", "mo", "month", "months", "yr", "yrs", "year", "years",
     // medicine
-    "mmHg", "bpm", "mg/dL", "mg/dl", "mmol/L", "mmol/l", "g/dL", "g/dl", "IU", "U/L", "kcal", "°C",
-    "°F", "ºC", "ºF", // engineering
+    "mmHg", "bpm", "mg/dL", "mg/dl", "mmol/L", "mmol/l", "g/dL", "g/dl", "IU", "U/L", "kcal",
+    "°C", "°F", "ºC", "ºF",
+    // engineering
     "kW", "kWh", "MW", "MWh", "Hz", "kHz", "rpm", "Nm", "bar", "psi", "Pa", "kPa", "MPa",
     // data, and thousands, millions, billions
     "KB", "kB", "MB", "GB", "TB", "k", "K", "M", "bn",
@@ -424,13 +451,14 @@ fn without_currency(text: &str) -> Option<(&str, String)> {
     })
 }
 
-/// For unsigned digits: `Some(marks)`, empty for a plain number (`1234.5`) and naming the
-/// separators for digits in groups or around a decimal comma; `None` for anything else.
-fn digit_marks(text: &str) -> Option<Vec<String>> {
+/// For unsigned digits: `Some(())`, with `marks` naming the separators for digits in groups or
+/// around a decimal comma (none for a plain number, `1234.5`; a decimal comma is no mark in a
+/// file of them, `decimal`); `None` for anything else.
+fn digit_marks(text: &str, decimal: Decimal, marks: &mut Marks) -> Option<()> {
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     match text.split_once('.') {
-        Some((whole, fraction)) if digits(whole) && digits(fraction) => return Some(Vec::new()),
-        None if digits(text) => return Some(Vec::new()),
+        Some((whole, fraction)) if digits(whole) && digits(fraction) => return Some(()),
+        None if digits(text) => return Some(()),
         _ => {}
     }
     // The group separator is the first non-digit; a different last one is the decimal mark.
@@ -460,23 +488,40 @@ fn digit_marks(text: &str) -> Option<Vec<String>> {
         && last == 3
         && groups[1..groups.len() - 1].iter().all(|g| g.len() == 2);
     let decimal_comma = separator == ',' && fraction.is_none() && groups.len() == 2;
-    let mut marks = Vec::new();
+    // In a file of decimal commas, one is no mark.
+    let comma = |marks: &mut Marks| {
+        if decimal == Decimal::Point {
+            marks.decimal_comma = true;
+            marks.names.push("a decimal comma".to_string());
+        }
+    };
     match separator {
         // `1,234` reads either way; `1,234,567` and `0,5` only one.
         ',' if decimal_comma && western => {
-            marks.push("a `,` (a thousands separator or a decimal comma)".to_string())
+            marks.decimal_comma = true;
+            marks
+                .names
+                .push("a `,` (a thousands separator or a decimal comma)".to_string())
         }
-        ',' if decimal_comma => marks.push("a decimal comma".to_string()),
-        ',' | '.' if western || indian => marks.push(format!("`{separator}` between digit groups")),
+        ',' if decimal_comma => comma(marks),
+        ',' | '.' if western || indian => {
+            marks.groups = true;
+            marks
+                .names
+                .push(format!("`{separator}` between digit groups"))
+        }
         '\'' | '’' | ' ' | '\u{a0}' | '\u{202f}' if western || indian => {
-            marks.push("spaces or `'` between digit groups".to_string())
+            marks.groups = true;
+            marks
+                .names
+                .push("spaces or `'` between digit groups".to_string())
         }
         _ => return None,
     }
     if let Some((',', _)) = fraction {
-        marks.push("a decimal comma".to_string());
+        comma(marks);
     }
-    Some(marks)
+    Some(())
 }
 
 /// Whether `text` is a plausible date (`2024-05-01`, `01/05/2024`, `1.5.2024`, with or without
@@ -524,6 +569,11 @@ mod tests {
     use super::*;
     use crate::Table;
 
+    /// The marks of `text` in a file of decimal points, as a message names them.
+    fn marks(text: &str) -> Option<String> {
+        number_marks(text, Decimal::Point).map(|m| m.to_string())
+    }
+
     fn column_disguise(cells: &[&str], na_values: &[&str]) -> Option<Disguise> {
         let quoted: Vec<String> = cells.iter().map(|c| format!("\"{c}\"")).collect();
         let text = format!("c\n{}\n", quoted.join("\n"));
@@ -535,7 +585,7 @@ mod tests {
     #[test]
     fn formatted_numbers_are_recognised_with_their_marks() {
         let comma = "a `,` (a thousands separator or a decimal comma)";
-        for (text, marks) in [
+        for (text, named) in [
             ("12%", "a `%` sign"),
             ("-3.5 %", "a `%` sign"),
             ("$1200", "a `$` currency sign"),
@@ -556,14 +606,10 @@ mod tests {
             ("−1.5", "a `−` (the Unicode minus; kiln reads `-`)"),
             ("(12)", "parentheses (an accounting negative)"),
         ] {
-            assert_eq!(
-                number_marks(text, Decimal::Point).as_deref(),
-                Some(marks),
-                "{text}"
-            );
+            assert_eq!(marks(text).as_deref(), Some(named), "{text}");
         }
         assert_eq!(
-            number_marks("$1,200.50", Decimal::Point).as_deref(),
+            marks("$1,200.50").as_deref(),
             Some("a `$` currency sign and `,` between digit groups")
         );
         for (text, unit) in [
@@ -578,21 +624,17 @@ mod tests {
             ("3.5M", "M"),
             ("37.5 °C", "°C"),
         ] {
-            assert_eq!(
-                number_marks(text, Decimal::Point),
-                Some(format!("a unit (`{unit}`)")),
-                "{text}"
-            );
+            assert_eq!(marks(text), Some(format!("a unit (`{unit}`)")), "{text}");
         }
         assert_eq!(
-            number_marks("1,200,000 kg", Decimal::Point).as_deref(),
+            marks("1,200,000 kg").as_deref(),
             Some("a unit (`kg`) and `,` between digit groups")
         );
         for text in [
             "12", "abc", "1,2,3", "12,34,5", "A1", "$", "%", "1.2.3", "1,234.x", "a,b", "1,2,4",
             "(a)", "USD", "11 W", "3B", "12A", "1990s", "5G", "kg", "mg/dL", "a kg", "1.2.3 kg",
         ] {
-            assert_eq!(number_marks(text, Decimal::Point), None, "{text}");
+            assert_eq!(marks(text), None, "{text}");
         }
     }
 

@@ -31,7 +31,7 @@ mod table;
 
 pub use column::{Cell, Column, LARGEST_NUMBER, canonical_number};
 pub use config::{DataConfig, MissingPolicy, Scale, SplitConfig, UnknownPolicy};
-pub use disguise::{Disguise, Remedy};
+pub use disguise::{Disguise, Marks, Remedy};
 pub use encode::{FeatureEncoding, OTHER, Preprocessor};
 pub use error::{DataError, FileRole, MissingAdvice};
 pub use format::{CsvFormat, Decimal, Separator};

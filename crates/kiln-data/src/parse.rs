@@ -81,7 +81,7 @@ fn unreadable_fix(value: &str, trained: bool, decimal: Decimal) -> String {
     }
     if let Some(marks) = number_marks(value, decimal) {
         let plain = decimal.plain_examples();
-        let comma = match marks.contains("decimal comma") {
+        let comma = match marks.decimal_comma {
             false => "",
             true if trained => {
                 "; if the file's numbers have decimal commas, read it with --decimal ,"
