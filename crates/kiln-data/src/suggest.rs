@@ -19,6 +19,14 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
     if let Some(cased) = candidates.iter().find(|c| c.eq_ignore_ascii_case(name)) {
         return format!(", did you mean `{cased}`? (names must match in case too)");
     }
+    // `age` for `age (years)` or `(num) (the predicted attribute)`: the name is a word of it.
+    let holds = |c: &str| {
+        c.split(|ch: char| !ch.is_alphanumeric() && ch != '_')
+            .any(|w| w == name)
+    };
+    if let Some(longer) = candidates.iter().find(|c| holds(c)) {
+        return format!(", did you mean `{longer}`? (names must match whole)");
+    }
     closest(name, candidates)
         .map(|c| format!(", did you mean `{c}`?"))
         .unwrap_or_default()
@@ -78,6 +86,14 @@ fn unaccented(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_in_another_case_or_inside_a_longer_one_is_suggested() {
+        let said = did_you_mean("Age", ["age", "sex"]);
+        assert!(said.contains("`age`") && said.contains("in case"), "{said}");
+        let said = did_you_mean("num", ["(age)", "(num) (the predicted attribute)"]);
+        assert!(said.contains("`(num) (the predicted attribute)`"), "{said}");
+    }
 
     #[test]
     fn names_that_differ_only_in_accents_or_their_encoding_are_said_to() {
