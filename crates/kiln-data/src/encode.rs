@@ -2,10 +2,10 @@
 //! training rows only and saved with the model, so that `kiln predict` on raw rows repeats the
 //! training-time preprocessing exactly.
 
-use serde::{Deserialize, Serialize};
-
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 
 use crate::column::{Column, FastMap, level_order};
 use crate::error::echoed;

@@ -4,9 +4,9 @@
 //! [`CsvFormat`] of an experiment reads all of its files, is kept with the model, and writes
 //! predictions back the way the rows came.
 
-use serde::{Deserialize, Serialize};
-
 use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
 
 use crate::column::{Cell, as_number, canonical_number};
 
