@@ -106,9 +106,24 @@ pub fn kiln_env(args: &[&str], unset: &[&str], set: &[(&str, &str)]) -> Run {
 
 /// `kiln predict RUN --input INPUT`, the predictions on stdout.
 pub fn predict(run: impl AsRef<Path>, input: impl AsRef<Path>) -> Run {
+    predict_with(run, input, &[])
+}
+
+/// `kiln predict RUN --input INPUT extra…` (`--separator ;`, `--threshold 0.3`).
+pub fn predict_with(run: impl AsRef<Path>, input: impl AsRef<Path>, extra: &[&str]) -> Run {
+    applied("predict", "--input", run.as_ref(), input.as_ref(), extra)
+}
+
+/// `kiln eval RUN --data DATA extra…`, the metrics on stdout.
+pub fn eval_with(run: impl AsRef<Path>, data: impl AsRef<Path>, extra: &[&str]) -> Run {
+    applied("eval", "--data", run.as_ref(), data.as_ref(), extra)
+}
+
+/// `kiln COMMAND RUN ROWS_FLAG ROWS extra…`: a trained run applied to rows.
+fn applied(command: &str, rows_flag: &str, run: &Path, rows: &Path, extra: &[&str]) -> Run {
     let path = |p: &Path| p.to_str().expect("utf-8 path").to_string();
-    let (run, input) = (path(run.as_ref()), path(input.as_ref()));
-    kiln(&["predict", &run, "--input", &input])
+    let (run, rows) = (path(run), path(rows));
+    kiln(&[&[command, &run, rows_flag, &rows][..], extra].concat())
 }
 
 /// `kiln predict RUN --input INPUT --output OUTPUT`.

@@ -263,24 +263,13 @@ fn a_european_csv_trains_the_same_model_and_predicts_in_its_own_format() {
     );
     // A comma file is named as such, with the flags that read it.
     let run = semicolon.run_dir();
-    let run = run.to_str().expect("utf-8 path");
-    let plain = plain.to_str().expect("utf-8 path");
-    kiln(&["eval", run, "--data", plain]).assert_error(
+    eval_with(&run, &plain, &[]).assert_error(
         2,
         &["separated by commas rather than `;`", "--separator ','"],
     );
-    let flagged = kiln(&[
-        "predict",
-        run,
-        "--input",
-        plain,
-        "--separator",
-        ",",
-        "--decimal",
-        ".",
-    ]);
+    let flagged = predict_with(&run, &plain, &["--separator", ",", "--decimal", "."]);
     assert_eq!(flagged.stdout, expected.stdout, "{}", flagged.stderr);
-    kiln(&["predict", run, "--input", plain, "--separator", "::"])
+    predict_with(&run, &plain, &["--separator", "::"])
         .assert_error(2, &["--separator", "expected one of"]);
     // A separator kiln does not know is a config error naming the key.
     train(&config, &out, &["--set", "data.separator=\":\""])
@@ -314,10 +303,7 @@ fn predict_and_eval_warn_of_thousands_written_with_points() {
         "{}",
         predicted.stderr
     );
-    let run = trained.run_dir();
-    let run = run.to_str().expect("utf-8 path");
-    let new = new.to_str().expect("utf-8 path");
-    let evaluated = kiln(&["eval", run, "--data", new]);
+    let evaluated = eval_with(trained.run_dir(), &new, &[]);
     assert_eq!(evaluated.status, 0, "{}", evaluated.stderr);
     assert!(
         evaluated.stderr.contains("looks like thousands"),
@@ -400,11 +386,8 @@ fn levels_and_labels_of_a_decimal_comma_model_are_found_in_rows_with_points() {
         "points.csv",
         "x,code,y\n1.5,1.5,1.5\n2,3,0.5\x1a",
     );
-    let run = trained.run_dir();
-    let run = run.to_str().expect("utf-8 path");
-    let points = points.to_str().expect("utf-8 path");
     let flags = ["--separator", ",", "--decimal", "."];
-    let predicted = kiln(&[&["predict", run, "--input", points][..], &flags].concat());
+    let predicted = predict_with(trained.run_dir(), &points, &flags);
     assert_eq!(predicted.status, 0, "{}", predicted.stderr);
     let lines: Vec<&str> = predicted.stdout.lines().collect();
     assert_eq!(lines[0], "x,code,y,prediction,prob_0.5,prob_1.5");
@@ -415,7 +398,7 @@ fn levels_and_labels_of_a_decimal_comma_model_are_found_in_rows_with_points() {
     );
     assert!(lines[2].starts_with("2,3,0.5,0.5,"), "{}", predicted.stdout);
     assert!(!predicted.stdout.contains('\x1a'), "{:?}", predicted.stdout);
-    let evaluated = kiln(&[&["eval", run, "--data", points][..], &flags].concat());
+    let evaluated = eval_with(trained.run_dir(), &points, &flags);
     assert_eq!(evaluated.status, 0, "{}", evaluated.stderr);
     assert!(
         evaluated.stdout.contains("\"accuracy\": 1.0"),
