@@ -406,3 +406,102 @@ fn levels_and_labels_of_a_decimal_comma_model_are_found_in_rows_with_points() {
         evaluated.stdout
     );
 }
+
+/// Many data sets are published without a header line (UCI's `iris.data`). With `data.columns`
+/// such a file trains the very model its headed copy does; the model reads rows without a header
+/// line by those names (to predict, without the target as well), writes its predictions with a
+/// header line, and says in its bundle that it needs a kiln that knows such files (format 3).
+#[test]
+fn a_file_without_a_header_line_trains_the_same_model_by_the_names_data_columns_gives() {
+    let dir = temp();
+    let original =
+        std::fs::read_to_string(root().join("datasets/multiclass_iris.csv")).expect("data");
+    let (header, body) = original.split_once('\n').expect("a header line");
+    let bare = write(dir.path(), "iris.data", body);
+    let quoted: Vec<String> = header.split(',').map(|n| format!("{n:?}")).collect();
+    let config = std::fs::read_to_string(root().join("configs/multiclass_iris_softmax.toml"))
+        .expect("config")
+        .replace(
+            "path = \"datasets/multiclass_iris.csv\"",
+            &format!(
+                "path = \"{}\"\ncolumns = [{}]",
+                bare.display(),
+                quoted.join(", ")
+            ),
+        );
+    let config = write(dir.path(), "bare.toml", &config);
+    let out = dir.path().join("runs");
+    let headed = train(
+        &root().join("configs/multiclass_iris_softmax.toml"),
+        &out,
+        &[],
+    );
+    let named = train(&config, &out, &[]);
+    assert_eq!(named.status, 0, "{}", named.stderr);
+    assert_eq!(headed.status, 0, "{}", headed.stderr);
+    let file = |run: &Run, name: &str| std::fs::read(run.run_dir().join(name)).expect(name);
+    for same in ["metrics.json", "splits.csv", "model/weights.bpk"] {
+        assert!(file(&named, same) == file(&headed, same), "{same}");
+    }
+    let bundle = json(&named.run_dir().join("model/bundle.json"));
+    assert_eq!(bundle["format"], 3, "{bundle}");
+    let report = std::fs::read_to_string(named.run_dir().join("report.md")).expect("report");
+    assert!(report.contains("no header line"), "{report}");
+
+    // Rows without a header line, with the target or without it, predict as headed rows do.
+    let rows: Vec<&str> = body.lines().take(3).collect();
+    let headed_rows = write(
+        dir.path(),
+        "headed.csv",
+        &format!("{header}\n{}\n", rows.join("\n")),
+    );
+    let expected = predict(headed.run_dir(), &headed_rows);
+    assert_eq!(expected.status, 0, "{}", expected.stderr);
+    let full = write(dir.path(), "full.data", &format!("{}\n", rows.join("\n")));
+    let predicted = predict(named.run_dir(), &full);
+    assert_eq!(predicted.stdout, expected.stdout, "{}", predicted.stderr);
+    let features: Vec<&str> = rows
+        .iter()
+        .map(|r| r.rsplit_once(',').expect("a target").0)
+        .collect();
+    let unlabelled = write(dir.path(), "x.data", &features.join("\n"));
+    let predicted = predict(named.run_dir(), &unlabelled);
+    assert_eq!(predicted.status, 0, "{}", predicted.stderr);
+    // The prediction and the three probabilities, the last four cells of each line.
+    let cut = |text: &str| -> Vec<String> {
+        text.lines()
+            .map(|l| l.rsplitn(5, ',').take(4).collect::<Vec<_>>().join(","))
+            .collect()
+    };
+    assert_eq!(cut(&predicted.stdout), cut(&expected.stdout));
+    let evaluated = eval_with(named.run_dir(), &full, &[]);
+    assert_eq!(evaluated.status, 0, "{}", evaluated.stderr);
+    assert!(
+        evaluated.stdout.contains("\"rows\": 3"),
+        "{}",
+        evaluated.stdout
+    );
+    // Eval needs the target: a row without it is one cell short, said so.
+    eval_with(named.run_dir(), &unlabelled, &[]).assert_error(
+        2,
+        &["line 1: expected 5 cells, one for each name in data.columns, found 4"],
+    );
+    // A header line other than the names contradicts the setting.
+    let renamed = write(
+        dir.path(),
+        "renamed.csv",
+        &original.replacen("sepal_length_cm", "sl", 1),
+    );
+    train(
+        &config,
+        &out,
+        &[
+            "--set",
+            &format!("data.path={:?}", renamed.display().to_string()),
+        ],
+    )
+    .assert_error(2, &["looks like column names", "remove data.columns"]);
+    // data.columns must hold the target.
+    train(&config, &out, &["--set", "data.target=\"specis\""])
+        .assert_error(2, &["data.target", "did you mean `species`"]);
+}

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::DataError;
 use crate::format::{CsvFormat, Decimal, Separator};
+use crate::table::Header;
 
 /// The `[data]` section as written in the experiment file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,6 +69,11 @@ pub struct DataConfig {
     /// The decimal mark of every data file's numbers.
     #[serde(default)]
     pub decimal: Decimal,
+    /// The names of the columns, in order, of data files that have no header line (many data
+    /// sets are published so: UCI's `iris.data`, `processed.cleveland.data`). Unset: the first
+    /// line of each file names its columns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<Vec<String>>,
 }
 
 /// Feature scaling.
@@ -158,6 +164,18 @@ impl DataConfig {
         }
     }
 
+    /// Where the column names of the experiment's data files come from: `columns`, else each
+    /// file's first line.
+    pub fn header(&self) -> Header<'_> {
+        match &self.columns {
+            Some(names) => Header::Named {
+                names,
+                optional: None,
+            },
+            None => Header::Line,
+        }
+    }
+
     /// Whether column `name` is read at all: the target and the features (every column not in
     /// `drop` when `features` is not given). The rest is skipped while reading.
     pub fn reads_column(&self, name: &str) -> bool {
@@ -166,6 +184,63 @@ impl DataConfig {
                 Some(features) => features.iter().any(|f| f == name),
                 None => !self.drop.iter().any(|d| d == name),
             }
+    }
+
+    /// Checks `data.columns`: names that can be asked for, once each, and every column another
+    /// key names among them.
+    fn validate_columns(&self, columns: &[String]) -> Result<(), DataError> {
+        let bad = |key: &str, reason: String| {
+            Err(DataError::InvalidConfig {
+                key: key.to_string(),
+                reason,
+            })
+        };
+        if let Some(i) = columns.iter().position(|c| c.trim().is_empty()) {
+            return bad(
+                "columns",
+                format!("name {} is blank: give every column a name", i + 1),
+            );
+        }
+        if let Some(i) = columns.iter().position(|c| c.trim() != c) {
+            return bad(
+                "columns",
+                format!(
+                    "name {} ({:?}) starts or ends with spaces: write it without them",
+                    i + 1,
+                    columns[i]
+                ),
+            );
+        }
+        for (i, name) in columns.iter().enumerate() {
+            if let Some(j) = columns[..i].iter().position(|c| c == name) {
+                return bad(
+                    "columns",
+                    format!(
+                        "names {} and {} are both `{name}`: rename one",
+                        j + 1,
+                        i + 1
+                    ),
+                );
+            }
+        }
+        let named = [
+            ("target", std::slice::from_ref(&self.target)),
+            ("features", self.features.as_deref().unwrap_or_default()),
+            ("drop", &self.drop),
+            ("categorical", &self.categorical),
+        ];
+        for (key, asked) in named {
+            if let Some(name) = asked.iter().find(|a| !columns.contains(a)) {
+                return bad(
+                    key,
+                    format!(
+                        "names `{name}`, which data.columns does not{}",
+                        crate::suggest::did_you_mean(name, columns.iter().map(String::as_str))
+                    ),
+                );
+            }
+        }
+        Ok(())
     }
 
     /// Checks every value that serde cannot: ranges and cross-key rules.
@@ -222,6 +297,9 @@ impl DataConfig {
                      data.categorical)"
                 ),
             );
+        }
+        if let Some(columns) = &self.columns {
+            self.validate_columns(columns)?;
         }
         if self.missing_indicator && self.missing != MissingPolicy::Impute {
             return bad(
@@ -320,5 +398,55 @@ impl DataConfig {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The error `validate` gives a `[data]` section of `d.csv`, target `y`, and `extra`.
+    fn error(extra: &str) -> String {
+        let config: DataConfig =
+            toml::from_str(&format!("path = \"d.csv\"\ntarget = \"y\"\n{extra}")).expect("toml");
+        config.validate().unwrap_err().to_string()
+    }
+
+    #[test]
+    fn columns_must_be_names_once_each_and_hold_every_column_named_elsewhere() {
+        let cases = [
+            (
+                "columns = [\"x\", \"\", \"y\"]",
+                "data.columns: name 2 is blank",
+            ),
+            (
+                "columns = [\"x \", \"y\"]",
+                "name 1 (\"x \") starts or ends with spaces",
+            ),
+            (
+                "columns = [\"x\", \"y\", \"x\"]",
+                "names 1 and 3 are both `x`",
+            ),
+            (
+                "columns = [\"x\", \"Y\"]",
+                "data.target: names `y`, which data.columns does not, did you mean `Y`?",
+            ),
+            (
+                "columns = [\"x\", \"y\"]\ndrop = [\"z\"]",
+                "data.drop: names `z`",
+            ),
+            (
+                "columns = [\"x\", \"y\"]\nfeatures = [\"x\", \"w\"]",
+                "data.features: names `w`",
+            ),
+        ];
+        for (extra, expected) in cases {
+            let message = error(extra);
+            assert!(message.contains(expected), "{extra}: {message}");
+        }
+        let fine: DataConfig =
+            toml::from_str("path = \"d.csv\"\ntarget = \"y\"\ncolumns = [\"x\", \"y\"]")
+                .expect("toml");
+        assert!(fine.validate().is_ok());
     }
 }

@@ -106,6 +106,10 @@ pub struct Preprocessor {
     /// told otherwise. (Left out of saved bundles when it is the default, commas and points.)
     #[serde(default, skip_serializing_if = "CsvFormat::is_default")]
     pub format: CsvFormat,
+    /// The names `data.columns` gave the columns of training files without a header line:
+    /// rows to predict without one are read by them. (Left out when the files had headers.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<Vec<String>>,
 }
 
 /// Options for fitting a [`Preprocessor`].
@@ -117,6 +121,7 @@ pub(crate) struct FitOptions<'a> {
     pub max_categories: Option<usize>,
     pub unknown: UnknownPolicy,
     pub na_values: &'a [String],
+    pub columns: Option<&'a [String]>,
 }
 
 /// A feature column of the training table and how it is read: as numbers (every cell that is
@@ -168,6 +173,7 @@ impl Preprocessor {
             unknown: options.unknown,
             na_values: options.na_values.to_vec(),
             format: table.format(),
+            columns: options.columns.map(<[String]>::to_vec),
         };
         // Inputs are told apart by name (a linear model's coefficients are keyed by it).
         let mut names = fitted.input_names();
@@ -584,6 +590,7 @@ mod tests {
             max_categories: None,
             unknown: UnknownPolicy::Error,
             na_values: &[],
+            columns: None,
         }
     }
 

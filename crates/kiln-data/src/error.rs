@@ -92,14 +92,14 @@ pub enum DataError {
         /// What the file is to the command that read it, which decides the fix.
         role: FileRole,
     },
-    /// A row has a different number of cells from the header.
-    #[error("{path}, line {line}: expected {expected} as in the header, found {found}{hint}")]
+    /// A row has a different number of cells from the header (or from `data.columns`).
+    #[error("{path}, line {line}: expected {expected}, found {found}{hint}")]
     Ragged {
         /// The file.
         path: PathBuf,
         /// 1-based line number.
         line: u64,
-        /// Cells in the header (`3 cells`).
+        /// Cells in the header, and what says so (`3 cells as in the header`).
         expected: String,
         /// Cells in this row.
         found: usize,

@@ -44,4 +44,4 @@ pub use prepare::{
 pub use rng::SeededRng;
 pub use split::{SplitRows, kfold_rows, split_rows};
 pub use suggest::{closest, did_you_mean};
-pub use table::{RawRows, Table};
+pub use table::{Header, RawRows, Table};

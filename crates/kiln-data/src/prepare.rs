@@ -295,6 +295,7 @@ fn fit_options(config: &DataConfig) -> FitOptions<'_> {
         max_categories: config.max_categories,
         unknown: config.unknown,
         na_values: &config.na_values,
+        columns: config.columns.as_deref(),
     }
 }
 

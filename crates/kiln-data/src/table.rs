@@ -13,15 +13,43 @@ use crate::format::{CsvFormat, Separator};
 use crate::lines::{Breaks, LineTracker};
 use crate::{DataConfig, DataError};
 
+/// Where the column names of a file come from.
+#[derive(Debug, Clone, Copy)]
+pub enum Header<'a> {
+    /// The file's first line, as in most CSV files.
+    Line,
+    /// A file without a header line (as many data sets are published): its columns are these,
+    /// in order (`data.columns`), and its first line is a row. A first line that repeats them
+    /// exactly is a header all the same, so that the same rows read with or without one.
+    Named {
+        /// Every column of the file, in order.
+        names: &'a [String],
+        /// A column that rows may leave out (the target, in rows to predict), or none.
+        optional: Option<&'a str>,
+    },
+}
+
+impl Header<'_> {
+    /// What says how many cells a row has, for errors (`as in the header`).
+    fn source(&self) -> &'static str {
+        match self {
+            Self::Line => " as in the header",
+            Self::Named { .. } => ", one for each name in data.columns",
+        }
+    }
+}
+
 /// A CSV file held as typed columns.
 #[derive(Debug, Clone)]
 pub struct Table {
     path: PathBuf,
     names: Vec<String>,
     columns: Vec<Column>,
-    /// Line of each row, once some row is not on line `row + 2` (blank lines, quoted line
-    /// breaks); `None` while the rows follow the header line by line.
+    /// Line of each row, once some row is not on line `row + first_line` (blank lines, quoted
+    /// line breaks); `None` while the rows follow one another line by line.
     lines: Option<Vec<u64>>,
+    /// The line of the first row: 2 below a header line, 1 in a file without one.
+    first_line: u64,
     rows: usize,
     /// The content's length and checksum (see [`Table::fingerprint`]).
     fingerprint: String,
@@ -34,7 +62,7 @@ pub struct Table {
 impl Table {
     /// Reads `path`, comma-separated with decimal points.
     pub fn read(path: &Path) -> Result<Self, DataError> {
-        Self::read_where(path, CsvFormat::default(), |_| true)
+        Self::read_where(path, CsvFormat::default(), Header::Line, |_| true)
     }
 
     /// Reads `path`, written in `format`, keeping only the columns whose name `wanted` accepts:
@@ -44,16 +72,19 @@ impl Table {
     pub fn read_where(
         path: &Path,
         format: CsvFormat,
+        header: Header<'_>,
         wanted: impl Fn(&str) -> bool,
     ) -> Result<Self, DataError> {
         let (source, size) = open(path)?;
-        Self::from_source(path, source, size, format, &wanted)
+        Self::from_source(path, source, size, format, header, &wanted)
     }
 
     /// Reads the columns of `path` that the `[data]` section `config` uses (see
-    /// [`DataConfig::reads_column`]), in its format.
+    /// [`DataConfig::reads_column`]), in its format, named as it says.
     pub fn read_for(path: &Path, config: &DataConfig) -> Result<Self, DataError> {
-        Self::read_where(path, config.format(), |name| config.reads_column(name))
+        Self::read_where(path, config.format(), config.header(), |name| {
+            config.reads_column(name)
+        })
     }
 
     /// Parses comma-separated bytes; `path` is used in error messages only.
@@ -63,12 +94,30 @@ impl Table {
 
     /// Parses CSV bytes written in `format`; `path` is used in error messages only.
     pub fn parse_as(path: &Path, bytes: &[u8], format: CsvFormat) -> Result<Self, DataError> {
-        Self::from_source(path, bytes, None, format, &|_| true)
+        Self::from_source(path, bytes, None, format, Header::Line, &|_| true)
+    }
+
+    /// Parses CSV bytes written in `format` whose column names come from `header`; `path` is
+    /// used in error messages only.
+    pub fn parse_named(
+        path: &Path,
+        bytes: &[u8],
+        format: CsvFormat,
+        header: Header<'_>,
+    ) -> Result<Self, DataError> {
+        Self::from_source(path, bytes, None, format, header, &|_| true)
     }
 
     /// Reads comma-separated CSV from `source`; `path` is used in error messages only.
     pub fn from_reader(path: &Path, source: impl Read) -> Result<Self, DataError> {
-        Self::from_source(path, source, None, CsvFormat::default(), &|_| true)
+        Self::from_source(
+            path,
+            source,
+            None,
+            CsvFormat::default(),
+            Header::Line,
+            &|_| true,
+        )
     }
 
     /// Rows read before the file's row count is estimated from its size.
@@ -79,6 +128,7 @@ impl Table {
         source: impl Read,
         size: Option<u64>,
         format: CsvFormat,
+        header: Header<'_>,
         wanted: &dyn Fn(&str) -> bool,
     ) -> Result<Self, DataError> {
         let path_buf = path.to_path_buf();
@@ -114,11 +164,11 @@ impl Table {
                     .into(),
             });
         }
-        let names = record
+        let first = record
             .iter()
             .map(|cell| utf8(path, 1, cell).map(|s| s.trim().to_string()))
             .collect::<Result<Vec<_>, _>>()?;
-        if names.len() == 1 && names[0].is_empty() {
+        if first.len() == 1 && first[0].is_empty() {
             // A blank first line above the header, or nothing at all.
             if next(&mut record)?.is_some() {
                 return Err(DataError::BadHeader {
@@ -130,7 +180,34 @@ impl Table {
             }
             return Err(DataError::Empty { path: path_buf });
         }
-        check_header(path, &names, format.separator)?;
+        // The names, and whether the first line is a row (a file without a header line).
+        let (names, first_is_row) = match header {
+            Header::Named { names, optional } if !repeats(&first, names, optional) => {
+                (named_columns(path, &record, names, optional, format)?, true)
+            }
+            _ => {
+                check_header(path, &first, format.separator)?;
+                (first, false)
+            }
+        };
+        let first_line = if first_is_row { 1 } else { 2 };
+        // A first line of words above a row with numbers under some of them is a header line,
+        // whatever data.columns says.
+        let is_number = |cell: &[u8]| {
+            std::str::from_utf8(cell).is_ok_and(|c| format.decimal.number(c.trim()).is_some())
+        };
+        let words = |record: &csv::ByteRecord| {
+            record
+                .iter()
+                .all(|cell| !cell.trim_ascii().is_empty() && !is_number(cell))
+                .then(|| {
+                    record
+                        .iter()
+                        .map(|c| String::from_utf8_lossy(c).trim().to_string())
+                        .collect::<Vec<_>>()
+                })
+        };
+        let mut words_above = if first_is_row { words(&record) } else { None };
 
         // An unnamed column (pandas' row index, a trailing comma on every line) cannot be asked
         // for by name: it is never read.
@@ -146,28 +223,42 @@ impl Table {
             .collect();
         let mut lines: Option<Vec<u64>> = None;
         let mut rows = 0usize;
-        while let Some(line) = next(&mut record)? {
-            if is_blank(&record, names.len(), format.separator) {
-                continue;
+        let mut push = |record: &csv::ByteRecord, line: u64| -> Result<(), DataError> {
+            if is_blank(record, names.len(), format.separator) {
+                return Ok(());
             }
             if record.len() != names.len() {
                 if let Some(error) = unclosed_quote(path, &lines_of) {
                     return Err(error);
                 }
-                return Err(ragged(path, line, names.len(), &record, format));
+                return Err(ragged(path, line, names.len(), record, format, header));
             }
             if memchr::memchr(0, record.as_slice()).is_some() {
                 return Err(DataError::Malformed {
-                    path: path_buf,
+                    path: path.to_path_buf(),
                     line,
                     reason: DAMAGED.into(),
                 });
             }
             if rows >= u32::MAX as usize {
                 return Err(DataError::Malformed {
-                    path: path_buf,
+                    path: path.to_path_buf(),
                     line,
                     reason: "more than 4 294 967 295 rows; split the file".into(),
+                });
+            }
+            if rows == 1
+                && let Some(words) = words_above.take()
+                && record.iter().any(is_number)
+            {
+                return Err(DataError::BadHeader {
+                    path: path.to_path_buf(),
+                    reason: format!(
+                        "line 1 (`{}`) looks like column names, not a row, but data.columns \
+                         says the file has no header line: to name the columns by that line, \
+                         remove data.columns; to name them by data.columns, delete the line",
+                        echoed(&words.join(", "))
+                    ),
                 });
             }
             let last = names.len() - 1;
@@ -182,8 +273,8 @@ impl Table {
             }
             match &mut lines {
                 Some(lines) => lines.push(line),
-                None if line != rows as u64 + 2 => {
-                    let mut all: Vec<u64> = (0..rows as u64).map(|r| r + 2).collect();
+                None if line != rows as u64 + first_line => {
+                    let mut all: Vec<u64> = (0..rows as u64).map(|r| r + first_line).collect();
                     all.push(line);
                     lines = Some(all);
                 }
@@ -198,6 +289,13 @@ impl Table {
                 let more = estimate.saturating_sub(rows);
                 columns.iter_mut().for_each(|c| c.reserve(more));
             }
+            Ok(())
+        };
+        if first_is_row {
+            push(&record.clone(), 1)?;
+        }
+        while let Some(line) = next(&mut record)? {
+            push(&record, line)?;
         }
         if rows == 0 {
             return Err(DataError::NoRows { path: path_buf });
@@ -207,6 +305,7 @@ impl Table {
             names,
             columns,
             lines,
+            first_line,
             rows,
             fingerprint: lines_of.fingerprint(),
             format,
@@ -260,7 +359,7 @@ impl Table {
     pub fn line(&self, row: usize) -> u64 {
         match &self.lines {
             Some(lines) => lines[row],
-            None => row as u64 + 2,
+            None => row as u64 + self.first_line,
         }
     }
 
@@ -305,7 +404,8 @@ impl Table {
             suggestion: match self.names.as_slice() {
                 _ if self.header_looks_like_data() => {
                     "; the first line looks like data, not a header: add a first line naming \
-                     the columns"
+                     the columns (or, in the experiment file, name them in order: \
+                     data.columns = [\"a\", \"b\", …])"
                         .to_string()
                 }
                 // `x y z` read as one column: the file is separated by spaces, a separator
@@ -350,7 +450,9 @@ impl Table {
     pub fn raw_rows(&self) -> Result<RawRows, DataError> {
         let mut records =
             csv_reader(open(&self.path)?.0, self.format.separator).into_byte_records();
-        records.next(); // the header
+        if self.first_line == 2 {
+            records.next(); // the header
+        }
         Ok(RawRows {
             path: self.path.clone(),
             records,
@@ -407,6 +509,56 @@ fn is_blank(record: &csv::ByteRecord, width: usize, separator: Separator) -> boo
 /// file, after the last cell of its last line.
 fn without_end_mark(cell: &[u8]) -> &[u8] {
     cell.strip_suffix(b"\x1a").unwrap_or(cell)
+}
+
+/// Whether the first line `first` of a file named by `names` is a header line all the same: the
+/// names themselves, or all but the `optional` one.
+fn repeats(first: &[String], names: &[String], optional: Option<&str>) -> bool {
+    first == names
+        || optional.is_some_and(|optional| {
+            first.len() + 1 == names.len()
+                && names.iter().filter(|n| *n != optional).eq(first.iter())
+        })
+}
+
+/// The columns of a file without a header line whose first row is `first`: `names`, or all but
+/// the `optional` one when the row has a cell fewer; an error when neither fits.
+fn named_columns(
+    path: &Path,
+    first: &csv::ByteRecord,
+    names: &[String],
+    optional: Option<&str>,
+    format: CsvFormat,
+) -> Result<Vec<String>, DataError> {
+    match optional {
+        _ if first.len() == names.len() => Ok(names.to_vec()),
+        Some(optional) if first.len() + 1 == names.len() => {
+            Ok(names.iter().filter(|n| *n != optional).cloned().collect())
+        }
+        _ => {
+            let line = String::from_utf8_lossy(&first[0]);
+            match format.separator.other_in(&line) {
+                Some(found) if first.len() == 1 => Err(DataError::WrongSeparator {
+                    path: path.to_path_buf(),
+                    first_line: format!(
+                        "the first line is one cell, `{}`",
+                        echoed(&line).escape_debug()
+                    ),
+                    found,
+                    expected: format.separator,
+                    role: FileRole::Training,
+                }),
+                _ => Err(ragged(
+                    path,
+                    1,
+                    names.len(),
+                    first,
+                    format,
+                    Header::Named { names, optional },
+                )),
+            }
+        }
+    }
 }
 
 /// Refuses a header that shows the file is not separated by `separator`. Unnamed columns and
@@ -480,14 +632,15 @@ fn shown(separator: Separator) -> String {
 const DAMAGED: &str = "the line holds zero bytes (NUL), not text: the file looks damaged (cut \
                        short by a full disk or a failed copy); make it again from its source";
 
-/// The error for a `record` with more or fewer cells than the header's `expected`, with its
-/// likeliest cause.
+/// The error for a `record` with more or fewer cells than the `expected` of the header (or of
+/// the names that stand for one), with its likeliest cause.
 fn ragged(
     path: &Path,
     line: u64,
     expected: usize,
     record: &csv::ByteRecord,
     format: CsvFormat,
+    header: Header<'_>,
 ) -> DataError {
     let separator = format.separator;
     let (name, one) = (separator.name(), separator.one());
@@ -511,6 +664,8 @@ fn ragged(
          (columns aligned for reading) make empty cells between them: separate cells by one \
          space"
             .to_string()
+    } else if line == 1 && matches!(header, Header::Named { .. }) {
+        "; data.columns must name every column of the file, in order".to_string()
     } else if found < expected {
         format!("; write an empty cell (two {name} in a row) where a value is missing")
     } else if record.iter().skip(expected).all(<[u8]>::is_empty) {
@@ -529,7 +684,7 @@ fn ragged(
     DataError::Ragged {
         path: path.to_path_buf(),
         line,
-        expected: cells(expected),
+        expected: format!("{}{}", cells(expected), header.source()),
         found,
         hint,
     }
@@ -675,8 +830,10 @@ pub(crate) mod tests {
         let path = dir.path().join("t.csv");
         std::fs::write(&path, b"id,x,y\n\xff\xfe,1,2\nabc,3,4\n").expect("write");
         // The id column is not UTF-8: skipped, it is not even looked at.
-        let table =
-            Table::read_where(&path, CsvFormat::default(), |name| name != "id").expect("parses");
+        let table = Table::read_where(&path, CsvFormat::default(), Header::Line, |name| {
+            name != "id"
+        })
+        .expect("parses");
         assert_eq!(table.names(), ["id", "x", "y"]);
         assert_eq!(table.len(), 2);
         assert_eq!(table.column(0).len(), 2);
@@ -960,5 +1117,98 @@ pub(crate) mod tests {
         let t = parse("A11,6,A34,1169,4,1\nA12,48,A32,5951,2,2\n").expect("parses");
         let message = t.index_of("class", "data.target").unwrap_err().to_string();
         assert!(message.contains("looks like data"), "{message}");
+    }
+
+    /// `text` read as `t.csv` with the columns `names` and no header line, `optional` being
+    /// the one rows may leave out.
+    fn named(text: &str, names: &[&str], optional: Option<&str>) -> Result<Table, DataError> {
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        let header = Header::Named {
+            names: &names,
+            optional,
+        };
+        Table::parse_named(
+            Path::new("t.csv"),
+            text.as_bytes(),
+            CsvFormat::default(),
+            header,
+        )
+    }
+
+    #[test]
+    fn a_file_without_a_header_line_is_read_by_the_names_given_from_its_first_line() {
+        let t = named(
+            "5.1,3.5,setosa\n\n4.9,3.0,setosa\n",
+            &["a", "b", "class"],
+            None,
+        )
+        .expect("parses");
+        assert_eq!(t.names(), ["a", "b", "class"]);
+        assert_eq!(t.len(), 2);
+        assert_eq!(t.column(0).get(0), Cell::Number(5.1));
+        assert_eq!((t.line(0), t.line(1)), (1, 3));
+        // A header line that repeats the names is a header all the same.
+        let t = named("a,b,class\n5.1,3.5,setosa\n", &["a", "b", "class"], None).expect("parses");
+        assert_eq!((t.len(), t.line(0)), (1, 2));
+        // Rows to predict may leave out the target, with a header line or without.
+        for text in ["5.1,setosa\n", "a,class\n5.1,setosa\n"] {
+            let t = named(text, &["a", "y", "class"], Some("y")).expect("parses");
+            assert_eq!(t.names(), ["a", "class"]);
+            assert_eq!(t.len(), 1);
+        }
+    }
+
+    #[test]
+    fn rows_of_a_file_without_a_header_line_are_written_back_whole() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, "1,x\n2,y\n").expect("write");
+        let names = ["n".to_string(), "c".to_string()];
+        let header = Header::Named {
+            names: &names,
+            optional: None,
+        };
+        let t = Table::read_where(&path, CsvFormat::default(), header, |_| true).expect("parses");
+        let rows: Vec<csv::ByteRecord> = t
+            .raw_rows()
+            .expect("opens")
+            .map(|r| r.expect("row"))
+            .collect();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(&rows[0][0], b"1");
+    }
+
+    #[test]
+    fn a_file_without_a_header_line_that_does_not_fit_the_names_is_refused_with_the_fix() {
+        let names = ["a", "b", "class"];
+        let fewer = named("5.1,setosa\n", &names, None).unwrap_err().to_string();
+        assert!(
+            fewer.contains("line 1: expected 3 cells, one for each name in data.columns, found 2")
+                && fewer.contains("must name every column of the file"),
+            "{fewer}"
+        );
+        let later = named("5.1,3.5,setosa\n4.9,setosa\n", &names, None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            later.contains("line 2: expected 3 cells, one for each name in data.columns"),
+            "{later}"
+        );
+        let semicolons = named("5.1;3.5;setosa\n", &names, None)
+            .unwrap_err()
+            .to_string();
+        assert!(semicolons.contains("separated by `;`"), "{semicolons}");
+        // Another header than the names: the user means one or the other.
+        let renamed = named("sl,sw,species\n5.1,3.5,setosa\n", &names, None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            renamed.contains("line 1 (`sl, sw, species`) looks like column names")
+                && renamed.contains("remove data.columns"),
+            "{renamed}"
+        );
+        // A first row of words above another of words is data (a file of categories).
+        let t = named("x,y,z\nu,v,w\n", &names, None).expect("parses");
+        assert_eq!(t.len(), 2);
     }
 }

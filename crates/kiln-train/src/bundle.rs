@@ -42,16 +42,21 @@ pub fn predict_rows(
     Ok(predictions)
 }
 
-/// The newest bundle format, the one this version of kiln reads up to: 2 when the preprocessing
-/// names a CSV format other than commas and decimal points (which a kiln of format 1 would
-/// ignore, reading rows wrong), else 1, so that older kilns still read what they can.
-pub const BUNDLE_FORMAT: u32 = 2;
+/// The newest bundle format, the one this version of kiln reads up to. A bundle is written in
+/// the oldest format that holds it, so that older kilns still read what they can: 3 when the
+/// training files had no header line (`data.columns`: a kiln of format 2 or older would take
+/// the first row to predict for a header), 2 when they name a CSV format other than commas and
+/// decimal points (a kiln of format 1 would ignore it, reading rows wrong), else 1.
+pub const BUNDLE_FORMAT: u32 = 3;
 
 /// The format of a bundle whose preprocessing is `preprocessor`: see [`BUNDLE_FORMAT`].
 pub fn bundle_format(preprocessor: &Preprocessor) -> u32 {
-    match preprocessor.format.is_default() {
-        true => 1,
-        false => BUNDLE_FORMAT,
+    if preprocessor.columns.is_some() {
+        3
+    } else if !preprocessor.format.is_default() {
+        2
+    } else {
+        1
     }
 }
 const INFO_FILE: &str = "bundle.json";

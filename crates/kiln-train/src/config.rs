@@ -630,7 +630,7 @@ mod tests {
         assert!(data.drop.is_empty() && data.categorical.is_empty() && data.na_values.is_empty());
         assert!(data.kfold == 0 && data.max_categories.is_none() && !data.missing_indicator);
         assert_eq!(data.unknown, kiln_data::UnknownPolicy::Error);
-        assert!(data.format().is_default());
+        assert!(data.format().is_default() && data.columns.is_none());
         assert_eq!(example.data.separator, kiln_data::Separator::Comma);
         let split = kiln_data::SplitConfig::default();
         assert!(split.valid == 0.0 && split.test == 0.0 && split.stratify && split.seed.is_none());

@@ -108,12 +108,16 @@ pub fn with_suggestion(message: &str) -> String {
         .iter()
         .copied()
         .find(|c| initials.len() > 1 && *c == initials);
-    // Other tools' names for a key (pandas' `sep`, Python csv's `delimiter`).
-    const SYNONYMS: [(&str, &str); 4] = [
+    // Other tools' names for a key (pandas' `sep` and `names`, Python csv's `delimiter`, and
+    // `header = false` for a file without a header line).
+    const SYNONYMS: [(&str, &str); 7] = [
         ("delimiter", "separator"),
         ("sep", "separator"),
         ("decimal_mark", "decimal"),
         ("decimal_separator", "decimal"),
+        ("names", "columns"),
+        ("column_names", "columns"),
+        ("header", "columns"),
     ];
     let synonym = SYNONYMS
         .iter()
@@ -204,5 +208,7 @@ mod tests {
         assert!(with_suggestion(msg).ends_with("did you mean `adamw`?"));
         let msg = "unknown field `delimiter`, expected one of `path`, `separator`, `decimal`";
         assert!(with_suggestion(msg).ends_with("did you mean `separator`?"));
+        let msg = "unknown field `header`, expected one of `path`, `decimal`, `columns`";
+        assert!(with_suggestion(msg).ends_with("did you mean `columns`?"));
     }
 }

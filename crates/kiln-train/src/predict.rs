@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
-use kiln_data::{CsvFormat, Decimal, FileRole, Preprocessor, Separator, Table, TargetEncoding};
+use kiln_data::{
+    CsvFormat, Decimal, FileRole, Header, Preprocessor, Separator, Table, TargetEncoding,
+};
 
 use crate::TrainError;
 use crate::bundle::Bundle;
@@ -251,7 +253,16 @@ pub(crate) fn model_input(
     }
     let columns = preprocessor.columns();
     let target = target.column();
-    Table::read_where(path, format, |name| {
+    // Rows without a header line have every column of the training files, or (to predict)
+    // every one but the target.
+    let header = match &preprocessor.columns {
+        Some(names) => Header::Named {
+            names,
+            optional: (!with_target).then_some(target),
+        },
+        None => Header::Line,
+    };
+    Table::read_where(path, format, header, |name| {
         columns.contains(&name) || (with_target && name == target)
     })
     .map_err(|e| e.for_file(role).into())

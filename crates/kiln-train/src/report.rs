@@ -160,16 +160,23 @@ fn data_section(page: &mut String, facts: &RunFacts<'_>) {
     let (e, data) = (facts.experiment, facts.data);
     let _ = writeln!(page, "## Data\n");
     let format = e.data.format();
-    let written = match format.is_default() {
-        true => String::new(),
-        false => format!(
-            " (cells separated by {}, numbers with a decimal {})",
+    let mut how = Vec::new();
+    if !format.is_default() {
+        how.push(format!(
+            "cells separated by {}, numbers with a decimal {}",
             format.separator.name(),
             match format.decimal {
                 kiln_data::Decimal::Point => "point",
                 kiln_data::Decimal::Comma => "comma",
             }
-        ),
+        ));
+    }
+    if e.data.columns.is_some() {
+        how.push("no header line: the columns named by data.columns".to_string());
+    }
+    let written = match how.is_empty() {
+        true => String::new(),
+        false => format!(" ({})", how.join("; ")),
     };
     let mut files = vec![format!(
         "{}{written}",
