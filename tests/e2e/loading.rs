@@ -474,6 +474,21 @@ fn a_file_without_a_header_line_trains_the_same_model_by_the_names_data_columns_
             .collect()
     };
     assert_eq!(cut(&predicted.stdout), cut(&expected.stdout));
+    // Rows with a header line are matched by name, as for any model.
+    let again = predict(named.run_dir(), &headed_rows);
+    assert_eq!(again.stdout, expected.stdout, "{}", again.stderr);
+    let misnamed = write(
+        dir.path(),
+        "misnamed.csv",
+        &format!("sl,sw,pl,pw\n{}\n", features.join("\n")),
+    );
+    predict(named.run_dir(), &misnamed).assert_error(
+        2,
+        &[
+            "looks like column names",
+            "lacks `sepal_length_cm`, which the model reads",
+        ],
+    );
     let evaluated = eval_with(named.run_dir(), &full, &[]);
     assert_eq!(evaluated.status, 0, "{}", evaluated.stderr);
     assert!(
@@ -484,7 +499,7 @@ fn a_file_without_a_header_line_trains_the_same_model_by_the_names_data_columns_
     // Eval needs the target: a row without it is one cell short, said so.
     eval_with(named.run_dir(), &unlabelled, &[]).assert_error(
         2,
-        &["line 1: expected 5 cells, one for each name in data.columns, found 4"],
+        &["line 1: expected 5 cells, one for each column the model was trained on, found 4"],
     );
     // A header line other than the names contradicts the setting.
     let renamed = write(

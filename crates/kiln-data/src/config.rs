@@ -171,6 +171,7 @@ impl DataConfig {
             Some(names) => Header::Named {
                 names,
                 optional: None,
+                trained: false,
             },
             None => Header::Line,
         }

@@ -19,22 +19,67 @@ pub enum Header<'a> {
     /// The file's first line, as in most CSV files.
     Line,
     /// A file without a header line (as many data sets are published): its columns are these,
-    /// in order (`data.columns`), and its first line is a row. A first line that repeats them
-    /// exactly is a header all the same, so that the same rows read with or without one.
+    /// in order (`data.columns`), and its first line is a row. A first line that names every
+    /// column read is a header all the same, so that rows read with one or without.
     Named {
         /// Every column of the file, in order.
         names: &'a [String],
         /// A column that rows may leave out (the target, in rows to predict), or none.
         optional: Option<&'a str>,
+        /// Whether the names are a trained model's, for rows to predict or score, rather than
+        /// the experiment's own `data.columns`: it decides what errors advise.
+        trained: bool,
     },
 }
 
 impl Header<'_> {
-    /// What says how many cells a row has, for errors (`as in the header`).
-    fn source(&self) -> &'static str {
+    /// What says that a row of `line` should have `expected` cells, for errors (`as in the
+    /// header`).
+    fn source(&self, line: u64, expected: usize) -> String {
+        let Self::Named {
+            names,
+            optional,
+            trained,
+        } = *self
+        else {
+            return " as in the header".to_string();
+        };
+        let each = match trained {
+            true => ", one for each column the model was trained on",
+            false => ", one for each name in data.columns",
+        };
+        match optional {
+            Some(optional) if line == 1 => {
+                format!("{each} (or {}, all but `{optional}`)", names.len() - 1)
+            }
+            Some(optional) if expected < names.len() => {
+                format!("{each} but `{optional}`, as on line 1")
+            }
+            _ => each.to_string(),
+        }
+    }
+
+    /// The advice for a first line `words` that looks like column names but lacks `missing`, a
+    /// column that is read, in a file said to have no header line.
+    fn contradicted(&self, words: &[String], missing: &str) -> String {
+        let shown = echoed(&words.join(", "));
         match self {
-            Self::Line => " as in the header",
-            Self::Named { .. } => ", one for each name in data.columns",
+            Self::Named {
+                names,
+                trained: true,
+                ..
+            } => format!(
+                "line 1 (`{shown}`) looks like column names, not a row, but lacks `{missing}`, \
+                 which the model reads: name the columns as its training files did, or leave \
+                 the line out (rows without a header line have the model's columns in order: \
+                 {})",
+                names.join(", ")
+            ),
+            _ => format!(
+                "line 1 (`{shown}`) looks like column names, not a row, but lacks `{missing}`, \
+                 which data.columns names: to name the columns by that line, remove \
+                 data.columns; to name them by data.columns, delete the line"
+            ),
         }
     }
 }
@@ -180,16 +225,29 @@ impl Table {
             }
             return Err(DataError::Empty { path: path_buf });
         }
-        // The names, and whether the first line is a row (a file without a header line).
-        let (names, first_is_row) = match header {
-            Header::Named { names, optional } if !repeats(&first, names, optional) => {
-                (named_columns(path, &record, names, optional, format)?, true)
-            }
-            _ => {
-                check_header(path, &first, format.separator)?;
-                (first, false)
-            }
+        // The names, and whether the first line is a row (a file without a header line), and
+        // then which column read it lacks, were it a header.
+        let unnamed = |names: &[String], optional: Option<&str>| -> Option<String> {
+            let read = names
+                .iter()
+                .filter(|n| wanted(n) && Some(n.as_str()) != optional);
+            read.clone().find(|n| !first.contains(n)).cloned()
         };
+        let (names, first_is_row, lacking) = match header {
+            Header::Named {
+                names, optional, ..
+            } => match unnamed(names, optional) {
+                Some(lacking) => {
+                    let names = named_columns(path, &record, (names, optional), header, format)?;
+                    (names, true, lacking)
+                }
+                None => (first, false, String::new()),
+            },
+            Header::Line => (first, false, String::new()),
+        };
+        if !first_is_row {
+            check_header(path, &names, format.separator)?;
+        }
         let first_line = if first_is_row { 1 } else { 2 };
         // A first line of words above a row with numbers under some of them is a header line,
         // whatever data.columns says.
@@ -231,7 +289,8 @@ impl Table {
                 if let Some(error) = unclosed_quote(path, &lines_of) {
                     return Err(error);
                 }
-                return Err(ragged(path, line, names.len(), record, format, header));
+                let shape = if first_is_row { header } else { Header::Line };
+                return Err(ragged(path, line, names.len(), record, format, shape));
             }
             if memchr::memchr(0, record.as_slice()).is_some() {
                 return Err(DataError::Malformed {
@@ -253,12 +312,7 @@ impl Table {
             {
                 return Err(DataError::BadHeader {
                     path: path.to_path_buf(),
-                    reason: format!(
-                        "line 1 (`{}`) looks like column names, not a row, but data.columns \
-                         says the file has no header line: to name the columns by that line, \
-                         remove data.columns; to name them by data.columns, delete the line",
-                        echoed(&words.join(", "))
-                    ),
+                    reason: header.contradicted(&words, &lacking),
                 });
             }
             let last = names.len() - 1;
@@ -511,23 +565,14 @@ fn without_end_mark(cell: &[u8]) -> &[u8] {
     cell.strip_suffix(b"\x1a").unwrap_or(cell)
 }
 
-/// Whether the first line `first` of a file named by `names` is a header line all the same: the
-/// names themselves, or all but the `optional` one.
-fn repeats(first: &[String], names: &[String], optional: Option<&str>) -> bool {
-    first == names
-        || optional.is_some_and(|optional| {
-            first.len() + 1 == names.len()
-                && names.iter().filter(|n| *n != optional).eq(first.iter())
-        })
-}
-
-/// The columns of a file without a header line whose first row is `first`: `names`, or all but
-/// the `optional` one when the row has a cell fewer; an error when neither fits.
+/// The columns of a file without a header line whose first row is `first`, by the `names`
+/// `header` gives: all of them, or all but the optional one when the row has a cell fewer; an error when
+/// neither fits.
 fn named_columns(
     path: &Path,
     first: &csv::ByteRecord,
-    names: &[String],
-    optional: Option<&str>,
+    (names, optional): (&[String], Option<&str>),
+    header: Header<'_>,
     format: CsvFormat,
 ) -> Result<Vec<String>, DataError> {
     match optional {
@@ -548,14 +593,7 @@ fn named_columns(
                     expected: format.separator,
                     role: FileRole::Training,
                 }),
-                _ => Err(ragged(
-                    path,
-                    1,
-                    names.len(),
-                    first,
-                    format,
-                    Header::Named { names, optional },
-                )),
+                _ => Err(ragged(path, 1, names.len(), first, format, header)),
             }
         }
     }
@@ -664,8 +702,15 @@ fn ragged(
          (columns aligned for reading) make empty cells between them: separate cells by one \
          space"
             .to_string()
-    } else if line == 1 && matches!(header, Header::Named { .. }) {
-        "; data.columns must name every column of the file, in order".to_string()
+    } else if let (1, Header::Named { names, trained, .. }) = (line, header) {
+        match trained {
+            false => "; data.columns must name every column of the file, in order".to_string(),
+            true => format!(
+                "; rows without a header line have the columns the model was trained on, in \
+                 order: {}",
+                names.join(", ")
+            ),
+        }
     } else if found < expected {
         format!("; write an empty cell (two {name} in a row) where a value is missing")
     } else if record.iter().skip(expected).all(<[u8]>::is_empty) {
@@ -684,7 +729,7 @@ fn ragged(
     DataError::Ragged {
         path: path.to_path_buf(),
         line,
-        expected: format!("{}{}", cells(expected), header.source()),
+        expected: format!("{}{}", cells(expected), header.source(line, expected)),
         found,
         hint,
     }
@@ -1120,12 +1165,13 @@ pub(crate) mod tests {
     }
 
     /// `text` read as `t.csv` with the columns `names` and no header line, `optional` being
-    /// the one rows may leave out.
+    /// the one rows may leave out (given, the names are a model's, as for rows to predict).
     fn named(text: &str, names: &[&str], optional: Option<&str>) -> Result<Table, DataError> {
         let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
         let header = Header::Named {
             names: &names,
             optional,
+            trained: optional.is_some(),
         };
         Table::parse_named(
             Path::new("t.csv"),
@@ -1147,9 +1193,16 @@ pub(crate) mod tests {
         assert_eq!(t.len(), 2);
         assert_eq!(t.column(0).get(0), Cell::Number(5.1));
         assert_eq!((t.line(0), t.line(1)), (1, 3));
-        // A header line that repeats the names is a header all the same.
+        // A header line that names every column is a header all the same, in any order.
         let t = named("a,b,class\n5.1,3.5,setosa\n", &["a", "b", "class"], None).expect("parses");
         assert_eq!((t.len(), t.line(0)), (1, 2));
+        let t = named(
+            "class,id,b,a\nsetosa,7,3.5,5.1\n",
+            &["a", "b", "class"],
+            None,
+        )
+        .expect("parses");
+        assert_eq!(t.names(), ["class", "id", "b", "a"]);
         // Rows to predict may leave out the target, with a header line or without.
         for text in ["5.1,setosa\n", "a,class\n5.1,setosa\n"] {
             let t = named(text, &["a", "y", "class"], Some("y")).expect("parses");
@@ -1167,6 +1220,7 @@ pub(crate) mod tests {
         let header = Header::Named {
             names: &names,
             optional: None,
+            trained: false,
         };
         let t = Table::read_where(&path, CsvFormat::default(), header, |_| true).expect("parses");
         let rows: Vec<csv::ByteRecord> = t
@@ -1204,8 +1258,30 @@ pub(crate) mod tests {
             .to_string();
         assert!(
             renamed.contains("line 1 (`sl, sw, species`) looks like column names")
+                && renamed.contains("lacks `a`, which data.columns names")
                 && renamed.contains("remove data.columns"),
             "{renamed}"
+        );
+        // Rows to predict: all the columns or all but the target, and then so on every line.
+        let predict = |text: &str| named(text, &names, Some("b")).unwrap_err().to_string();
+        let wide = predict("1,2,3,4\n");
+        assert!(
+            wide.contains(
+                "expected 3 cells, one for each column the model was trained on (or 2, all but `b`)"
+            ) && wide.contains("trained on, in order: a, b, class"),
+            "{wide}"
+        );
+        let later = predict("5.1,setosa\n4.9,3.0,setosa\n");
+        assert!(
+            later.contains(
+                "line 2: expected 2 cells, one for each column the model was trained on but `b`"
+            ),
+            "{later}"
+        );
+        let headed = predict("a,class\n5.1\n");
+        assert!(
+            headed.contains("line 2: expected 2 cells as in the header"),
+            "{headed}"
         );
         // A first row of words above another of words is data (a file of categories).
         let t = named("x,y,z\nu,v,w\n", &names, None).expect("parses");

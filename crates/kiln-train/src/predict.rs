@@ -259,6 +259,7 @@ pub(crate) fn model_input(
         Some(names) => Header::Named {
             names,
             optional: (!with_target).then_some(target),
+            trained: true,
         },
         None => Header::Line,
     };
