@@ -117,6 +117,20 @@ enum Command {
         data: PathBuf,
         #[command(flatten)]
         rows: RowFlags,
+        /// Also measure each column's permutation importance: how much worse the metric gets
+        /// when the column's values are shuffled among the rows.
+        #[arg(long)]
+        importance: bool,
+        /// The metric importance is measured by [default: r2 for a regression, accuracy for a
+        /// classifier].
+        #[arg(long, requires = "importance")]
+        metric: Option<String>,
+        /// Shuffles per column.
+        #[arg(long, requires = "importance", default_value_t = 5)]
+        repeats: usize,
+        /// Seeds the shuffles.
+        #[arg(long, requires = "importance", default_value_t = 0)]
+        seed: u64,
     },
     /// List the compute backends compiled in and the devices they can reach.
     Devices,
@@ -348,10 +362,25 @@ fn run(cli: Cli) -> Result<()> {
             run_dir,
             data,
             rows,
+            importance,
+            metric,
+            repeats,
+            seed,
         } => {
             let applied = rows.applied();
             let chosen = device::open_for_rows(rows.device)?;
-            let evaluation = kiln_train::eval_file(&run_dir, &data, &chosen.device, applied)?;
+            let importance = importance.then_some(kiln_train::ImportanceOptions {
+                metric,
+                repeats,
+                seed,
+            });
+            let evaluation = kiln_train::eval_file(
+                &run_dir,
+                &data,
+                &chosen.device,
+                applied,
+                importance.as_ref(),
+            )?;
             // The metrics, with what it takes to read them: how many rows, and which class is
             // which row and column of the confusion matrix.
             let mut shown = evaluation.metrics.clone();
@@ -361,6 +390,9 @@ fn run(cli: Cli) -> Result<()> {
             }
             if let Some(t) = evaluation.threshold {
                 shown.insert("threshold".into(), t.into());
+            }
+            if let Some(importance) = &evaluation.importance {
+                shown.insert("importance".into(), serde_json::to_value(importance)?);
             }
             writeln!(stdout, "{}", serde_json::to_string_pretty(&shown)?)?;
             if let Some(warning) = evaluation.warning {

@@ -15,6 +15,7 @@ mod error;
 mod experiment;
 mod files;
 mod fit;
+mod importance;
 mod optimizer;
 mod overrides;
 mod plot;
@@ -34,6 +35,7 @@ pub use files::{Abandoned, abandon_staged, write_atomic, write_atomic_with};
 pub use fit::{
     CheckpointKind, EpochRecord, EpochTiming, FitHooks, FitSettings, Fitted, LoopState, Resume, fit,
 };
+pub use importance::{ColumnImportance, Importance, ImportanceOptions, permutation_importance};
 pub use metrics::score;
 pub use predict::{
     Applied, Evaluation, check_predict_output, eval_file, predict_file, predictions_csv,

@@ -11,6 +11,7 @@ use kiln_data::{
 
 use crate::TrainError;
 use crate::bundle::Bundle;
+use crate::importance::{Importance, ImportanceOptions, permutation_importance};
 use crate::metrics::{self, Metrics, score};
 use crate::task::Predictions;
 
@@ -283,6 +284,8 @@ pub struct Evaluation {
     /// Rows whose prediction is not a finite number, and columns that look like thousands
     /// written with decimal marks, a line each.
     pub warning: Option<String>,
+    /// Each column's permutation importance, when asked for.
+    pub importance: Option<Importance>,
 }
 
 /// `kiln eval`: metrics of the run in `run_dir` on the labelled rows of `data`.
@@ -291,6 +294,7 @@ pub fn eval_file(
     data: &Path,
     device: &Device,
     applied: Applied,
+    importance: Option<&ImportanceOptions>,
 ) -> Result<Evaluation, TrainError> {
     let (bundle, table) = applied.load(run_dir, data, device, true)?;
     let x = bundle.info.preprocessor.transform_table(&table)?;
@@ -300,6 +304,9 @@ pub fn eval_file(
         bundle.info.preprocessor.format.decimal,
     )?;
     let predictions = bundle.predict(&x, device)?;
+    let importance = importance
+        .map(|options| permutation_importance(&bundle, &x, &y, options, device))
+        .transpose()?;
     Ok(Evaluation {
         metrics: score(bundle.info.task, &y, &predictions, bundle.info.threshold),
         rows: y.len(),
@@ -313,5 +320,6 @@ pub fn eval_file(
             ),
             predictions.warning(&table),
         ),
+        importance,
     })
 }

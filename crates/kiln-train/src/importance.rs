@@ -1,0 +1,178 @@
+//! Permutation importance: how much worse a trained model scores on labelled rows when the
+//! values of one raw column are shuffled among the rows, which cuts the column's link to the
+//! target and keeps its distribution (Breiman 2001; scikit-learn's `permutation_importance`).
+//! One number per raw column, in the metric's own units, for every model kind alike: a linear
+//! model's coefficients say the same only when its inputs are independent and on one scale, and
+//! an MLP has no coefficients to read.
+
+use burn::prelude::*;
+use kiln_data::{Matrix, SeededRng};
+use kiln_models::Task;
+use serde::Serialize;
+
+use crate::metrics::score;
+use crate::{Bundle, TrainError};
+
+/// What to measure: see [`permutation_importance`].
+#[derive(Debug, Clone)]
+pub struct ImportanceOptions {
+    /// The metric whose worsening is measured; `None`: scikit-learn's default score, `r2` for a
+    /// regression and `accuracy` for a classifier.
+    pub metric: Option<String>,
+    /// Shuffles per column (scikit-learn's `n_repeats`, 5 by default).
+    pub repeats: usize,
+    /// Seeds the shuffles: the same seed gives the same importances.
+    pub seed: u64,
+}
+
+/// The importance of each raw column, most important first.
+#[derive(Debug, Clone, Serialize)]
+pub struct Importance {
+    /// The metric measured.
+    pub metric: String,
+    /// Its value on the rows as given.
+    pub baseline: f64,
+    /// Shuffles per column.
+    pub repeats: usize,
+    /// The seed of the shuffles.
+    pub seed: u64,
+    /// One entry per raw column the model reads.
+    pub columns: Vec<ColumnImportance>,
+}
+
+/// How much worse the metric gets when one column is shuffled.
+#[derive(Debug, Clone, Serialize)]
+pub struct ColumnImportance {
+    /// The raw column.
+    pub column: String,
+    /// The mean worsening over the shuffles, in the metric's units: positive when the model
+    /// relies on the column, about zero when it ignores it, negative (by chance, on few rows)
+    /// when shuffling happened to help.
+    pub mean: f64,
+    /// The spread of the worsening over the shuffles (standard deviation, as scikit-learn's
+    /// `importances_std`).
+    pub std: f64,
+}
+
+/// Metrics whose smaller values are better; the rest are better larger.
+const SMALLER_IS_BETTER: [&str; 4] = ["mse", "rmse", "mae", "log_loss"];
+
+/// The metrics importance can be measured by, for a model of `task`.
+fn metrics_for(task: Task) -> &'static [&'static str] {
+    match task {
+        Task::Regression => &["r2", "mse", "rmse", "mae"],
+        Task::Binary => &[
+            "accuracy",
+            "roc_auc",
+            "log_loss",
+            "f1",
+            "precision",
+            "recall",
+            "pr_auc",
+        ],
+        Task::Multiclass => &[
+            "accuracy",
+            "roc_auc",
+            "log_loss",
+            "f1",
+            "precision",
+            "recall",
+        ],
+    }
+}
+
+/// Permutation importance of every raw column `bundle`'s model reads, on encoded rows `x` with
+/// targets `y` (as [`score`] takes them). Shuffling a raw column shuffles every input made of it
+/// together (a one-hot group, a missing-value indicator), rows kept whole otherwise.
+pub fn permutation_importance(
+    bundle: &Bundle,
+    x: &Matrix,
+    y: &[f64],
+    options: &ImportanceOptions,
+    device: &Device,
+) -> Result<Importance, TrainError> {
+    let task = bundle.info.task;
+    let allowed = metrics_for(task);
+    let metric = match &options.metric {
+        Some(metric) if allowed.contains(&metric.as_str()) => metric.clone(),
+        Some(metric) => {
+            return Err(TrainError::Invalid {
+                key: "--metric".into(),
+                reason: format!(
+                    "`{metric}` is not a metric of this model (task {}); expected one of {}",
+                    task.name(),
+                    allowed.join(", ")
+                ),
+            });
+        }
+        None => allowed[0].to_string(),
+    };
+    if options.repeats == 0 {
+        return Err(TrainError::Invalid {
+            key: "--repeats".into(),
+            reason: "0 shuffles measure nothing; use 1 or more (5 is scikit-learn's default)"
+                .into(),
+        });
+    }
+    let measure = |x: &Matrix| -> Result<Option<f64>, TrainError> {
+        let predictions = bundle.predict(x, device)?;
+        let metrics = score(task, y, &predictions, bundle.info.threshold);
+        Ok(metrics.get(&metric).and_then(serde_json::Value::as_f64))
+    };
+    let undefined = || TrainError::Invalid {
+        key: "--metric".into(),
+        reason: format!(
+            "{metric} is undefined on these rows (see the note below the metrics); measure \
+             importance by another metric"
+        ),
+    };
+    let baseline = measure(x)?.ok_or_else(undefined)?;
+    let worse = |value: f64| match SMALLER_IS_BETTER.contains(&metric.as_str()) {
+        true => value - baseline,
+        false => baseline - value,
+    };
+    let mut rng = SeededRng::new(options.seed);
+    let mut shuffled = x.clone();
+    let mut order: Vec<usize> = (0..x.rows).collect();
+    let mut first = 0;
+    let mut columns = Vec::new();
+    for feature in &bundle.info.preprocessor.features {
+        let inputs = first..first + feature.width();
+        first = inputs.end;
+        let mut drops = Vec::with_capacity(options.repeats);
+        for _ in 0..options.repeats {
+            order.iter_mut().enumerate().for_each(|(i, o)| *o = i);
+            rng.shuffle(&mut order);
+            for (row, &from) in order.iter().enumerate() {
+                for col in inputs.clone() {
+                    shuffled.data[row * x.cols + col] = x.data[from * x.cols + col];
+                }
+            }
+            drops.push(worse(measure(&shuffled)?.ok_or_else(undefined)?));
+        }
+        for row in 0..x.rows {
+            for col in inputs.clone() {
+                shuffled.data[row * x.cols + col] = x.data[row * x.cols + col];
+            }
+        }
+        let mean = drops.iter().sum::<f64>() / drops.len() as f64;
+        let variance = drops.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / drops.len() as f64;
+        columns.push(ColumnImportance {
+            column: feature.column().to_string(),
+            mean,
+            std: variance.sqrt(),
+        });
+    }
+    columns.sort_by(|a, b| {
+        b.mean
+            .total_cmp(&a.mean)
+            .then_with(|| a.column.cmp(&b.column))
+    });
+    Ok(Importance {
+        metric,
+        baseline,
+        repeats: options.repeats,
+        seed: options.seed,
+        columns,
+    })
+}
