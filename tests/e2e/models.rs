@@ -1327,4 +1327,36 @@ fn permutation_importance_matches_its_closed_form_on_a_least_squares_fit() {
         ],
     );
     eval_with(trained.run_dir(), &data, &["--repeats", "3"]).assert_error(2, &["--importance"]);
+    // train.importance measures it on the test rows, into metrics.json and report.md.
+    let split = [
+        "--set",
+        "train.importance=true",
+        "--set",
+        "data.split.test=0.25",
+    ];
+    let run = train(&config, &dir.path().join("runs"), &split);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let metrics = json(&run.run_dir().join("metrics.json"));
+    let importance = &metrics["importance"];
+    assert_eq!(
+        (
+            &importance["split"],
+            &importance["metric"],
+            &importance["repeats"]
+        ),
+        (&"test".into(), &"r2".into(), &5.into()),
+        "{importance}"
+    );
+    let names: Vec<&str> = importance["columns"]
+        .as_array()
+        .expect("columns")
+        .iter()
+        .filter_map(|c| c["column"].as_str())
+        .collect();
+    assert_eq!(names, ["a", "b", "c"]);
+    let report = std::fs::read_to_string(run.run_dir().join("report.md")).expect("report");
+    assert!(
+        report.contains("## Importance") && report.contains("| `a` |"),
+        "{report}"
+    );
 }

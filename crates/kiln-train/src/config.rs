@@ -94,6 +94,11 @@ pub struct TrainConfig {
     /// Stop when the monitored loss stops improving.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub early_stopping: Option<EarlyStoppingConfig>,
+    /// After training, measure each column's permutation importance on the rows a reader
+    /// trusts most (test, else validation, else training), into `metrics.json` and
+    /// `report.md`: five shuffles a column, seeded by the experiment's seed.
+    #[serde(default)]
+    pub importance: bool,
 }
 
 fn default_true() -> bool {
@@ -206,6 +211,7 @@ impl Default for TrainConfig {
             optimizer: OptimizerConfig::default(),
             schedule: ScheduleConfig::default(),
             early_stopping: None,
+            importance: false,
         }
     }
 }
@@ -548,6 +554,8 @@ impl Experiment {
             let mut e = e.clone();
             e.train.epochs = 0;
             e.train.log_every = 1;
+            // What is measured after training, not how it trains.
+            e.train.importance = false;
             // A lower rate is how a diverged run goes on from its last good checkpoint.
             e.train.optimizer.lr = 0.0;
             e.device = String::new();
@@ -561,7 +569,8 @@ impl Experiment {
             Err(TrainError::Invalid {
                 key: changed.join(", "),
                 reason: "differs from the run being resumed; only train.epochs, train.log_every, \
-                         train.optimizer.lr and device may change (start a new run instead)"
+                         train.importance, train.optimizer.lr and device may change (start a new \
+                         run instead)"
                     .into(),
             })
         }

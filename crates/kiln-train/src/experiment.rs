@@ -18,6 +18,7 @@ use crate::files::{self, StagedDir, timestamp, write_atomic, write_atomic_with};
 use crate::fit::{
     CheckpointKind, CheckpointSink, EpochRecord, FitHooks, FitSettings, LoopState, fit,
 };
+use crate::importance::{ImportanceOptions, permutation_importance};
 use crate::metrics::{self, Metrics, score};
 use crate::predict::{model_input, predictions_csv};
 use crate::task::Predictions;
@@ -501,6 +502,20 @@ pub fn train(
         network,
     };
     let (mut metrics, shown) = evaluate_splits(&bundle, &data, device)?;
+    if experiment.train.importance
+        && let Some((split, rows, _)) = &shown
+    {
+        match importance_of(experiment, &bundle, split, rows, device)? {
+            Ok(importance) => metrics["importance"] = importance,
+            Err(note) => log.line(&note),
+        }
+        if *split == "train" {
+            log.line(
+                "note: importance was measured on the training rows, the only ones there are: \
+                 it also measures what the model memorised (hold rows out with data.split.test)",
+            );
+        }
+    }
     if let Some(cv) = folded {
         metrics["cv"] = cv.metrics;
     }
@@ -796,6 +811,33 @@ fn evaluate_splits<'d>(
         all.insert("coefficients".into(), coefficients);
     }
     Ok((Value::Object(all), shown))
+}
+
+/// `train.importance`: each column's permutation importance on `split`'s `rows`, as
+/// `metrics.json` holds it; or a note when the metric is undefined on those rows.
+fn importance_of(
+    experiment: &Experiment,
+    bundle: &Bundle,
+    split: &str,
+    rows: &Split,
+    device: &Device,
+) -> Result<Result<Value, String>, TrainError> {
+    let options = ImportanceOptions {
+        metric: None,
+        repeats: 5,
+        seed: experiment.seed,
+    };
+    match permutation_importance(bundle, &rows.x, &rows.y, &options, device) {
+        Ok(importance) => {
+            let mut value = serde_json::to_value(&importance).unwrap_or_default();
+            value["split"] = split.into();
+            Ok(Ok(value))
+        }
+        Err(TrainError::Invalid { reason, .. }) => Ok(Err(format!(
+            "note: no importance measured on the {split} rows: {reason}"
+        ))),
+        Err(other) => Err(other),
+    }
 }
 
 /// A note when a binary classifier's positive class (the second label, which precision,

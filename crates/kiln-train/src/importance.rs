@@ -122,8 +122,7 @@ pub fn permutation_importance(
     let undefined = || TrainError::Invalid {
         key: "--metric".into(),
         reason: format!(
-            "{metric} is undefined on these rows (see the note below the metrics); measure \
-             importance by another metric"
+            "{metric} is undefined on these rows; measure importance by another metric"
         ),
     };
     let baseline = measure(x)?.ok_or_else(undefined)?;

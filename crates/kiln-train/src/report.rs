@@ -122,6 +122,7 @@ pub(crate) fn markdown(facts: &RunFacts<'_>) -> String {
     training_section(&mut page, facts);
     metrics_section(&mut page, facts);
     coefficients_section(&mut page, facts);
+    importance_section(&mut page, facts);
     if !facts.notes.is_empty() {
         let _ = writeln!(page, "## Notes\n");
         for note in facts.notes {
@@ -708,6 +709,45 @@ fn class_coefficients(page: &mut String, classes: &Value, facts: &RunFacts<'_>) 
         rows.push(row);
     }
     table(page, &header, rows);
+}
+
+/// `train.importance`: each column's permutation importance, most important first.
+fn importance_section(page: &mut String, facts: &RunFacts<'_>) {
+    let Some(importance) = facts.metrics.get("importance") else {
+        return;
+    };
+    let metric = importance["metric"].as_str().unwrap_or("the metric");
+    let change = match metric {
+        "mse" | "rmse" | "mae" | "log_loss" => "rises",
+        _ => "falls",
+    };
+    let _ = writeln!(
+        page,
+        "## Importance
+
+How much the {metric} of the {} rows ({}) {change} when one column's \
+         values are shuffled among the rows: the mean and spread over {} shuffles, each \
+         column's inputs shuffled together. Near zero: the model does without the column.\n",
+        importance["split"].as_str().unwrap_or("scored"),
+        metric_cell(importance.get("baseline")),
+        importance["repeats"]
+    );
+    let rows = importance["columns"]
+        .as_array()
+        .map(|columns| {
+            columns
+                .iter()
+                .map(|c| {
+                    vec![
+                        code(c["column"].as_str().unwrap_or_default()),
+                        metric_cell(c.get("mean")),
+                        metric_cell(c.get("std")),
+                    ]
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    table(page, &["column", "mean", "std"], rows);
 }
 
 /// A Markdown table: the first column left-aligned, the others (numbers) right-aligned. Every
