@@ -443,10 +443,35 @@ fn a_file_without_a_header_line_trains_the_same_model_by_the_names_data_columns_
     for same in ["metrics.json", "splits.csv", "model/weights.bpk"] {
         assert!(file(&named, same) == file(&headed, same), "{same}");
     }
+    // A header line in another order, with a column data.columns lacks: the same model, its
+    // inputs in data.columns' order, the extra column not read.
+    let reordered: String = original
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let cells: Vec<&str> = line.split(',').collect();
+            let id = if i == 0 {
+                "id".to_string()
+            } else {
+                i.to_string()
+            };
+            format!(
+                "{},{id},{},{},{},{}\n",
+                cells[4], cells[3], cells[2], cells[1], cells[0]
+            )
+        })
+        .collect();
+    let reordered = write(dir.path(), "reordered.csv", &reordered);
+    let path = format!("data.path={:?}", reordered.display().to_string());
+    let shuffled = train(&config, &out, &["--set", &path]);
+    assert_eq!(shuffled.status, 0, "{}", shuffled.stderr);
+    for same in ["metrics.json", "model/weights.bpk"] {
+        assert!(file(&shuffled, same) == file(&headed, same), "{same}");
+    }
     let bundle = json(&named.run_dir().join("model/bundle.json"));
     assert_eq!(bundle["format"], 3, "{bundle}");
     let report = std::fs::read_to_string(named.run_dir().join("report.md")).expect("report");
-    assert!(report.contains("no header line"), "{report}");
+    assert!(report.contains("columns named by data.columns"), "{report}");
 
     // Rows without a header line, with the target or without it, predict as headed rows do.
     let rows: Vec<&str> = body.lines().take(3).collect();

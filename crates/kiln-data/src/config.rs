@@ -180,6 +180,11 @@ impl DataConfig {
     /// Whether column `name` is read at all: the target and the features (every column not in
     /// `drop` when `features` is not given). The rest is skipped while reading.
     pub fn reads_column(&self, name: &str) -> bool {
+        if let Some(columns) = &self.columns
+            && !columns.iter().any(|c| c == name)
+        {
+            return false; // A column a header line adds to those data.columns names.
+        }
         name == self.target
             || match &self.features {
                 Some(features) => features.iter().any(|f| f == name),
@@ -196,6 +201,14 @@ impl DataConfig {
                 reason,
             })
         };
+        if columns.is_empty() {
+            return bad(
+                "columns",
+                "is empty: name every column of the files, in order, or leave data.columns out \
+                 when the files have a header line"
+                    .into(),
+            );
+        }
         if let Some(i) = columns.iter().position(|c| c.trim().is_empty()) {
             return bad(
                 "columns",
@@ -416,6 +429,7 @@ mod tests {
     #[test]
     fn columns_must_be_names_once_each_and_hold_every_column_named_elsewhere() {
         let cases = [
+            ("columns = []", "data.columns: is empty"),
             (
                 "columns = [\"x\", \"\", \"y\"]",
                 "data.columns: name 2 is blank",

@@ -29,7 +29,7 @@ pub enum Separator {
 
 impl Separator {
     /// Every separator, in the order messages list them.
-    const ALL: [Self; 5] = [
+    pub(crate) const ALL: [Self; 5] = [
         Self::Comma,
         Self::Semicolon,
         Self::Tab,

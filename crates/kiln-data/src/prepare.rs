@@ -370,6 +370,13 @@ pub fn prepare_table(
             .iter()
             .map(|n| table.index_of(n, "data.features"))
             .collect::<Result<_, _>>()?,
+        // Named by data.columns: those columns, in its order, whatever a header line of the
+        // file adds or reorders.
+        None if let Some(columns) = &config.columns => columns
+            .iter()
+            .filter(|n| **n != config.target && !config.drop.contains(n))
+            .map(|n| table.index_of(n, "data.columns"))
+            .collect::<Result<_, _>>()?,
         None => {
             let kept: Vec<usize> = (0..names.len())
                 .filter(|&i| {

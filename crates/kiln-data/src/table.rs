@@ -35,7 +35,7 @@ pub enum Header<'a> {
 impl Header<'_> {
     /// What says that a row of `line` should have `expected` cells, for errors (`as in the
     /// header`).
-    fn source(&self, line: u64, expected: usize) -> String {
+    fn source(&self, first_row: bool, expected: usize) -> String {
         let Self::Named {
             names,
             optional,
@@ -49,36 +49,41 @@ impl Header<'_> {
             false => ", one for each name in data.columns",
         };
         match optional {
-            Some(optional) if line == 1 => {
+            Some(optional) if first_row => {
                 format!("{each} (or {}, all but `{optional}`)", names.len() - 1)
             }
             Some(optional) if expected < names.len() => {
-                format!("{each} but `{optional}`, as on line 1")
+                format!("{each} but `{optional}`, as in the first row")
             }
             _ => each.to_string(),
         }
     }
 
     /// The advice for a first line `words` that looks like column names but lacks `missing`, a
-    /// column that is read, in a file said to have no header line.
-    fn contradicted(&self, words: &[String], missing: &str) -> String {
-        let shown = echoed(&words.join(", "));
+    /// column that is read, in a file said to have no header line; `hint` names a near name in
+    /// the line (`, did you mean …`), if any.
+    fn contradicted(&self, words: &str, missing: &str, hint: &str) -> String {
+        let shown = echoed(words);
+        let near = match hint.strip_prefix(", ") {
+            Some(hint) => format!(" ({hint})"),
+            None => String::new(),
+        };
         match self {
             Self::Named {
                 names,
                 trained: true,
                 ..
             } => format!(
-                "line 1 (`{shown}`) looks like column names, not a row, but lacks `{missing}`, \
+                "`{shown}` looks like column names, not a row, but lacks `{missing}`, \
                  which the model reads: name the columns as its training files did, or leave \
                  the line out (rows without a header line have the model's columns in order: \
-                 {})",
+                 {}){near}",
                 names.join(", ")
             ),
             _ => format!(
-                "line 1 (`{shown}`) looks like column names, not a row, but lacks `{missing}`, \
+                "`{shown}` looks like column names, not a row, but lacks `{missing}`, \
                  which data.columns names: to name the columns by that line, remove \
-                 data.columns; to name them by data.columns, delete the line"
+                 data.columns; to name them by data.columns, delete the line{near}"
             ),
         }
     }
@@ -93,8 +98,11 @@ pub struct Table {
     /// Line of each row, once some row is not on line `row + first_line` (blank lines, quoted
     /// line breaks); `None` while the rows follow one another line by line.
     lines: Option<Vec<u64>>,
-    /// The line of the first row: 2 below a header line, 1 in a file without one.
+    /// The line of the first row: 2 below a header line, and in a file without one (see
+    /// [`Header::Named`]) the first line that is not blank.
     first_line: u64,
+    /// Whether the file has a header line.
+    headed: bool,
     rows: usize,
     /// The content's length and checksum (see [`Table::fingerprint`]).
     fingerprint: String,
@@ -191,9 +199,9 @@ impl Table {
                 Err(e) => Err(csv_error(path, e, &lines_of)),
             }
         };
-        if next(&mut record)?.is_none() {
+        let Some(first_at) = next(&mut record)? else {
             return Err(DataError::Empty { path: path_buf });
-        }
+        };
         // A quote left open swallows the rest of the file into its record: the header, a record
         // that then looks ragged, or the last one (found at the end of the file).
         if let Some(error) = unclosed_quote(path, &lines_of) {
@@ -238,7 +246,13 @@ impl Table {
                 names, optional, ..
             } => match unnamed(names, optional) {
                 Some(lacking) => {
-                    let names = named_columns(path, &record, (names, optional), header, format)?;
+                    let names = named_columns(
+                        path,
+                        (&record, first_at),
+                        (names, optional),
+                        header,
+                        format,
+                    )?;
                     (names, true, lacking)
                 }
                 None => (first, false, String::new()),
@@ -248,24 +262,32 @@ impl Table {
         if !first_is_row {
             check_header(path, &names, format.separator)?;
         }
-        let first_line = if first_is_row { 1 } else { 2 };
-        // A first line of words above a row with numbers under some of them is a header line,
-        // whatever data.columns says.
+        // The line of the first row: below the header, or the first line read.
+        let first_line = if first_is_row { first_at } else { 2 };
+        // A first line of names above a row with numbers under some of them is a header line,
+        // whatever data.columns says. A name has a letter, and is not a missing marker (`?`,
+        // `NA`) nor a number.
         let is_number = |cell: &[u8]| {
             std::str::from_utf8(cell).is_ok_and(|c| format.decimal.number(c.trim()).is_some())
         };
-        let words = |record: &csv::ByteRecord| {
-            record
-                .iter()
-                .all(|cell| !cell.trim_ascii().is_empty() && !is_number(cell))
-                .then(|| {
-                    record
-                        .iter()
-                        .map(|c| String::from_utf8_lossy(c).trim().to_string())
-                        .collect::<Vec<_>>()
-                })
+        let is_name = |cell: &[u8]| {
+            std::str::from_utf8(cell).is_ok_and(|c| {
+                let c = c.trim();
+                c.chars().any(char::is_alphabetic)
+                    && !crate::disguise::is_missing_marker(c)
+                    && format.decimal.number(c).is_none()
+            })
         };
-        let mut words_above = if first_is_row { words(&record) } else { None };
+        let mut words_above = (first_is_row && record.iter().all(is_name)).then(|| {
+            let separator = char::from(format.separator.byte()).to_string();
+            let cells: Vec<String> = record
+                .iter()
+                .map(|c| String::from_utf8_lossy(c).into_owned())
+                .collect();
+            let trimmed = cells.iter().map(|c| c.trim());
+            let hint = crate::suggest::did_you_mean(&lacking, trimmed);
+            (cells.join(&separator), hint)
+        });
 
         // An unnamed column (pandas' row index, a trailing comma on every line) cannot be asked
         // for by name: it is never read.
@@ -290,7 +312,14 @@ impl Table {
                     return Err(error);
                 }
                 let shape = if first_is_row { header } else { Header::Line };
-                return Err(ragged(path, line, names.len(), record, format, shape));
+                return Err(ragged(
+                    path,
+                    (line, false),
+                    names.len(),
+                    record,
+                    format,
+                    shape,
+                ));
             }
             if memchr::memchr(0, record.as_slice()).is_some() {
                 return Err(DataError::Malformed {
@@ -307,12 +336,13 @@ impl Table {
                 });
             }
             if rows == 1
-                && let Some(words) = words_above.take()
+                && let Some((words, hint)) = words_above.take()
                 && record.iter().any(is_number)
             {
-                return Err(DataError::BadHeader {
+                return Err(DataError::Malformed {
                     path: path.to_path_buf(),
-                    reason: header.contradicted(&words, &lacking),
+                    line: first_line,
+                    reason: header.contradicted(&words, &lacking, &hint),
                 });
             }
             let last = names.len() - 1;
@@ -346,7 +376,7 @@ impl Table {
             Ok(())
         };
         if first_is_row {
-            push(&record.clone(), 1)?;
+            push(&record.clone(), first_at)?;
         }
         while let Some(line) = next(&mut record)? {
             push(&record, line)?;
@@ -360,6 +390,7 @@ impl Table {
             columns,
             lines,
             first_line,
+            headed: !first_is_row,
             rows,
             fingerprint: lines_of.fingerprint(),
             format,
@@ -504,7 +535,7 @@ impl Table {
     pub fn raw_rows(&self) -> Result<RawRows, DataError> {
         let mut records =
             csv_reader(open(&self.path)?.0, self.format.separator).into_byte_records();
-        if self.first_line == 2 {
+        if self.headed {
             records.next(); // the header
         }
         Ok(RawRows {
@@ -565,37 +596,70 @@ fn without_end_mark(cell: &[u8]) -> &[u8] {
     cell.strip_suffix(b"\x1a").unwrap_or(cell)
 }
 
-/// The columns of a file without a header line whose first row is `first`, by the `names`
-/// `header` gives: all of them, or all but the optional one when the row has a cell fewer; an error when
-/// neither fits.
+/// The columns of a file without a header line whose first row is `first` (on its line), by
+/// the `names` `header` gives: all of them, or all but the optional one when the row has a cell
+/// fewer, and an unnamed last column (never read) for a separator at the end of the line; an
+/// error when none fits, or when the row is plainly written with another separator.
 fn named_columns(
     path: &Path,
-    first: &csv::ByteRecord,
+    (first, line): (&csv::ByteRecord, u64),
     (names, optional): (&[String], Option<&str>),
     header: Header<'_>,
     format: CsvFormat,
 ) -> Result<Vec<String>, DataError> {
+    let n = names.len();
+    let fits = |cells: usize| cells == n || (optional.is_some() && cells + 1 == n);
+    // The row cut by another separator into as many cells as the names ask for: `5,1;3,5;…`
+    // read with commas may give the right count by chance, but its cells hold the `;`.
+    let separator = char::from(format.separator.byte()).to_string();
+    let text = first
+        .iter()
+        .map(String::from_utf8_lossy)
+        .collect::<Vec<_>>()
+        .join(&separator);
+    let other = Separator::ALL.into_iter().find(|&other| {
+        let mark = char::from(other.byte());
+        other != format.separator
+            && match other {
+                // Spaces are common inside cells: only a row that is one cell counts.
+                Separator::Space => first.len() == 1 && fits(text.split_whitespace().count()),
+                _ => text.contains(mark) && fits(text.split(mark).count()),
+            }
+    });
+    if let Some(found) = other {
+        return Err(DataError::WrongSeparator {
+            path: path.to_path_buf(),
+            first_line: format!("the first row is `{}`", echoed(&text).escape_debug()),
+            found,
+            expected: format.separator,
+            role: FileRole::Training,
+        });
+    }
+    let trailing = first.len() > 1 && first[first.len() - 1].trim_ascii().is_empty();
     match optional {
-        _ if first.len() == names.len() => Ok(names.to_vec()),
-        Some(optional) if first.len() + 1 == names.len() => {
+        // A cell at the end of the line: the last column's, missing, or one a separator at the
+        // end of the line makes after the target was left out? Asked, not guessed.
+        Some(optional) if first.len() == n && trailing && names[n - 1] != optional => {
+            Err(DataError::Malformed {
+                path: path.to_path_buf(),
+                line,
+                reason: format!(
+                    "the row has {n} cells, the last one empty: every column with `{}` missing, \
+                     or every column but `{optional}` and a separator at the end of the line? \
+                     Remove the separators at the ends of the lines, or write an empty cell \
+                     for `{optional}` in its place",
+                    names[n - 1]
+                ),
+            })
+        }
+        _ if first.len() == n => Ok(names.to_vec()),
+        Some(optional) if first.len() + 1 == n => {
             Ok(names.iter().filter(|n| *n != optional).cloned().collect())
         }
-        _ => {
-            let line = String::from_utf8_lossy(&first[0]);
-            match format.separator.other_in(&line) {
-                Some(found) if first.len() == 1 => Err(DataError::WrongSeparator {
-                    path: path.to_path_buf(),
-                    first_line: format!(
-                        "the first line is one cell, `{}`",
-                        echoed(&line).escape_debug()
-                    ),
-                    found,
-                    expected: format.separator,
-                    role: FileRole::Training,
-                }),
-                _ => Err(ragged(path, 1, names.len(), first, format, header)),
-            }
+        _ if first.len() == n + 1 && trailing => {
+            Ok(names.iter().cloned().chain([String::new()]).collect())
         }
+        _ => Err(ragged(path, (line, true), n, first, format, header)),
     }
 }
 
@@ -674,7 +738,7 @@ const DAMAGED: &str = "the line holds zero bytes (NUL), not text: the file looks
 /// the names that stand for one), with its likeliest cause.
 fn ragged(
     path: &Path,
-    line: u64,
+    (line, first_row): (u64, bool),
     expected: usize,
     record: &csv::ByteRecord,
     format: CsvFormat,
@@ -702,7 +766,7 @@ fn ragged(
          (columns aligned for reading) make empty cells between them: separate cells by one \
          space"
             .to_string()
-    } else if let (1, Header::Named { names, trained, .. }) = (line, header) {
+    } else if let (true, Header::Named { names, trained, .. }) = (first_row, header) {
         match trained {
             false => "; data.columns must name every column of the file, in order".to_string(),
             true => format!(
@@ -729,7 +793,7 @@ fn ragged(
     DataError::Ragged {
         path: path.to_path_buf(),
         line,
-        expected: format!("{}{}", cells(expected), header.source(line, expected)),
+        expected: format!("{}{}", cells(expected), header.source(first_row, expected)),
         found,
         hint,
     }
@@ -1257,10 +1321,17 @@ pub(crate) mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            renamed.contains("line 1 (`sl, sw, species`) looks like column names")
+            renamed.contains("line 1: `sl,sw,species` looks like column names")
                 && renamed.contains("lacks `a`, which data.columns names")
                 && renamed.contains("remove data.columns"),
             "{renamed}"
+        );
+        let cased = named("A,B,CLASS\n5.1,3.5,setosa\n", &names, None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            cased.contains("(did you mean `A`? (names must match in case too))"),
+            "{cased}"
         );
         // Rows to predict: all the columns or all but the target, and then so on every line.
         let predict = |text: &str| named(text, &names, Some("b")).unwrap_err().to_string();
@@ -1286,5 +1357,55 @@ pub(crate) mod tests {
         // A first row of words above another of words is data (a file of categories).
         let t = named("x,y,z\nu,v,w\n", &names, None).expect("parses");
         assert_eq!(t.len(), 2);
+    }
+
+    #[test]
+    fn a_file_without_a_header_line_keeps_its_line_numbers_markers_and_end_separators() {
+        let names = ["a", "b", "class"];
+        // Blank lines above the first row: every row keeps its own line, and is written back.
+        let t = named("\n\n5.1,3.5,setosa\n4.9,3.0,setosa\n", &names, None).expect("parses");
+        assert_eq!((t.len(), t.line(0), t.line(1)), (2, 3, 4));
+        let bad = named("\n\n5.1,x,setosa\n4.9,3.0,setosa\n", &names, None).expect("parses");
+        assert_eq!(bad.line(0), 3);
+        // A first row of missing markers and words is a row, not a header line.
+        for first in ["?,?,setosa", "NA,NA,setosa", "N/A,?,setosa"] {
+            let t = named(&format!("{first}\n4.9,3.0,setosa\n"), &names, None);
+            assert_eq!(t.expect(first).len(), 2, "{first}");
+        }
+        // A separator at the end of every line makes an unnamed column, never read.
+        let t = named("5.1,3.5,setosa,\n4.9,3.0,setosa,\n", &names, None).expect("parses");
+        assert_eq!(t.names(), ["a", "b", "class", ""]);
+        // Rows to predict whose last cell is empty, the target elsewhere: asked, not guessed.
+        let target_first = ["class", "a", "b"];
+        let asked = named("5.1,3.5,\n", &target_first, Some("class"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            asked
+                .contains("the row has 3 cells, the last one empty: every column with `b` missing"),
+            "{asked}"
+        );
+        let t = named("5.1,3.5\n", &target_first, Some("class")).expect("parses");
+        assert_eq!(t.names(), ["a", "b"]);
+    }
+
+    #[test]
+    fn a_file_without_a_header_line_written_with_another_separator_is_named_so() {
+        let names = ["a", "b", "c", "d", "class"];
+        // Cut by commas, the row has five cells by chance: they hold the `;`.
+        let european = named("5,1;3,5;1,4;0,2;setosa\n", &names, None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            european.contains("separated by `;` rather than commas"),
+            "{european}"
+        );
+        let spaced = named("A11 6 A34 4 good\n", &names, None)
+            .unwrap_err()
+            .to_string();
+        assert!(spaced.contains("separated by spaces"), "{spaced}");
+        // Commas followed by spaces are commas.
+        let t = named("5.1, 3.5, 1.4, 0.2, setosa\n", &names, None).expect("parses");
+        assert_eq!(t.len(), 1);
     }
 }

@@ -110,7 +110,7 @@ pub fn with_suggestion(message: &str) -> String {
         .find(|c| initials.len() > 1 && *c == initials);
     // Other tools' names for a key (pandas' `sep` and `names`, Python csv's `delimiter`, and
     // `header = false` for a file without a header line).
-    const SYNONYMS: [(&str, &str); 7] = [
+    const SYNONYMS: [(&str, &str); 10] = [
         ("delimiter", "separator"),
         ("sep", "separator"),
         ("decimal_mark", "decimal"),
@@ -118,6 +118,9 @@ pub fn with_suggestion(message: &str) -> String {
         ("names", "columns"),
         ("column_names", "columns"),
         ("header", "columns"),
+        ("headers", "columns"),
+        ("has_header", "columns"),
+        ("no_header", "columns"),
     ];
     let synonym = SYNONYMS
         .iter()

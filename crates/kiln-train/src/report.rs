@@ -173,7 +173,7 @@ fn data_section(page: &mut String, facts: &RunFacts<'_>) {
         ));
     }
     if e.data.columns.is_some() {
-        how.push("no header line: the columns named by data.columns".to_string());
+        how.push("columns named by data.columns".to_string());
     }
     let written = match how.is_empty() {
         true => String::new(),
