@@ -10,7 +10,7 @@ use kiln_data::{Matrix, SeededRng};
 use kiln_models::Task;
 use serde::Serialize;
 
-use crate::metrics::score;
+use crate::metrics::{score, smaller_is_better};
 use crate::{Bundle, TrainError};
 
 /// What to measure: see [`permutation_importance`].
@@ -54,30 +54,23 @@ pub struct ColumnImportance {
     pub std: f64,
 }
 
-/// Metrics whose smaller values are better; the rest are better larger.
-const SMALLER_IS_BETTER: [&str; 4] = ["mse", "rmse", "mae", "log_loss"];
+/// A classifier's metrics importance can be measured by; `pr_auc`, last, is a binary one's.
+const CLASSIFICATION: [&str; 7] = [
+    "accuracy",
+    "roc_auc",
+    "log_loss",
+    "f1",
+    "precision",
+    "recall",
+    "pr_auc",
+];
 
 /// The metrics importance can be measured by, for a model of `task`.
 fn metrics_for(task: Task) -> &'static [&'static str] {
     match task {
         Task::Regression => &["r2", "mse", "rmse", "mae"],
-        Task::Binary => &[
-            "accuracy",
-            "roc_auc",
-            "log_loss",
-            "f1",
-            "precision",
-            "recall",
-            "pr_auc",
-        ],
-        Task::Multiclass => &[
-            "accuracy",
-            "roc_auc",
-            "log_loss",
-            "f1",
-            "precision",
-            "recall",
-        ],
+        Task::Binary => &CLASSIFICATION,
+        Task::Multiclass => &CLASSIFICATION[..CLASSIFICATION.len() - 1],
     }
 }
 
@@ -126,7 +119,7 @@ pub fn permutation_importance(
         ),
     };
     let baseline = measure(x)?.ok_or_else(undefined)?;
-    let worse = |value: f64| match SMALLER_IS_BETTER.contains(&metric.as_str()) {
+    let worse = |value: f64| match smaller_is_better(&metric) {
         true => value - baseline,
         false => baseline - value,
     };

@@ -14,6 +14,12 @@ use crate::task::Predictions;
 /// Metric name → value, as written to `metrics.json`.
 pub type Metrics = Map<String, Value>;
 
+/// Whether a smaller value of `metric` is the better one (an error or a loss); other metrics
+/// are better larger.
+pub fn smaller_is_better(metric: &str) -> bool {
+    ["mse", "rmse", "mae", "log_loss"].contains(&metric)
+}
+
 /// Regression metrics of predictions `pred` against targets `y`.
 pub fn regression(y: &[f64], pred: &[f64]) -> Metrics {
     let n = y.len().max(1) as f64;

@@ -717,9 +717,9 @@ fn importance_section(page: &mut String, facts: &RunFacts<'_>) {
         return;
     };
     let metric = importance["metric"].as_str().unwrap_or("the metric");
-    let change = match metric {
-        "mse" | "rmse" | "mae" | "log_loss" => "rises",
-        _ => "falls",
+    let change = match metrics::smaller_is_better(metric) {
+        true => "rises",
+        false => "falls",
     };
     let _ = writeln!(
         page,
