@@ -53,11 +53,13 @@ pub enum DataError {
         /// The operating system's reason.
         source: std::io::Error,
     },
-    /// The file has no header line at all.
-    #[error("{path} is empty: expected a header line naming the columns, then one row per line")]
+    /// The file has no line at all.
+    #[error("{path} is empty: expected {expected}")]
     Empty {
         /// The file.
         path: PathBuf,
+        /// What the file should hold.
+        expected: &'static str,
     },
     /// The file has a header but no data rows.
     #[error("no rows in {path}: it has a header line but no data")]

@@ -59,6 +59,17 @@ impl Header<'_> {
         }
     }
 
+    /// What a file read so holds, for the error that it is empty.
+    fn expected(&self) -> &'static str {
+        match self {
+            Self::Line => "a header line naming the columns, then one row per line",
+            Self::Named { .. } => {
+                "one row per line (without a header line: data.columns names \
+                                   the columns)"
+            }
+        }
+    }
+
     /// The advice for a first line `words` that looks like column names but lacks `missing`, a
     /// column that is read, in a file said to have no header line; `hint` names a near name in
     /// the line (`, did you mean …`), if any.
@@ -200,7 +211,10 @@ impl Table {
             }
         };
         let Some(first_at) = next(&mut record)? else {
-            return Err(DataError::Empty { path: path_buf });
+            return Err(DataError::Empty {
+                path: path_buf,
+                expected: header.expected(),
+            });
         };
         // A quote left open swallows the rest of the file into its record: the header, a record
         // that then looks ragged, or the last one (found at the end of the file).
@@ -231,7 +245,10 @@ impl Table {
                         .into(),
                 });
             }
-            return Err(DataError::Empty { path: path_buf });
+            return Err(DataError::Empty {
+                path: path_buf,
+                expected: header.expected(),
+            });
         }
         // The names, and whether the first line is a row (a file without a header line), and
         // then which column read it lacks, were it a header.
@@ -1353,6 +1370,11 @@ pub(crate) mod tests {
         assert!(
             headed.contains("line 2: expected 2 cells as in the header"),
             "{headed}"
+        );
+        let empty = named("", &names, None).unwrap_err().to_string();
+        assert!(
+            empty.contains("is empty: expected one row per line (without"),
+            "{empty}"
         );
         // A first row of words above another of words is data (a file of categories).
         let t = named("x,y,z\nu,v,w\n", &names, None).expect("parses");
