@@ -6,7 +6,7 @@ use std::path::Path;
 use std::io::Read;
 
 use kiln_data::{
-    Cell, CsvFormat, DataConfig, Decimal, Separator, Table, TargetKind, prepare_table,
+    Cell, CsvFormat, DataConfig, Decimal, Header, Separator, Table, TargetKind, prepare_table,
 };
 use proptest::prelude::*;
 
@@ -106,5 +106,40 @@ proptest! {
         let plain = Table::parse(Path::new("t.csv"), write(",", ".").as_bytes());
         let other = Table::parse_as(Path::new("t.csv"), write(";", ",").as_bytes(), european);
         prop_assert_eq!(describe(&plain), describe(&other));
+    }
+
+    #[test]
+    fn arbitrary_bytes_read_by_given_names_never_panic(
+        bytes in proptest::collection::vec(any::<u8>(), 0..256),
+        names in proptest::collection::vec("[a-c]{0,2}", 0..4),
+        optional in proptest::option::of("[a-c]{0,2}"),
+        trained in any::<bool>(),
+    ) {
+        let header = Header::Named { names: &names, optional: optional.as_deref(), trained };
+        let _ = Table::parse_named(Path::new("t.csv"), &bytes, CsvFormat::default(), header);
+    }
+
+    #[test]
+    fn a_file_without_its_header_line_reads_as_the_same_table_by_its_names(
+        first in "-?[0-9]{1,4}(\\.[0-9]{1,3})?",
+        rows in proptest::collection::vec(
+            proptest::collection::vec("-?[0-9]{1,8}(\\.[0-9]{1,8})?|[a-z]{1,3}|", 3), 1..20)
+    ) {
+        let mut rows = rows;
+        rows[0][0] = first;
+        let body: String = rows.iter().map(|row| format!("{}\n", row.join(","))).collect();
+        let names: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+        let headed = Table::parse(Path::new("t.csv"), format!("a,b,c\n{body}").as_bytes());
+        let header = Header::Named { names: &names, optional: None, trained: false };
+        let bare = Table::parse_named(Path::new("t.csv"), body.as_bytes(), CsvFormat::default(), header);
+        let (headed, bare) = (headed.expect("headed"), bare.expect("without a header line"));
+        prop_assert_eq!(headed.names(), bare.names());
+        prop_assert_eq!(headed.len(), bare.len());
+        for row in 0..headed.len() {
+            prop_assert_eq!(headed.line(row), bare.line(row) + 1);
+            for c in 0..3 {
+                prop_assert_eq!(headed.column(c).get(row), bare.column(c).get(row));
+            }
+        }
     }
 }
