@@ -1327,6 +1327,17 @@ fn permutation_importance_matches_its_closed_form_on_a_least_squares_fit() {
         ],
     );
     eval_with(trained.run_dir(), &data, &["--repeats", "3"]).assert_error(2, &["--importance"]);
+    eval_with(
+        trained.run_dir(),
+        &data,
+        &["--importance", "--repeats", "20000"],
+    )
+    .assert_error(2, &["--repeats", "use 1 to 10000"]);
+    let one = write(dir.path(), "one.csv", "a,b,c,y\n1,2,3,4\n");
+    eval_with(trained.run_dir(), &one, &["--importance"]).assert_error(
+        2,
+        &["importance: r2 is undefined on these rows: it needs at least two rows"],
+    );
     // train.importance measures it on the test rows, into metrics.json and report.md.
     let split = [
         "--set",
@@ -1336,6 +1347,12 @@ fn permutation_importance_matches_its_closed_form_on_a_least_squares_fit() {
     ];
     let run = train(&config, &dir.path().join("runs"), &split);
     assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("importance (fall of r2 on the test rows, column shuffled): a "),
+        "{}",
+        run.stdout
+    );
     let metrics = json(&run.run_dir().join("metrics.json"));
     let importance = &metrics["importance"];
     assert_eq!(

@@ -504,6 +504,33 @@ fn print_summary(out: &mut impl Write, report: &kiln_train::RunReport) -> Result
             )?;
         }
     }
+    // The three most important columns; all of them are a table in report.md.
+    if let Some(importance) = report.metrics.get("importance") {
+        let columns = importance["columns"]
+            .as_array()
+            .map_or(&[][..], Vec::as_slice);
+        let top: Vec<String> = columns
+            .iter()
+            .take(3)
+            .map(|c| {
+                let mean = c["mean"].as_f64().unwrap_or(f64::NAN);
+                format!("{} {mean:.4}", c["column"].as_str().unwrap_or_default())
+            })
+            .collect();
+        let metric = importance["metric"].as_str().unwrap_or_default();
+        let change = match kiln_train::metrics::smaller_is_better(metric) {
+            true => "rise",
+            false => "fall",
+        };
+        writeln!(
+            out,
+            "importance ({change} of {metric} on the {} rows, column shuffled): {}{}, in \
+             report.md and metrics.json",
+            kiln_train::metrics::split_words(importance["split"].as_str().unwrap_or_default()),
+            top.join(", "),
+            if columns.len() > 3 { ", …" } else { "" }
+        )?;
+    }
     // Show a short prediction file in full; point at a long one.
     let path = report.run_dir.join("predictions.csv");
     if let Ok(text) = std::fs::read_to_string(&path) {

@@ -210,12 +210,25 @@ impl Table {
                 Err(e) => Err(csv_error(path, e, &lines_of)),
             }
         };
-        let Some(first_at) = next(&mut record)? else {
+        let Some(mut first_at) = next(&mut record)? else {
             return Err(DataError::Empty {
                 path: path_buf,
                 expected: header.expected(),
             });
         };
+        // Blank lines above the first row of a file without a header line are passed over, as
+        // between rows.
+        if let Header::Named { names, .. } = header {
+            while is_blank(&record, names.len(), format.separator) {
+                let Some(line) = next(&mut record)? else {
+                    return Err(DataError::Empty {
+                        path: path_buf,
+                        expected: header.expected(),
+                    });
+                };
+                first_at = line;
+            }
+        }
         // A quote left open swallows the rest of the file into its record: the header, a record
         // that then looks ragged, or the last one (found at the end of the file).
         if let Some(error) = unclosed_quote(path, &lines_of) {
@@ -636,7 +649,10 @@ fn named_columns(
         .join(&separator);
     let other = Separator::ALL.into_iter().find(|&other| {
         let mark = char::from(other.byte());
+        // Under a decimal comma, commas are in numbers.
+        let decimal = other == Separator::Comma && format.decimal == crate::Decimal::Comma;
         other != format.separator
+            && !decimal
             && match other {
                 // Spaces are common inside cells: only a row that is one cell counts.
                 Separator::Space => first.len() == 1 && fits(text.split_whitespace().count()),
@@ -1413,6 +1429,22 @@ pub(crate) mod tests {
 
     #[test]
     fn a_file_without_a_header_line_written_with_another_separator_is_named_so() {
+        // Read as written (`;`, decimal commas), a row of decimal commas is no comma file.
+        let european = CsvFormat {
+            separator: Separator::Semicolon,
+            decimal: crate::Decimal::Comma,
+        };
+        let names5 = ["a", "b", "c", "d", "class"].map(String::from);
+        let header = Header::Named {
+            names: &names5,
+            optional: None,
+            trained: false,
+        };
+        let text = "  \n5,1;3,5;1,4;0,2;setosa\n";
+        let t = Table::parse_named(Path::new("t.csv"), text.as_bytes(), european, header)
+            .expect("parses");
+        assert_eq!((t.len(), t.line(0)), (1, 2));
+        assert_eq!(t.column(0).get(0), Cell::Number(5.1));
         let names = ["a", "b", "c", "d", "class"];
         // Cut by commas, the row has five cells by chance: they hold the `;`.
         let european = named("5,1;3,5;1,4;0,2;setosa\n", &names, None)

@@ -834,7 +834,8 @@ fn importance_of(
             Ok(Ok(value))
         }
         Err(TrainError::Invalid { reason, .. }) => Ok(Err(format!(
-            "note: no importance measured on the {split} rows: {reason}"
+            "note: no importance measured on the {} rows: {reason}",
+            metrics::split_words(split)
         ))),
         Err(other) => Err(other),
     }

@@ -10,7 +10,7 @@ use kiln_data::{Matrix, SeededRng};
 use kiln_models::Task;
 use serde::Serialize;
 
-use crate::metrics::{score, smaller_is_better};
+use crate::metrics::{self, score, smaller_is_better};
 use crate::{Bundle, TrainError};
 
 /// What to measure: see [`permutation_importance`].
@@ -52,6 +52,18 @@ pub struct ColumnImportance {
     /// The spread of the worsening over the shuffles (standard deviation, as scikit-learn's
     /// `importances_std`).
     pub std: f64,
+}
+
+/// The most shuffles a column: beyond, the run takes long and tells little more.
+const MOST_REPEATS: usize = 10_000;
+
+/// `value`, or 0 when it is within the rounding of sums of metric values the size of
+/// `baseline`: an accuracy that no shuffle changed averages to -2.2e-17, not 0.
+fn rounding_as_zero(value: f64, baseline: f64) -> f64 {
+    match value.abs() <= 1e-12 * baseline.abs().max(1.0) {
+        true => 0.0,
+        false => value,
+    }
 }
 
 /// A classifier's metrics importance can be measured by; `pr_auc`, last, is a binary one's.
@@ -100,25 +112,39 @@ pub fn permutation_importance(
         }
         None => allowed[0].to_string(),
     };
-    if options.repeats == 0 {
+    if !(1..=MOST_REPEATS).contains(&options.repeats) {
         return Err(TrainError::Invalid {
             key: "--repeats".into(),
-            reason: "0 shuffles measure nothing; use 1 or more (5 is scikit-learn's default)"
-                .into(),
+            reason: format!(
+                "{} shuffles: use 1 to {MOST_REPEATS} (5 is scikit-learn's default; the spread \
+                 of the mean shrinks with the square root of the shuffles)",
+                options.repeats
+            ),
         });
     }
-    let measure = |x: &Matrix| -> Result<Option<f64>, TrainError> {
+    // The metric on `x`, or why it is undefined there.
+    let measure = |x: &Matrix| -> Result<Result<f64, &'static str>, TrainError> {
         let predictions = bundle.predict(x, device)?;
         let metrics = score(task, y, &predictions, bundle.info.threshold);
-        Ok(metrics.get(&metric).and_then(serde_json::Value::as_f64))
+        Ok(
+            match metrics.get(&metric).and_then(serde_json::Value::as_f64) {
+                Some(value) => Ok(value),
+                None => Err(metrics::undefined_because(&metrics)
+                    .into_iter()
+                    .find(|(name, _)| *name == metric)
+                    .map_or("no reason found", |(_, why)| why)),
+            },
+        )
     };
-    let undefined = || TrainError::Invalid {
-        key: "--metric".into(),
+    let undefined = |shuffled: Option<&str>, why: &str| TrainError::Invalid {
+        key: "importance".into(),
         reason: format!(
-            "{metric} is undefined on these rows; measure importance by another metric"
+            "{metric} is undefined on these rows{}: {why}; measure importance on other rows, \
+             or by another metric (kiln eval --importance --metric)",
+            shuffled.map_or(String::new(), |c| format!(" with `{c}` shuffled"))
         ),
     };
-    let baseline = measure(x)?.ok_or_else(undefined)?;
+    let baseline = measure(x)?.map_err(|why| undefined(None, why))?;
     let worse = |value: f64| match smaller_is_better(&metric) {
         true => value - baseline,
         false => baseline - value,
@@ -140,7 +166,9 @@ pub fn permutation_importance(
                     shuffled.data[row * x.cols + col] = x.data[from * x.cols + col];
                 }
             }
-            drops.push(worse(measure(&shuffled)?.ok_or_else(undefined)?));
+            let value =
+                measure(&shuffled)?.map_err(|why| undefined(Some(feature.column()), why))?;
+            drops.push(worse(value));
         }
         for row in 0..x.rows {
             for col in inputs.clone() {
@@ -151,8 +179,8 @@ pub fn permutation_importance(
         let variance = drops.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / drops.len() as f64;
         columns.push(ColumnImportance {
             column: feature.column().to_string(),
-            mean,
-            std: variance.sqrt(),
+            mean: rounding_as_zero(mean, baseline),
+            std: rounding_as_zero(variance.sqrt(), baseline),
         });
     }
     columns.sort_by(|a, b| {

@@ -14,6 +14,16 @@ use crate::task::Predictions;
 /// Metric name → value, as written to `metrics.json`.
 pub type Metrics = Map<String, Value>;
 
+/// How prose names a split: `training`, `validation`, `test` (metrics.json keys them `train`,
+/// `valid`, `test`).
+pub fn split_words(split: &str) -> &str {
+    match split {
+        "train" => "training",
+        "valid" => "validation",
+        other => other,
+    }
+}
+
 /// Whether a smaller value of `metric` is the better one (an error or a loss); other metrics
 /// are better larger.
 pub fn smaller_is_better(metric: &str) -> bool {

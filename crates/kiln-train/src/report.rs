@@ -728,7 +728,7 @@ fn importance_section(page: &mut String, facts: &RunFacts<'_>) {
 How much the {metric} of the {} rows ({}) {change} when one column's \
          values are shuffled among the rows: the mean and spread over {} shuffles, each \
          column's inputs shuffled together. Near zero: the model does without the column.\n",
-        importance["split"].as_str().unwrap_or("scored"),
+        metrics::split_words(importance["split"].as_str().unwrap_or("scored")),
         metric_cell(importance.get("baseline")),
         importance["repeats"]
     );
