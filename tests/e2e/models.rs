@@ -1376,4 +1376,22 @@ fn permutation_importance_matches_its_closed_form_on_a_least_squares_fit() {
         report.contains("## Importance") && report.contains("| `a` |"),
         "{report}"
     );
+    // As a table: another metric and number of shuffles; a metric of another task is refused
+    // before training.
+    let table = ["--set", "train.importance={metric=\"mse\", repeats=3}"];
+    let run = train(&config, &dir.path().join("runs"), &table);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let importance = json(&run.run_dir().join("metrics.json"))["importance"].clone();
+    assert_eq!(
+        (&importance["metric"], &importance["repeats"]),
+        (&"mse".into(), &3.into())
+    );
+    let wrong = ["--set", "train.importance={metric=\"roc_auc\"}"];
+    train(&config, &dir.path().join("runs"), &wrong).assert_error(
+        2,
+        &[
+            "train.importance.metric",
+            "`roc_auc` is not a metric of this model (task regression)",
+        ],
+    );
 }

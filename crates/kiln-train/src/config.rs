@@ -96,9 +96,9 @@ pub struct TrainConfig {
     pub early_stopping: Option<EarlyStoppingConfig>,
     /// After training, measure each column's permutation importance on the rows a reader
     /// trusts most (test, else validation, else training), into `metrics.json` and
-    /// `report.md`: five shuffles a column, seeded by the experiment's seed.
+    /// `report.md`, seeded by the experiment's seed.
     #[serde(default)]
-    pub importance: bool,
+    pub importance: ImportanceSetting,
 }
 
 fn default_true() -> bool {
@@ -131,6 +131,64 @@ pub enum LossKind {
     Mse,
     /// Huber loss (regression): squared near zero, linear beyond `huber_delta`.
     Huber,
+}
+
+/// `train.importance`: off, on with scikit-learn's defaults, or on with a metric and a number of
+/// shuffles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(
+    untagged,
+    expecting = "expected true, false or a table such as { metric = \"roc_auc\", repeats = 10 } \
+                 (metric: one of the model's metrics, default r2 or accuracy; repeats: shuffles \
+                 per column, default 5)"
+)]
+pub enum ImportanceSetting {
+    /// `true` or `false`.
+    Switch(bool),
+    /// On, as the table says.
+    With(ImportanceConfig),
+}
+
+impl Default for ImportanceSetting {
+    fn default() -> Self {
+        Self::Switch(false)
+    }
+}
+
+impl ImportanceSetting {
+    /// How to measure importance, when it is on.
+    pub fn config(&self) -> Option<ImportanceConfig> {
+        match self {
+            Self::Switch(false) => None,
+            Self::Switch(true) => Some(ImportanceConfig::default()),
+            Self::With(config) => Some(config.clone()),
+        }
+    }
+}
+
+/// How `train.importance` measures, when given as a table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportanceConfig {
+    /// The metric; unset: scikit-learn's default score (r2, or accuracy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric: Option<String>,
+    /// Shuffles per column.
+    #[serde(default = "default_repeats")]
+    pub repeats: usize,
+}
+
+impl Default for ImportanceConfig {
+    fn default() -> Self {
+        Self {
+            metric: None,
+            repeats: default_repeats(),
+        }
+    }
+}
+
+fn default_repeats() -> usize {
+    5
 }
 
 /// Per-class loss weights.
@@ -211,7 +269,7 @@ impl Default for TrainConfig {
             optimizer: OptimizerConfig::default(),
             schedule: ScheduleConfig::default(),
             early_stopping: None,
-            importance: false,
+            importance: ImportanceSetting::default(),
         }
     }
 }
@@ -537,6 +595,11 @@ impl Experiment {
         if t.l2 > 0.0 && t.solver != Solver::Exact {
             invalid("train.l2", "applies to solver = \"exact\" only; for gradient training use train.optimizer.weight_decay".into());
         }
+        if let Some(importance) = t.importance.config()
+            && let Err(reason) = crate::importance::check_repeats(importance.repeats)
+        {
+            invalid("train.importance.repeats", reason);
+        }
         let mut problems = problems.into_iter();
         match problems.next() {
             None => Ok(()),
@@ -555,7 +618,7 @@ impl Experiment {
             e.train.epochs = 0;
             e.train.log_every = 1;
             // What is measured after training, not how it trains.
-            e.train.importance = false;
+            e.train.importance = ImportanceSetting::default();
             // A lower rate is how a diverged run goes on from its last good checkpoint.
             e.train.optimizer.lr = 0.0;
             e.device = String::new();

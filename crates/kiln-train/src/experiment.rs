@@ -18,11 +18,11 @@ use crate::files::{self, StagedDir, timestamp, write_atomic, write_atomic_with};
 use crate::fit::{
     CheckpointKind, CheckpointSink, EpochRecord, FitHooks, FitSettings, LoopState, fit,
 };
-use crate::importance::{ImportanceOptions, permutation_importance};
+use crate::importance::{self, ImportanceOptions, permutation_importance};
 use crate::metrics::{self, Metrics, score};
 use crate::predict::{model_input, predictions_csv};
 use crate::task::Predictions;
-use crate::{Experiment, Solver, TrainError, plot, report};
+use crate::{Experiment, ImportanceConfig, Solver, TrainError, plot, report};
 
 /// What a finished training run reports.
 #[derive(Debug)]
@@ -205,6 +205,14 @@ pub fn train(
         kiln_models::check_threshold_for(task, t).map_err(|reason| TrainError::Invalid {
             key: "model.threshold".into(),
             reason,
+        })?;
+    }
+    if let Some(importance) = experiment.train.importance.config() {
+        importance::metric_for(task, importance.metric.as_deref()).map_err(|reason| {
+            TrainError::Invalid {
+                key: "train.importance.metric".into(),
+                reason,
+            }
         })?;
     }
     // How a prediction becomes a label, for every score of the run.
@@ -502,10 +510,10 @@ pub fn train(
         network,
     };
     let (mut metrics, shown) = evaluate_splits(&bundle, &data, device)?;
-    if experiment.train.importance
+    if let Some(importance) = experiment.train.importance.config()
         && let Some((split, rows, _)) = &shown
     {
-        match importance_of(experiment, &bundle, split, rows, device)? {
+        match importance_of(experiment, importance, &bundle, split, rows, device)? {
             Ok(importance) => metrics["importance"] = importance,
             Err(note) => log.line(&note),
         }
@@ -817,14 +825,15 @@ fn evaluate_splits<'d>(
 /// `metrics.json` holds it; or a note when the metric is undefined on those rows.
 fn importance_of(
     experiment: &Experiment,
+    config: ImportanceConfig,
     bundle: &Bundle,
     split: &str,
     rows: &Split,
     device: &Device,
 ) -> Result<Result<Value, String>, TrainError> {
     let options = ImportanceOptions {
-        metric: None,
-        repeats: 5,
+        metric: config.metric,
+        repeats: config.repeats,
         seed: experiment.seed,
     };
     match permutation_importance(bundle, &rows.x, &rows.y, &options, device) {

@@ -77,6 +77,32 @@ const CLASSIFICATION: [&str; 7] = [
     "pr_auc",
 ];
 
+/// The metric importance is measured by for a model of `task`: `asked`, if it is one of the
+/// task's, else scikit-learn's default score; or why `asked` is not.
+pub fn metric_for(task: Task, asked: Option<&str>) -> Result<String, String> {
+    let allowed = metrics_for(task);
+    match asked {
+        Some(metric) if allowed.contains(&metric) => Ok(metric.to_string()),
+        Some(metric) => Err(format!(
+            "`{metric}` is not a metric of this model (task {}); expected one of {}",
+            task.name(),
+            allowed.join(", ")
+        )),
+        None => Ok(allowed[0].to_string()),
+    }
+}
+
+/// Refuses a number of shuffles that measures nothing, or that would run for hours.
+pub fn check_repeats(repeats: usize) -> Result<(), String> {
+    match (1..=MOST_REPEATS).contains(&repeats) {
+        true => Ok(()),
+        false => Err(format!(
+            "{repeats} shuffles: use 1 to {MOST_REPEATS} (5 is scikit-learn's default; the \
+             spread of the mean shrinks with the square root of the shuffles)"
+        )),
+    }
+}
+
 /// The metrics importance can be measured by, for a model of `task`.
 fn metrics_for(task: Task) -> &'static [&'static str] {
     match task {
@@ -97,31 +123,15 @@ pub fn permutation_importance(
     device: &Device,
 ) -> Result<Importance, TrainError> {
     let task = bundle.info.task;
-    let allowed = metrics_for(task);
-    let metric = match &options.metric {
-        Some(metric) if allowed.contains(&metric.as_str()) => metric.clone(),
-        Some(metric) => {
-            return Err(TrainError::Invalid {
-                key: "--metric".into(),
-                reason: format!(
-                    "`{metric}` is not a metric of this model (task {}); expected one of {}",
-                    task.name(),
-                    allowed.join(", ")
-                ),
-            });
-        }
-        None => allowed[0].to_string(),
-    };
-    if !(1..=MOST_REPEATS).contains(&options.repeats) {
-        return Err(TrainError::Invalid {
-            key: "--repeats".into(),
-            reason: format!(
-                "{} shuffles: use 1 to {MOST_REPEATS} (5 is scikit-learn's default; the spread \
-                 of the mean shrinks with the square root of the shuffles)",
-                options.repeats
-            ),
-        });
-    }
+    let metric =
+        metric_for(task, options.metric.as_deref()).map_err(|reason| TrainError::Invalid {
+            key: "--metric".into(),
+            reason,
+        })?;
+    check_repeats(options.repeats).map_err(|reason| TrainError::Invalid {
+        key: "--repeats".into(),
+        reason,
+    })?;
     // The metric on `x`, or why it is undefined there.
     let measure = |x: &Matrix| -> Result<Result<f64, &'static str>, TrainError> {
         let predictions = bundle.predict(x, device)?;

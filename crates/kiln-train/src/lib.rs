@@ -26,8 +26,8 @@ mod task;
 
 pub use bundle::{BUNDLE_FORMAT, Bundle, BundleInfo};
 pub use config::{
-    ClassWeights, Experiment, LossKind, OptimizerConfig, OptimizerKind, PredictConfig, Solver,
-    TrainConfig,
+    ClassWeights, Experiment, ImportanceConfig, ImportanceSetting, LossKind, OptimizerConfig,
+    OptimizerKind, PredictConfig, Solver, TrainConfig,
 };
 pub use error::TrainError;
 pub use experiment::{Reporter, RunReport, prepare_data, train};
