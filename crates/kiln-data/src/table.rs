@@ -276,6 +276,10 @@ impl Table {
                 names, optional, ..
             } => match unnamed(names, optional) {
                 Some(lacking) => {
+                    // Excel's `sep=` line comes before the rows as before a header.
+                    if first.len() <= 2 && first[0].starts_with("sep=") {
+                        check_header(path, &first, format.separator)?;
+                    }
                     let names = named_columns(
                         path,
                         (&record, first_at),
@@ -649,13 +653,21 @@ fn named_columns(
         .join(&separator);
     let other = Separator::ALL.into_iter().find(|&other| {
         let mark = char::from(other.byte());
-        // Under a decimal comma, commas are in numbers.
-        let decimal = other == Separator::Comma && format.decimal == crate::Decimal::Comma;
         other != format.separator
-            && !decimal
             && match other {
                 // Spaces are common inside cells: only a row that is one cell counts.
-                Separator::Space => first.len() == 1 && fits(text.split_whitespace().count()),
+                Separator::Space => {
+                    let words = text.split_whitespace().count();
+                    first.len() == 1 && words > 1 && fits(words)
+                }
+                // Commas are common in numbers (`1,5`, `1,200`): they count only when the row,
+                // cut as read, does not fit, and is one cell under a decimal comma.
+                Separator::Comma => {
+                    text.contains(mark)
+                        && fits(text.split(mark).count())
+                        && !fits(first.len())
+                        && (format.decimal == crate::Decimal::Point || first.len() == 1)
+                }
                 _ => text.contains(mark) && fits(text.split(mark).count()),
             }
     });
@@ -1458,6 +1470,56 @@ pub(crate) mod tests {
             .unwrap_err()
             .to_string();
         assert!(spaced.contains("separated by spaces"), "{spaced}");
+        // One cell a row, as a target-only file or rows of one feature are: no separator.
+        let t = named("-1.5\n2\n", &["y"], None).expect("parses");
+        assert_eq!(t.len(), 2);
+        let t = named("1.5\n", &["x", "y"], Some("y")).expect("parses");
+        assert_eq!(t.names(), ["x"]);
+        // Decimal commas in a `;` row read as `;` with points: no comma file (the numbers say so).
+        let semicolons = CsvFormat {
+            separator: Separator::Semicolon,
+            decimal: crate::Decimal::Point,
+        };
+        let five = names.map(String::from);
+        let header = Header::Named {
+            names: &five,
+            optional: None,
+            trained: false,
+        };
+        let read = Table::parse_named(
+            Path::new("t.csv"),
+            b"-0,1;0,2;F;-1,9;no\n",
+            semicolons,
+            header,
+        );
+        assert_eq!(
+            read.expect("parses: the cells' decimal commas are a later matter")
+                .len(),
+            1
+        );
+        // A comma file read as `;` with decimal commas is one cell a row: commas it is.
+        let header = Header::Named {
+            names: &five,
+            optional: None,
+            trained: false,
+        };
+        let comma_file = Table::parse_named(
+            Path::new("t.csv"),
+            b"5.1,3.5,1.4,0.2,setosa\n",
+            CsvFormat {
+                separator: Separator::Semicolon,
+                decimal: crate::Decimal::Comma,
+            },
+            header,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(comma_file.contains("separated by commas"), "{comma_file}");
+        // Excel's separator line above the rows.
+        let excel = named("sep=,\n5.1,3.5,1.4,0.2,setosa\n", &names, None)
+            .unwrap_err()
+            .to_string();
+        assert!(excel.contains("Excel's separator hint"), "{excel}");
         // Commas followed by spaces are commas.
         let t = named("5.1, 3.5, 1.4, 0.2, setosa\n", &names, None).expect("parses");
         assert_eq!(t.len(), 1);
