@@ -521,12 +521,23 @@ fn a_file_without_a_header_line_trains_the_same_model_by_the_names_data_columns_
         "{}",
         evaluated.stdout
     );
-    // Eval needs the target: a row without it is one cell short, said so.
+    // Eval needs the target: a header line without it names it, and a row without it is one
+    // cell short.
+    let (feature_names, _) = header.rsplit_once(',').expect("a target");
+    let headed_features = write(
+        dir.path(),
+        "headed_x.csv",
+        &format!("{feature_names}\n{}\n", features.join("\n")),
+    );
+    eval_with(named.run_dir(), &headed_features, &[]).assert_error(
+        2,
+        &["no column `species` (named by the saved model's target)"],
+    );
     eval_with(named.run_dir(), &unlabelled, &[]).assert_error(
         2,
         &["line 1: expected 5 cells, one for each column the model was trained on, found 4"],
     );
-    // A header line other than the names contradicts the setting.
+    // A header line that lacks one of the names is a header without that column.
     let renamed = write(
         dir.path(),
         "renamed.csv",
@@ -540,7 +551,7 @@ fn a_file_without_a_header_line_trains_the_same_model_by_the_names_data_columns_
             &format!("data.path={:?}", renamed.display().to_string()),
         ],
     )
-    .assert_error(2, &["looks like column names", "remove data.columns"]);
+    .assert_error(2, &["no column `sepal_length_cm` (named by data.columns)"]);
     // data.columns must hold the target.
     train(&config, &out, &["--set", "data.target=\"specis\""])
         .assert_error(2, &["data.target", "did you mean `species`"]);

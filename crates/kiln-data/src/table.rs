@@ -264,18 +264,25 @@ impl Table {
             });
         }
         // The names, and whether the first line is a row (a file without a header line), and
-        // then which column read it lacks, were it a header.
-        let unnamed = |names: &[String], optional: Option<&str>| -> Option<String> {
-            let read = names
+        // then which column read it lacks, were it a header. A first line that names all the
+        // columns read but one, and some of them, is a header that lacks a column: an error
+        // that names it, later, as for any file.
+        let read_columns = |names: &[String], optional: Option<&str>| -> (Vec<String>, bool) {
+            let read: Vec<&String> = names
                 .iter()
-                .filter(|n| wanted(n) && Some(n.as_str()) != optional);
-            read.clone().find(|n| !first.contains(n)).cloned()
+                .filter(|n| wanted(n) && Some(n.as_str()) != optional)
+                .collect();
+            let (named, unnamed): (Vec<&String>, Vec<&String>) =
+                read.into_iter().partition(|n| first.contains(n));
+            (unnamed.into_iter().cloned().collect(), !named.is_empty())
         };
         let (names, first_is_row, lacking) = match header {
             Header::Named {
                 names, optional, ..
-            } => match unnamed(names, optional) {
-                Some(lacking) => {
+            } => match read_columns(names, optional) {
+                (unnamed, true) if unnamed.len() == 1 => (first, false, String::new()),
+                (unnamed, _) if !unnamed.is_empty() => {
+                    let lacking = unnamed[0].clone();
                     // Excel's `sep=` line comes before the rows as before a header.
                     if first.len() <= 2 && first[0].starts_with("sep=") {
                         check_header(path, &first, format.separator)?;
@@ -289,7 +296,7 @@ impl Table {
                     )?;
                     (names, true, lacking)
                 }
-                None => (first, false, String::new()),
+                _ => (first, false, String::new()),
             },
             Header::Line => (first, false, String::new()),
         };
