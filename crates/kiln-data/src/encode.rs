@@ -323,21 +323,41 @@ impl Preprocessor {
         strict: bool,
     ) -> Result<Matrix, DataError> {
         let na = NaValues::new(&self.na_values, table.format().decimal);
+        let missing_error = |row: usize, feature: &FeatureEncoding| DataError::MissingCell {
+            path: table.path().to_path_buf(),
+            line: table.line(row),
+            column: feature.column().to_string(),
+            advice: if strict {
+                MissingAdvice::ModelInput
+            } else {
+                MissingAdvice::TrainingFeature
+            },
+        };
+        // Unless filled, a missing cell is an error: the first in the file, not the first of
+        // the first column that has one, so that fixing it does not reveal an earlier one.
+        if self.missing != MissingPolicy::Impute {
+            let first = self
+                .features
+                .iter()
+                .zip(indices)
+                .filter_map(|(feature, &index)| {
+                    let column = table.column(index);
+                    let at = rows
+                        .iter()
+                        .position(|&row| na.is_missing(column.get(row)))?;
+                    Some((at, feature))
+                })
+                .min_by_key(|(at, _)| *at);
+            if let Some((at, feature)) = first {
+                return Err(missing_error(rows[at], feature));
+            }
+        }
         let mut matrix = Matrix::zeros(rows.len(), self.width());
         let mut offset = 0;
         for (feature, &index) in self.features.iter().zip(indices) {
             let column = table.column(index);
             let width = feature.width();
-            let missing_error = |row: usize| DataError::MissingCell {
-                path: table.path().to_path_buf(),
-                line: table.line(row),
-                column: feature.column().to_string(),
-                advice: if strict {
-                    MissingAdvice::ModelInput
-                } else {
-                    MissingAdvice::TrainingFeature
-                },
-            };
+            let missing_error = |row: usize| missing_error(row, feature);
             match feature {
                 FeatureEncoding::Numeric {
                     fill,

@@ -32,7 +32,9 @@ impl std::fmt::Display for MissingAdvice {
             }
             Self::ModelInput => {
                 "fill it in, or train with data.missing = \"impute\" (the model then fills \
-                 missing cells with the training rows' median or most frequent value)"
+                 missing cells with the training rows' median or most frequent value; \
+                 \"drop\" skips rows of the training file only: validation and test files, \
+                 and rows to predict or score, are taken whole)"
             }
             Self::EvalTarget => {
                 "fill it in or remove the row: each row is scored against its target"

@@ -1260,5 +1260,20 @@ mod tests {
                 .to_string()
                 .contains("lacks `n`, which the model reads; it reads `n`, `c`")
         );
+        // The first missing cell of the file is named, whichever column holds it.
+        let gaps = table("n,c\n1,a\n,b\n2,\n");
+        let err = p
+            .preprocessor
+            .transform_table(&gaps)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 3, column `n`"), "{err}");
+        let gaps = table("n,c\n1,a\n2,\n,b\n");
+        let err = p
+            .preprocessor
+            .transform_table(&gaps)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 3, column `c`"), "{err}");
     }
 }
