@@ -135,13 +135,8 @@ pub enum LossKind {
 
 /// `train.importance`: off, on with scikit-learn's defaults, or on with a metric and a number of
 /// shuffles.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(
-    untagged,
-    expecting = "expected true, false or a table such as { metric = \"roc_auc\", repeats = 10 } \
-                 (metric: one of the model's metrics, default r2 or accuracy; repeats: shuffles \
-                 per column, default 5)"
-)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
 pub enum ImportanceSetting {
     /// `true` or `false`.
     Switch(bool),
@@ -152,6 +147,25 @@ pub enum ImportanceSetting {
 impl Default for ImportanceSetting {
     fn default() -> Self {
         Self::Switch(false)
+    }
+}
+
+/// Read by hand rather than untagged, so that a misspelt key of the table is named (and gets a
+/// "did you mean") instead of one message for every mistake.
+impl<'de> Deserialize<'de> for ImportanceSetting {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        match toml::Value::deserialize(deserializer)? {
+            toml::Value::Boolean(on) => Ok(Self::Switch(on)),
+            table @ toml::Value::Table(_) => ImportanceConfig::deserialize(table)
+                .map(Self::With)
+                .map_err(D::Error::custom),
+            other => Err(D::Error::custom(format!(
+                "expected true, false or a table such as {{ metric = \"roc_auc\", repeats = 10 \
+                 }}, found {} {other}",
+                other.type_str()
+            ))),
+        }
     }
 }
 
@@ -671,6 +685,30 @@ fn differences(prefix: &str, a: &toml::Value, b: &toml::Value, out: &mut Vec<Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `train.importance`: `true`, `false` or a table, whose misspelt key is named.
+    #[test]
+    fn importance_is_a_switch_or_a_table_whose_keys_are_checked() {
+        let read = |text: &str| toml::from_str::<TrainConfig>(text).map(|t| t.importance.config());
+        assert_eq!(read("").expect("default"), None);
+        assert_eq!(read("importance = false").expect("off"), None);
+        assert_eq!(
+            read("importance = true").expect("on"),
+            Some(ImportanceConfig::default())
+        );
+        let table = read("importance = { metric = \"roc_auc\" }").expect("a table");
+        assert_eq!(
+            table.map(|c| (c.metric, c.repeats)),
+            Some((Some("roc_auc".into()), 5))
+        );
+        let typo = read("importance = { repeat = 3 }").unwrap_err().to_string();
+        assert!(
+            typo.contains("unknown field `repeat`, expected `metric` or `repeats`"),
+            "{typo}"
+        );
+        let word = read("importance = \"yes\"").unwrap_err().to_string();
+        assert!(word.contains("expected true, false or a table"), "{word}");
+    }
 
     /// The README's annotated experiment file names every key as kiln reads it (an unknown key
     /// is an error) with values of the right types, and each default its comments give is the
