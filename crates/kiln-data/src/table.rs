@@ -237,7 +237,7 @@ impl Table {
         if memchr::memchr(0, record.as_slice()).is_some() {
             return Err(DataError::Malformed {
                 path: path_buf,
-                line: 1,
+                line: first_at,
                 reason: "the first line holds zero bytes between its letters: the file is most \
                          likely saved as UTF-16 (Excel's \"Unicode Text\"); save it as UTF-8 \
                          (Excel: \"CSV UTF-8\")"
@@ -246,7 +246,7 @@ impl Table {
         }
         let first = record
             .iter()
-            .map(|cell| utf8(path, 1, cell).map(|s| s.trim().to_string()))
+            .map(|cell| utf8(path, first_at, cell).map(|s| s.trim().to_string()))
             .collect::<Result<Vec<_>, _>>()?;
         if first.len() == 1 && first[0].is_empty() {
             // A blank first line above the header, or nothing at all.
