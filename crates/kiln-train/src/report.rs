@@ -740,8 +740,8 @@ How much the {metric} of the {} rows ({}) {change} when one column's \
                 .map(|c| {
                     vec![
                         code(c["column"].as_str().unwrap_or_default()),
-                        metric_cell(c.get("mean")),
-                        metric_cell(c.get("std")),
+                        importance_cell(c.get("mean")),
+                        importance_cell(c.get("std")),
                     ]
                 })
                 .collect()
@@ -772,6 +772,16 @@ fn metric_cell(value: Option<&Value>) -> String {
     match value.and_then(Value::as_f64) {
         Some(v) if (1e-3..1e6).contains(&v.abs()) || v == 0.0 => unsigned_zero(format!("{v:.4}")),
         Some(v) => format!("{v:.4e}"),
+        None => "n/a".into(),
+    }
+}
+
+/// An importance for a table cell: four decimals, as the column's other values, unless that
+/// rounds a value that is not zero to zero (then in scientific notation, `2.1e-5`).
+fn importance_cell(value: Option<&Value>) -> String {
+    match value.and_then(Value::as_f64) {
+        Some(v) if v != 0.0 && v.abs() < 5e-5 => format!("{v:.1e}"),
+        Some(v) => unsigned_zero(format!("{v:.4}")),
         None => "n/a".into(),
     }
 }
@@ -907,6 +917,14 @@ mod tests {
         assert_eq!(
             cells.each_ref().map(|v| metric_cell(v.as_ref())),
             ["0.5000", "0.0000", "0.0000", "2.0000e-5", "n/a"]
+        );
+        // Importances keep four decimals beside each other, scientific only where those
+        // would show a value as 0.
+        let importances = [Some(-0.000_999_999), Some(0.1234), Some(2.06e-5), Some(0.0)]
+            .map(|v| v.map(Value::from));
+        assert_eq!(
+            importances.each_ref().map(|v| importance_cell(v.as_ref())),
+            ["-0.0010", "0.1234", "2.1e-5", "0.0000"]
         );
         // Rounded to four decimals, a small negative intercept is 0, not -0.
         assert_eq!(num(-0.00001 + 0.0), "-1.0000e-5");
