@@ -63,9 +63,12 @@ impl Header<'_> {
     fn expected(&self) -> &'static str {
         match self {
             Self::Line => "a header line naming the columns, then one row per line",
-            Self::Named { .. } => {
-                "one row per line (without a header line: data.columns names \
-                                   the columns)"
+            Self::Named { trained: false, .. } => {
+                "one row per line (without a header line: data.columns names the columns)"
+            }
+            Self::Named { trained: true, .. } => {
+                "one row per line (without a header line, the model's columns in order; or with \
+                 one naming them)"
             }
         }
     }
