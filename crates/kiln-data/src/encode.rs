@@ -334,30 +334,33 @@ impl Preprocessor {
             },
         };
         // Unless filled, a missing cell is an error: the first in the file, not the first of
-        // the first column that has one, so that fixing it does not reveal an earlier one.
-        if self.missing != MissingPolicy::Impute {
-            let first = self
-                .features
-                .iter()
-                .zip(indices)
-                .filter_map(|(feature, &index)| {
-                    let column = table.column(index);
-                    let at = rows
-                        .iter()
-                        .position(|&row| na.is_missing(column.get(row)))?;
-                    Some((at, feature))
-                })
-                .min_by_key(|(at, _)| *at);
-            if let Some((at, feature)) = first {
-                return Err(missing_error(rows[at], feature));
-            }
-        }
+        // the first column that has one, so that fixing it does not reveal an earlier one. A
+        // fault found later in the rows than it (a word among numbers, an unseen category)
+        // gives way to it.
+        let first_missing = (self.missing != MissingPolicy::Impute)
+            .then(|| {
+                self.features
+                    .iter()
+                    .zip(indices)
+                    .filter_map(|(feature, &index)| {
+                        let column = table.column(index);
+                        let at = rows
+                            .iter()
+                            .position(|&row| na.is_missing(column.get(row)))?;
+                        Some((at, feature))
+                    })
+                    .min_by_key(|(at, _)| *at)
+            })
+            .flatten();
+        let earlier = |at: usize, fault: DataError| match first_missing {
+            Some((missing, feature)) if missing < at => missing_error(rows[missing], feature),
+            _ => fault,
+        };
         let mut matrix = Matrix::zeros(rows.len(), self.width());
         let mut offset = 0;
         for (feature, &index) in self.features.iter().zip(indices) {
             let column = table.column(index);
             let width = feature.width();
-            let missing_error = |row: usize| missing_error(row, feature);
             match feature {
                 FeatureEncoding::Numeric {
                     fill,
@@ -370,13 +373,12 @@ impl Preprocessor {
                         let value = match na.present(column.number(row)) {
                             Some(v) => Some(v),
                             // Not a number: missing (filled or an error), or a bad cell.
-                            None if na.is_missing(column.get(row)) => {
-                                if self.missing != MissingPolicy::Impute {
-                                    return Err(missing_error(row));
-                                }
-                                None
+                            // Unfilled, it is the error returned once the rows before it
+                            // are known to hold no other fault.
+                            None if na.is_missing(column.get(row)) => None,
+                            None => {
+                                Some(number(table, row, index, strict).map_err(|e| earlier(r, e))?)
                             }
-                            None => Some(number(table, row, index, strict)?),
                         };
                         let out = &mut matrix.row_mut(r)[offset..offset + width];
                         out[0] = ((value.unwrap_or(*fill) - shift) / scale) as f32;
@@ -415,8 +417,8 @@ impl Preprocessor {
                     for (r, &row) in rows.iter().enumerate() {
                         let cell = column.get(row);
                         let text = if na.is_missing(cell) {
-                            if self.missing != MissingPolicy::Impute {
-                                return Err(missing_error(row));
+                            if first_missing.is_some() {
+                                continue; // Unfilled: the error returned at the end.
                             }
                             Cow::Borrowed(fill.as_str())
                         } else {
@@ -425,15 +427,18 @@ impl Preprocessor {
                         match position.get(text.as_ref()).copied().or(other) {
                             Some(p) => matrix.row_mut(r)[offset + p] = 1.0,
                             None if strict && self.unknown == UnknownPolicy::Error => {
-                                return Err(DataError::UnknownCategory {
-                                    path: table.path().to_path_buf(),
-                                    line: table.line(row),
-                                    column: feature.column().to_string(),
-                                    value: echoed(&text),
-                                    known: known_levels(&levels[..named], pooled.as_deref()),
-                                    pooled: has_other
-                                        .then(|| levels[levels.len() - 1].as_str().into()),
-                                });
+                                return Err(earlier(
+                                    r,
+                                    DataError::UnknownCategory {
+                                        path: table.path().to_path_buf(),
+                                        line: table.line(row),
+                                        column: feature.column().to_string(),
+                                        value: echoed(&text),
+                                        known: known_levels(&levels[..named], pooled.as_deref()),
+                                        pooled: has_other
+                                            .then(|| levels[levels.len() - 1].as_str().into()),
+                                    },
+                                ));
                             }
                             None => {}
                         }
@@ -442,7 +447,10 @@ impl Preprocessor {
             }
             offset += width;
         }
-        Ok(matrix)
+        match first_missing {
+            Some((at, feature)) => Err(missing_error(rows[at], feature)),
+            None => Ok(matrix),
+        }
     }
 }
 

@@ -1275,5 +1275,20 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("line 3, column `c`"), "{err}");
+        // An earlier fault of another kind comes first.
+        let encoded = |text: &str| {
+            let rows = table(text);
+            p.preprocessor
+                .transform_table(&rows)
+                .unwrap_err()
+                .to_string()
+        };
+        let word = encoded("n,c\n1,a\nabc,b\n2,\n");
+        assert!(word.contains("line 3, column `n`: `abc`"), "{word}");
+        let unseen = encoded("n,c\n1,z\n,a\n");
+        assert!(
+            unseen.contains("line 2") && unseen.contains("`z`"),
+            "{unseen}"
+        );
     }
 }

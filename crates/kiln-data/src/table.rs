@@ -531,12 +531,17 @@ impl Table {
             column: name.to_string(),
             key: key.to_string(),
             suggestion: match self.names.as_slice() {
-                _ if self.header_looks_like_data() => {
+                // A file an experiment's [data] reads may instead be named by data.columns.
+                _ if self.header_looks_like_data() => format!(
                     "; the first line looks like data, not a header: add a first line naming \
-                     the columns (or, in the experiment file, name them in order: \
-                     data.columns = [\"a\", \"b\", …])"
-                        .to_string()
-                }
+                     the columns{}",
+                    match key.starts_with("data.") {
+                        true =>
+                            " (or, in the experiment file, name them in order: \
+                                 data.columns = [\"a\", \"b\", …])",
+                        false => "",
+                    }
+                ),
                 // `x y z` read as one column: the file is separated by spaces, a separator
                 // the header check cannot tell from a name with spaces in it.
                 [only] if only.split(' ').any(|word| word == name) => format!(
