@@ -1285,7 +1285,19 @@ pub(crate) mod tests {
         assert!(message.contains("data.separator = \" \""), "{message}");
         let t = parse("A11,6,A34,1169,4,1\nA12,48,A32,5951,2,2\n").expect("parses");
         let message = t.index_of("class", "data.target").unwrap_err().to_string();
-        assert!(message.contains("looks like data"), "{message}");
+        assert!(
+            message.contains("looks like data") && message.contains("data.columns = ["),
+            "{message}"
+        );
+        // data.columns names the columns of an experiment's data files only.
+        let message = t
+            .index_of("row_index", "split.test_rows")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("looks like data") && !message.contains("data.columns"),
+            "{message}"
+        );
     }
 
     /// `text` read as `t.csv` with the columns `names` and no header line, `optional` being
