@@ -518,10 +518,7 @@ fn print_summary(out: &mut impl Write, report: &kiln_train::RunReport) -> Result
             })
             .collect();
         let metric = importance["metric"].as_str().unwrap_or_default();
-        let change = match kiln_train::metrics::smaller_is_better(metric) {
-            true => "rise",
-            false => "fall",
-        };
+        let change = kiln_train::metrics::worsening(metric);
         writeln!(
             out,
             "importance ({change} of {metric} on the {} rows, column shuffled): {}{}, in \

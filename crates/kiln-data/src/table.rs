@@ -77,29 +77,29 @@ impl Header<'_> {
     /// column that is read, in a file said to have no header line; `hint` names a near name in
     /// the line (`, did you mean …`), if any.
     fn contradicted(&self, words: &str, missing: &str, hint: &str) -> String {
-        let shown = echoed(words);
         let near = match hint.strip_prefix(", ") {
             Some(hint) => format!(" ({hint})"),
             None => String::new(),
         };
-        match self {
+        let fix = match self {
             Self::Named {
                 names,
                 trained: true,
                 ..
             } => format!(
-                "`{shown}` looks like column names, not a row, but lacks `{missing}`, \
-                 which the model reads: name the columns as its training files did, or leave \
+                "which the model reads: name the columns as its training files did, or leave \
                  the line out (rows without a header line have the model's columns in order: \
-                 {}){near}",
+                 {})",
                 names.join(", ")
             ),
-            _ => format!(
-                "`{shown}` looks like column names, not a row, but lacks `{missing}`, \
-                 which data.columns names: to name the columns by that line, remove \
-                 data.columns; to name them by data.columns, delete the line{near}"
-            ),
-        }
+            _ => "which data.columns names: to name the columns by that line, remove \
+                  data.columns; to name them by data.columns, delete the line"
+                .to_string(),
+        };
+        format!(
+            "`{}` looks like column names, not a row, but lacks `{missing}`, {fix}{near}",
+            echoed(words)
+        )
     }
 }
 
@@ -161,7 +161,7 @@ impl Table {
 
     /// Parses CSV bytes written in `format`; `path` is used in error messages only.
     pub fn parse_as(path: &Path, bytes: &[u8], format: CsvFormat) -> Result<Self, DataError> {
-        Self::from_source(path, bytes, None, format, Header::Line, &|_| true)
+        Self::parse_named(path, bytes, format, Header::Line)
     }
 
     /// Parses CSV bytes written in `format` whose column names come from `header`; `path` is

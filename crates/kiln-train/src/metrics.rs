@@ -30,6 +30,14 @@ pub fn smaller_is_better(metric: &str) -> bool {
     ["mse", "rmse", "mae", "log_loss"].contains(&metric)
 }
 
+/// How `metric` worsens: a `rise` for an error or a loss, a `fall` for the others.
+pub fn worsening(metric: &str) -> &'static str {
+    match smaller_is_better(metric) {
+        true => "rise",
+        false => "fall",
+    }
+}
+
 /// Regression metrics of predictions `pred` against targets `y`.
 pub fn regression(y: &[f64], pred: &[f64]) -> Metrics {
     let n = y.len().max(1) as f64;

@@ -717,19 +717,14 @@ fn importance_section(page: &mut String, facts: &RunFacts<'_>) {
         return;
     };
     let metric = importance["metric"].as_str().unwrap_or("the metric");
-    let change = match metrics::smaller_is_better(metric) {
-        true => "rises",
-        false => "falls",
-    };
     let _ = writeln!(
         page,
-        "## Importance
-
-How much the {metric} of the {} rows ({}) {change} when one column's \
+        "## Importance\n\nHow much the {metric} of the {} rows ({}) {}s when one column's \
          values are shuffled among the rows: the mean and spread over {} shuffles, each \
          column's inputs shuffled together. Near zero: the model does without the column.\n",
         metrics::split_words(importance["split"].as_str().unwrap_or("scored")),
         metric_cell(importance.get("baseline")),
+        metrics::worsening(metric),
         importance["repeats"]
     );
     let rows = importance["columns"]
