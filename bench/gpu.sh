@@ -5,12 +5,11 @@
 #   .device/kiln-spirv.xz   `--features kiln-cli/vulkan` (optional): the same kernels as SPIR-V
 # each stripped and xz'd (`just gpu-binaries`). `bash bench/gpu.sh [SECTION...]` runs the named
 # sections (default: all, most important first, so a run cut short still answers the targets):
-#   throughput epoch parity split tasks profiles memory autotune cpu
+#   throughput variants parity epoch split profiles memory autotune cpu
 # Everything lands under $OUT (results.txt, bench.jsonl, profiles.txt, devices.txt).
 # All sections take about 13 minutes (estimated from the 2026-11-28 run), more than one device
-# call allows: run `bash bench/gpu.sh throughput epoch parity` (about 7 minutes; it answers the
-# targets, split-K included), then at once `bash bench/gpu.sh split tasks profiles memory autotune
-# cpu`, both with carry [".gl", ".device"].
+# call allows: the first four answer the targets and say what each default buys (about 5
+# minutes on 2026-11-29); run them first, with carry [".gl", ".device"].
 set -u
 OUT=${OUT:-/tmp/gpu-out}; mkdir -p "$OUT"
 R=$OUT/results.txt
@@ -68,8 +67,8 @@ torch() {
 }
 
 throughput() {
-log "MLP 64-256-256-1 training throughput (shuffled, Adam), kiln wgpu vs PyTorch CUDA; at 8192 and 65536 also split-K (--split-rows N)"
-for spec in 1024:65536:400:- 8192:262144:200:1024 65536:524288:100:1024,4096; do
+log "MLP 64-256-256-1 training throughput (shuffled, Adam), kiln wgpu vs PyTorch CUDA; at 65536 also split-K (--split-rows N)"
+for spec in 1024:65536:400:- 8192:262144:200:- 65536:524288:100:4096,8192; do
     IFS=: read -r batch rows steps parts <<< "$spec"
     bench "wgsl" 240 $K bench --device wgpu --batch "$batch" --rows "$rows" --steps "$steps"
     for part in ${parts//[,-]/ }; do
@@ -134,7 +133,7 @@ PY
 
 split() {
 log "split-K sweep (kiln bench --split-rows N) around the sizes throughput ran"
-for spec in 8192:262144:200:512,2048 65536:524288:100:512,2048,8192; do
+for spec in 8192:262144:200:1024,2048 65536:524288:100:1024,2048,16384; do
     IFS=: read -r batch rows steps parts <<< "$spec"
     for part in ${parts//,/ }; do
         bench "wgsl-split$part" 150 $K bench --device wgpu --batch "$batch" --rows "$rows" --steps "$steps" --split-rows "$part"
@@ -144,23 +143,28 @@ python3 bench/gpu_summary.py split "$OUT/bench.jsonl" >> "$R"
 }
 
 epoch() {
-log "step time and per-epoch cost at 65536, file order: 1 step per epoch vs 8; each with the next epoch issued before the read-back (default) and without (--no-read-ahead)"
-for mode in "" "--no-read-ahead"; do
-    tag=${mode:+-at-once}
+log "step time and per-epoch cost at 65536, file order: 1 step per epoch vs 8; each read at once (default) and with the next epoch issued before the read-back (--read-ahead)"
+for mode in "" "--read-ahead"; do
+    tag=${mode:+-read-ahead}
     bench "wgsl-epoch1$tag" 120 $K bench --device wgpu --batch 65536 --rows 65536 --steps 40 --no-shuffle $mode
     bench "wgsl-epoch8$tag" 120 $K bench --device wgpu --batch 65536 --rows 524288 --steps 96 --no-shuffle $mode
 done
-bench "wgsl-1024-at-once" 240 $K bench --device wgpu --batch 1024 --rows 65536 --steps 400 --no-read-ahead
 python3 bench/gpu_summary.py epoch "$OUT/bench.jsonl" >> "$R"
 }
 
-tasks() {
-log "kernels per driver submission: kiln's default CUBECL_WGPU_MAX_TASKS=512 (throughput above) against CubeCL's 32"
+variants() {
+log "what each default buys: the earlier choice, one at a time (one-pass sums, read-ahead, 512 kernels per driver submission)"
+for spec in 1024:65536:400:read-ahead 8192:262144:200:one-pass-sums,read-ahead 65536:524288:100:one-pass-sums; do
+    IFS=: read -r batch rows steps flags <<< "$spec"
+    for flag in ${flags//,/ }; do
+        bench "wgsl-$flag" 150 $K bench --device wgpu --batch "$batch" --rows "$rows" --steps "$steps" "--$flag"
+    done
+done
 for spec in 1024:65536:400 8192:262144:200; do
     IFS=: read -r batch rows steps <<< "$spec"
-    CUBECL_WGPU_MAX_TASKS=32 bench "wgsl-tasks32" 240 $K bench --device wgpu --batch "$batch" --rows "$rows" --steps "$steps"
+    CUBECL_WGPU_MAX_TASKS=512 bench "wgsl-tasks512" 150 $K bench --device wgpu --batch "$batch" --rows "$rows" --steps "$steps"
 done
-python3 bench/gpu_summary.py tasks "$OUT/bench.jsonl" >> "$R"
+python3 bench/gpu_summary.py variants "$OUT/bench.jsonl" >> "$R"
 }
 
 autotune() {
@@ -204,7 +208,7 @@ done
 }
 
 SECONDS=0
-for section in "${@:-throughput epoch parity split tasks profiles memory autotune cpu}"; do
+for section in "${@:-throughput variants parity epoch split profiles memory autotune cpu}"; do
     for name in $section; do
         "$name"
         log "$name done at ${SECONDS} s"

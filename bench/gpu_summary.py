@@ -4,7 +4,7 @@ in bench.jsonl (`<label> <json>` per line) and the PyTorch lines in results.txt:
 
     python3 bench/gpu_summary.py targets BENCH_JSONL RESULTS   # kiln vs PyTorch per batch
     python3 bench/gpu_summary.py epoch BENCH_JSONL             # step time and per-epoch cost
-    python3 bench/gpu_summary.py tasks BENCH_JSONL             # 512 vs 32 tasks per submission
+    python3 bench/gpu_summary.py variants BENCH_JSONL          # each variant vs the default
     python3 bench/gpu_summary.py split BENCH_JSONL             # split-K variants vs the whole batch
 """
 import json
@@ -66,27 +66,30 @@ def split(bench_jsonl: str) -> None:
 
 def epoch(bench_jsonl: str) -> None:
     runs = kiln_runs(bench_jsonl)
-    for tag in ("", "-at-once"):
+    for tag in ("", "-read-ahead"):
         one = runs.get(("wgsl-epoch1" + tag, EPOCH_ROWS))
         eight = runs.get(("wgsl-epoch8" + tag, EPOCH_ROWS))
         if one and eight:
             t1 = EPOCH_ROWS / one["samples_per_sec"]  # seconds per epoch of 1 step: s + o
             t8 = 8 * EPOCH_ROWS / eight["samples_per_sec"]  # seconds per epoch of 8 steps: 8 s + o
             s = (t8 - t1) / 7
-            print(f"read-ahead {'off' if tag else 'on'}: step {s * 1e3:.2f} ms, per-epoch cost beyond the steps {(t1 - s) * 1e3:.2f} ms")
+            print(f"read-ahead {'on' if tag else 'off'}: step {s * 1e3:.2f} ms, per-epoch cost beyond the steps {(t1 - s) * 1e3:.2f} ms")
         for label in ("wgsl-epoch1" + tag, "wgsl-epoch8" + tag):
             run = runs.get((label, EPOCH_ROWS))
             if run:
                 print(f"{label}: epoch phases (ms, medians) {run.get('epoch_ms')}")
 
 
-def tasks(bench_jsonl: str) -> None:
+def variants(bench_jsonl: str) -> None:
+    """Each variant run against the default (`wgsl`) at its batch, measured in the same call."""
     runs = kiln_runs(bench_jsonl)
-    for batch in (1024, 8192):
-        a, b = rate(runs.get(("wgsl", batch))), rate(runs.get(("wgsl-tasks32", batch)))
-        if a and b:
-            print(f"batch {batch}: 512 tasks per submission {a / 1e6:.2f} M, 32 tasks {b / 1e6:.2f} M: {a / b:.2f}x")
+    for (label, batch), run in sorted(runs.items(), key=lambda item: (item[0][1], item[0][0])):
+        if label == "wgsl" or label.startswith(("wgsl-split", "wgsl-epoch")):
+            continue
+        default = rate(runs.get(("wgsl", batch)))
+        versus = f", {rate(run) / default:.2f}x the default" if default else ""
+        print(f"batch {batch}, {label}: {rate(run) / 1e6:.2f} M samples/s{versus}")
 
 
 if __name__ == "__main__":
-    {"targets": targets, "epoch": epoch, "tasks": tasks, "split": split}[sys.argv[1]](*sys.argv[2:])
+    {"targets": targets, "epoch": epoch, "variants": variants, "split": split}[sys.argv[1]](*sys.argv[2:])

@@ -361,6 +361,50 @@ fn the_benchmark_starts_from_the_same_weights_on_every_device() {
     }
 }
 
+/// From 4096 rows, a batch's bias gradients and mean loss are summed in two passes (on the
+/// H200 a one-pass sum down 65,536 rows took 2 ms): training gives the one-pass sums' losses, on
+/// the CPU and on wgpu.
+#[test]
+fn staged_sums_train_as_one_pass_sums_do() {
+    let bench = |args: &[&str]| {
+        let run = kiln(
+            &[
+                &[
+                    "bench",
+                    "--batch",
+                    "4096",
+                    "--rows",
+                    "8192",
+                    "--steps",
+                    "4",
+                    "--no-shuffle",
+                ][..],
+                args,
+            ]
+            .concat(),
+        );
+        assert_eq!(run.status, 0, "{}\n{}", run.stdout, run.stderr);
+        serde_json::from_str::<serde_json::Value>(run.stdout.trim()).expect("one JSON line")
+    };
+    let one_pass = bench(&["--device", "cpu", "--one-pass-sums"]);
+    assert_eq!(one_pass["one_pass_sums"], true, "{one_pass}");
+    let reference = epoch_losses(&one_pass);
+    assert_eq!(reference.len(), 3, "{one_pass}");
+    for device in ["cpu", "wgpu"] {
+        let staged = bench(&["--device", device]);
+        assert_eq!(staged["one_pass_sums"], false, "{staged}");
+        let losses = epoch_losses(&staged);
+        assert_eq!(losses.len(), reference.len(), "{device}");
+        for (epoch, (a, b)) in reference.iter().zip(&losses).enumerate() {
+            assert!(
+                (a - b).abs() <= 1e-4 * a.abs().max(1.0),
+                "{device}: epoch {} loss {b} vs one-pass {a}",
+                epoch + 1
+            );
+        }
+    }
+}
+
 /// `KILN_DEVICE` names the device when `--device` does not: a blank one is no request, and a
 /// name it gives that kiln lacks is said to come from it (the command line shows none).
 #[test]

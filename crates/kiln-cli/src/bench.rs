@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 use kiln_data::{Matrix, SeededRng, Split};
-use kiln_models::{LayerSpec, Network, Task};
+use kiln_models::{LayerSpec, Network, Summation, Task};
 use kiln_train::{FitSettings, OptimizerConfig, OptimizerKind, TrainConfig};
 
 /// What to measure.
@@ -23,9 +23,11 @@ pub struct BenchOptions {
     pub split_rows: Option<usize>,
     /// The optimizer (Adam in the issues' benchmark; SGD shows what Adam's update costs).
     pub optimizer: OptimizerKind,
-    /// Issue each epoch before the previous one's losses are read back, as `kiln train` does
-    /// on a GPU; `false` reads every epoch before issuing the next, to measure what that costs.
+    /// Issue each epoch before the previous one's losses are read back (`kiln train` reads
+    /// each epoch at once): measures what the overlap buys.
     pub read_ahead: bool,
+    /// How sums over the batch's rows are laid out ([`Summation::Staged`], as `kiln train`).
+    pub summation: Summation,
 }
 
 const D_IN: usize = 64;
@@ -87,8 +89,8 @@ pub fn run(
         scaled: true,
         class_weights: None,
         split_rows: options.split_rows,
-        // Off when asked; otherwise the device decides, as in `kiln train`.
-        read_ahead: (!options.read_ahead).then_some(false),
+        read_ahead: options.read_ahead,
+        summation: options.summation,
     };
     let layers = vec![
         LayerSpec::Linear {
@@ -151,6 +153,7 @@ pub fn run(
         "shuffle": options.shuffle,
         "split_rows": options.split_rows,
         "read_ahead": options.read_ahead,
+        "one_pass_sums": options.summation == Summation::OnePass,
         "optimizer": options.optimizer,
         "rows": rows,
         "timed_steps": timed_epochs * steps_per_epoch,

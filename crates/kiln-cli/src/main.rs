@@ -166,10 +166,14 @@ enum Command {
         /// decoupled decay adds.
         #[arg(long, default_value = "adam", value_parser = ["adam", "sgd", "adamw"])]
         optimizer: String,
-        /// Read each epoch's losses back before issuing the next epoch (on a GPU, training
-        /// issues the next epoch first): shows what the overlap buys.
+        /// Experimental: issue each epoch before reading back the previous one's losses
+        /// (`kiln train` reads each epoch at once; on the H200 the overlap was slower).
         #[arg(long)]
-        no_read_ahead: bool,
+        read_ahead: bool,
+        /// Sum bias gradients and the mean loss over the batch in one pass, as Burn lays them
+        /// out, instead of kiln's two (from 4096 rows): shows what the staged sums buy.
+        #[arg(long)]
+        one_pass_sums: bool,
         /// Compute device: cpu, ndarray, wgpu, wgpu:N or auto [default: the KILN_DEVICE
         /// environment variable, else cpu].
         #[arg(long)]
@@ -250,18 +254,15 @@ fn on_the_thread_pool<T: Send>(work: impl FnOnce() -> T + Send) -> T {
 ///   stale forwarded `DISPLAY`. kiln names its adapter itself (`wgpu:N`, as `kiln devices`
 ///   lists them), so the reordering buys nothing. Left alone when the user steers the layer
 ///   with `MESA_VK_DEVICE_SELECT`.
-/// - `CUBECL_WGPU_MAX_TASKS=512`: CubeCL's wgpu runtime hands its queued kernels to the driver
-///   every 32 tasks by default — about once per training step of a small MLP — and each
-///   submission costs CPU time (wgpu's resource tracking, the driver's queue call) in a loop
-///   that is CPU-bound at small batches. Every 512 gave 1.24× the samples per second at batch
-///   64, 1.08× at 256 and 1.02× at 1024 on lavapipe (`kiln bench`, medians of three alternating
-///   pairs, 2026-11-29), results unchanged; `bench/gpu.sh` measures it on the H200 against 32.
+///
+/// CubeCL's wgpu runtime is left to hand its kernels to the driver every 32 (its default):
+/// every 512, kiln's setting until 2026-11-29, ran 1.24× as fast at batch 64 on lavapipe but
+/// 0.66× as fast at batch 8192 on the H200 (`bench/gpu.sh tasks`).
 #[allow(unsafe_code)]
 fn pin_library_defaults() {
     let defaults = [
         ("BURN_DEVICE", "flex", None),
         ("NODEVICE_SELECT", "1", Some("MESA_VK_DEVICE_SELECT")),
-        ("CUBECL_WGPU_MAX_TASKS", "512", None),
     ];
     for (name, value, unless) in defaults {
         let steered = unless.is_some_and(|other| std::env::var_os(other).is_some());
@@ -419,7 +420,8 @@ fn run(cli: Cli) -> Result<()> {
             no_shuffle,
             split_rows,
             optimizer,
-            no_read_ahead,
+            read_ahead,
+            one_pass_sums,
             device,
         } => {
             anyhow::ensure!(
@@ -448,7 +450,12 @@ fn run(cli: Cli) -> Result<()> {
                     "adamw" => kiln_train::OptimizerKind::Adamw,
                     _ => kiln_train::OptimizerKind::Adam,
                 },
-                read_ahead: !no_read_ahead,
+                read_ahead,
+                summation: if one_pass_sums {
+                    kiln_models::Summation::OnePass
+                } else {
+                    kiln_models::Summation::Staged
+                },
             };
             writeln!(
                 stdout,

@@ -268,8 +268,12 @@ impl Table {
         }
         // The names, and whether the first line is a row (a file without a header line), and
         // then which column read it lacks, were it a header. A first line that names all the
-        // columns read but one, and some of them, is a header that lacks a column: an error
-        // that names it, later, as for any file.
+        // columns read but one, and some of them, and no number, is a header that lacks a
+        // column: an error that names it, later, as for any file. (`0,a,b` under the names a,
+        // b, c is a row whose text happens to match two names.)
+        let has_number = first
+            .iter()
+            .any(|cell| format.decimal.number(cell.trim()).is_some());
         let read_columns = |names: &[String], optional: Option<&str>| -> (Vec<String>, bool) {
             let read: Vec<&String> = names
                 .iter()
@@ -283,7 +287,9 @@ impl Table {
             Header::Named {
                 names, optional, ..
             } => match read_columns(names, optional) {
-                (unnamed, true) if unnamed.len() == 1 => (first, false, String::new()),
+                (unnamed, true) if unnamed.len() == 1 && !has_number => {
+                    (first, false, String::new())
+                }
                 (unnamed, _) if !unnamed.is_empty() => {
                     let lacking = unnamed[0].clone();
                     // Excel's `sep=` line comes before the rows as before a header.
@@ -1345,6 +1351,13 @@ pub(crate) mod tests {
             assert_eq!(t.names(), ["a", "class"]);
             assert_eq!(t.len(), 1);
         }
+        // A first row whose text cells happen to be two of the names is a row, not a header
+        // lacking the third: a header has no number (found by the property test).
+        let t = named("0,a,b\n", &["a", "b", "c"], None).expect("parses");
+        assert_eq!(
+            (t.names(), t.len()),
+            (&["a", "b", "c"].map(String::from)[..], 1)
+        );
     }
 
     #[test]

@@ -11,9 +11,11 @@ mod config;
 mod error;
 mod least_squares;
 mod network;
+mod summation;
 
 pub use config::{Activation, ModelConfig, Task, check_threshold, check_threshold_for};
 pub use error::ModelError;
 pub use kinds::{ModelKind, kind};
 pub use least_squares::{LinearFit, least_squares};
 pub use network::{Layer, LayerSpec, Network, decimal};
+pub use summation::{STAGED_MIN_ROWS, Summation};

@@ -9,9 +9,11 @@ use burn::nn::{
 };
 use burn::prelude::*;
 use burn::store::ModuleRecord;
+use burn::tensor::module::linear;
 use serde::{Deserialize, Serialize};
 
 use crate::ModelError;
+use crate::summation::{Summation, add_bias_in_groups, rows_of};
 
 /// An `f32` weight as the `f64` of its shortest decimal form (`1.9999998`, not the widened
 /// `1.999999761581421`), and `-0` as `0`: the weights are `f32`, and the extra digits of
@@ -68,9 +70,14 @@ pub enum Layer {
 }
 
 impl Layer {
-    fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+    fn forward<const D: usize>(&self, x: Tensor<D>, sums: Summation) -> Tensor<D> {
         match self {
-            Self::Linear(l) => l.forward(x),
+            Self::Linear(l) => match (&l.bias, sums.row_groups(rows_of(&x))) {
+                (Some(bias), Some(groups)) => {
+                    add_bias_in_groups(linear(x, l.weight.val(), None), bias.val(), groups)
+                }
+                _ => l.forward(x),
+            },
             Self::Relu(l) => l.forward(x),
             Self::Sigmoid(l) => l.forward(x),
             Self::Tanh(l) => l.forward(x),
@@ -83,16 +90,18 @@ impl Layer {
     /// [`Layer::forward`] on a batch cut into slices along the first dimension. A linear layer
     /// multiplies by its weights as an explicit broadcast product: Burn's `linear` op folds the
     /// slices back into one product, and its weight gradient into one sum over every row.
-    fn forward_slices(&self, x: Tensor<3>) -> Tensor<3> {
+    fn forward_slices(&self, x: Tensor<3>, sums: Summation) -> Tensor<3> {
         match self {
             Self::Linear(l) => {
+                let groups = sums.row_groups(rows_of(&x));
                 let out = x.matmul(l.weight.val().unsqueeze::<3>());
-                match &l.bias {
-                    Some(bias) => out + bias.val().unsqueeze::<3>(),
-                    None => out,
+                match (&l.bias, groups) {
+                    (Some(bias), Some(groups)) => add_bias_in_groups(out, bias.val(), groups),
+                    (Some(bias), None) => out + bias.val().unsqueeze::<3>(),
+                    (None, _) => out,
                 }
             }
-            other => other.forward(x),
+            other => other.forward(x, sums),
         }
     }
 }
@@ -179,7 +188,15 @@ impl Network {
     /// - `x`: `[batch, d_in]`
     /// - output: `[batch, d_out]`
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        self.layers.iter().fold(x, |x, layer| layer.forward(x))
+        self.forward_summing(x, Summation::default())
+    }
+
+    /// [`Network::forward`] with the bias gradients summed as `sums` says: the same outputs,
+    /// and gradients equal up to rounding. `kiln bench --one-pass-sums` measures the two.
+    pub fn forward_summing(&self, x: Tensor<2>, sums: Summation) -> Tensor<2> {
+        self.layers
+            .iter()
+            .fold(x, |x, layer| layer.forward(x, sums))
     }
 
     /// The same outputs as [`Network::forward`], with the `rows` of `x` cut into `parts` equal
@@ -188,13 +205,13 @@ impl Network {
     /// `parts` products over `rows / parts` rows, summed, instead of one product whose inner
     /// dimension is the whole batch (split-K). For GPU matrix kernels that tile the output
     /// alone: a 256 × 256 weight gradient is a handful of tiles however large the batch.
-    pub fn forward_split(&self, x: Tensor<2>, parts: usize) -> Tensor<2> {
+    pub fn forward_split(&self, x: Tensor<2>, parts: usize, sums: Summation) -> Tensor<2> {
         let [rows, cols] = x.dims();
         let slices = x.reshape([parts, rows / parts, cols]);
         let out = self
             .layers
             .iter()
-            .fold(slices, |x, layer| layer.forward_slices(x));
+            .fold(slices, |x, layer| layer.forward_slices(x, sums));
         let [_, _, width] = out.dims();
         out.reshape([rows, width])
     }
@@ -348,8 +365,13 @@ mod tests {
         assert!(network(LayerSpec::Dropout { prob: 0.2 }).is_stochastic());
     }
 
-    #[test]
-    fn a_split_forward_gives_the_same_outputs_and_gradients() {
+    /// Outputs and gradients of `variant` against the one-pass forward of `rows` rows, within a
+    /// relative `tolerance` of the largest value.
+    fn assert_same_as_one_pass(
+        rows: usize,
+        variant: impl Fn(&Network, Tensor<2>) -> Tensor<2>,
+        tolerance: f32,
+    ) {
         let _turn = generator_turn();
         let device = Device::flex().autodiff();
         let specs = [
@@ -358,23 +380,40 @@ mod tests {
             LayerSpec::Linear { d_in: 5, d_out: 2 },
         ];
         let network = Network::init(&specs, &device);
-        let x = Tensor::<2>::random([12, 3], Distribution::Normal(0.0, 1.0), &device);
-        let whole = network.forward(x.clone());
-        let split = network.forward_split(x, 4);
+        let x = Tensor::<2>::random([rows, 3], Distribution::Normal(0.0, 1.0), &device);
+        let plain = network.forward_summing(x.clone(), Summation::OnePass);
+        let other = variant(&network, x);
+        let close = |a: &[f32], b: &[f32]| {
+            let scale = a.iter().fold(1.0f32, |m, v| m.max(v.abs()));
+            a.len() == b.len()
+                && a.iter()
+                    .zip(b)
+                    .all(|(p, q)| (p - q).abs() <= tolerance * scale)
+        };
         let (a, b): (Vec<f32>, Vec<f32>) = (
-            whole.clone().into_data().try_to_vec().expect("f32"),
-            split.clone().into_data().try_to_vec().expect("f32"),
+            plain.clone().into_data().try_to_vec().expect("f32"),
+            other.clone().into_data().try_to_vec().expect("f32"),
         );
-        assert_eq!(a.len(), 24);
-        assert!(
-            a.iter().zip(&b).all(|(p, q)| (p - q).abs() < 1e-6),
-            "{a:?}\n{b:?}"
-        );
-        let (ga, gb) = (gradients(&network, whole), gradients(&network, split));
+        assert_eq!(a.len(), rows * 2);
+        assert!(close(&a, &b), "outputs differ");
+        let (ga, gb) = (gradients(&network, plain), gradients(&network, other));
         assert_eq!(ga.len(), 3 * 5 + 5 + 5 * 2 + 2);
-        assert!(
-            ga.iter().zip(&gb).all(|(p, q)| (p - q).abs() < 1e-5),
-            "{ga:?}\n{gb:?}"
-        );
+        assert!(close(&ga, &gb), "{ga:?}\n{gb:?}");
+    }
+
+    #[test]
+    fn a_split_forward_gives_the_same_outputs_and_gradients() {
+        assert_same_as_one_pass(12, |n, x| n.forward_split(x, 4, Summation::OnePass), 1e-6);
+        // 8192 rows summed in f32 in another order: rounding of about n·ε of the largest sum.
+        assert_same_as_one_pass(8192, |n, x| n.forward_split(x, 4, Summation::Staged), 1e-4);
+    }
+
+    #[test]
+    fn staged_bias_sums_give_the_same_outputs_and_gradients() {
+        // 8192 rows: the biases' gradients are summed over 64 groups of 128 rows.
+        assert!(Summation::Staged.row_groups(8192).is_some());
+        assert_same_as_one_pass(8192, |n, x| n.forward(x), 1e-4);
+        // Below the threshold the staged forward is Burn's own, bit for bit.
+        assert_same_as_one_pass(100, |n, x| n.forward(x), 0.0);
     }
 }

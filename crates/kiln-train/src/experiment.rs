@@ -9,7 +9,7 @@ use burn::prelude::*;
 use kiln_data::{
     Cell, FeatureEncoding, Matrix, Prepared, Split, Table, TargetEncoding, TargetKind,
 };
-use kiln_models::{ModelError, Network, Task, kinds};
+use kiln_models::{ModelError, Network, Summation, Task, kinds};
 use serde_json::{Value, json};
 
 use crate::bundle::{Bundle, BundleInfo, bundle_format};
@@ -360,7 +360,8 @@ pub fn train(
                 scaled: experiment.data.scale != kiln_data::Scale::None,
                 class_weights,
                 split_rows: None,
-                read_ahead: None,
+                read_ahead: false,
+                summation: Summation::default(),
             };
             if let Some(folds) = &data.folds {
                 let mut fit_fold = |i: usize, split: Split, go_on: &dyn Fn() -> bool| {

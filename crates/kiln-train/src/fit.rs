@@ -2,8 +2,7 @@
 //! tensors, each epoch uploads one shuffled index vector, and the losses are read back once per
 //! epoch (not per step), so the loop costs a few tensor ops per step and one device sync per
 //! epoch. The next epoch's order is drawn and uploaded before that sync, so the CPU shuffles
-//! while the device is still working through the epoch; on a GPU the sync itself waits until
-//! the next epoch is issued ([`FitSettings::read_ahead`]), so the device never runs dry.
+//! while the device is still working through the epoch.
 
 use std::ops::Range;
 use std::time::{Duration, Instant};
@@ -11,7 +10,7 @@ use std::time::{Duration, Instant};
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use kiln_data::{Matrix, SeededRng, Split};
-use kiln_models::{Network, Task};
+use kiln_models::{Network, Summation, Task};
 use serde::{Deserialize, Serialize};
 
 use crate::bundle::FORWARD_ROWS;
@@ -266,10 +265,15 @@ pub struct FitSettings<'a> {
     /// experiment for large GPU batches, set by `kiln bench --split-rows`; `None` elsewhere.
     pub split_rows: Option<usize>,
     /// Whether to issue each epoch before reading back the previous one's losses (the same
-    /// results either way); `None` decides by device: yes on kernel-launching devices (GPUs),
-    /// no on flex, which computes as the ops are issued. `kiln bench --no-read-ahead` and the
-    /// tests set it.
-    pub read_ahead: Option<bool>,
+    /// results either way). Off: on the H200 it made every measured case slower (2026-11-29:
+    /// 0.82× the samples per second at batch 1024, 0.26× at one 65,536-row step per epoch), and
+    /// on flex, which computes as the ops are issued, there is nothing to overlap. `kiln bench
+    /// --read-ahead` and the tests turn it on.
+    pub read_ahead: bool,
+    /// How sums over a batch's rows (bias gradients, the mean loss) are laid out for the
+    /// device; `kiln bench --one-pass-sums` sets [`Summation::OnePass`] to measure the default
+    /// against.
+    pub summation: Summation,
 }
 
 /// What the caller hears of the loop: every epoch's record (for logging) and, when given, the
@@ -336,6 +340,7 @@ pub fn fit(
         valid.map(|v| DeviceSplit::new(v.x.clone(), &v.y, task, settings.classes, None, device));
     let options = LossOptions {
         huber_delta: (config.loss == crate::LossKind::Huber).then_some(config.huber_delta),
+        summation: settings.summation,
     };
     let mut optimizer = crate::optimizer::build(&config.optimizer);
     let (mut model, state, best_model) = match resume {
@@ -378,11 +383,9 @@ pub fn fit(
     // Flex runs each op in place on the CPU: gathering batch by batch costs nothing there and
     // holds no second copy of the data. Every other backend launches a kernel per op.
     let permute = *device != Device::flex();
-    // A kernel-launching device runs behind the CPU: there, each epoch's losses are read back
-    // only once the next epoch is issued, so the device never idles while the CPU reads,
-    // decides and issues. Flex computes as the ops are issued: nothing to overlap. Never with
-    // a plateau schedule, whose next rate needs the losses first.
-    let lag = settings.read_ahead.unwrap_or(permute) && !state.schedule.follows_losses();
+    // With read-ahead, each epoch's losses are read back only once the next epoch is issued.
+    // Never with a plateau schedule, whose next rate needs the losses first.
+    let lag = settings.read_ahead && !state.schedule.follows_losses();
     let stochastic = model.is_stochastic();
     let first_epoch = state.epoch + 1;
     // A checkpoint written as early stopping fired ends the training: a resume from it (after a
@@ -426,9 +429,9 @@ pub fn fit(
             |model: Network, x: Tensor<2>, y: Tensor<2>, w: Option<Tensor<2>>, rows: usize| {
                 let output = match settings.split_rows {
                     Some(part) if part > 0 && rows.is_multiple_of(part) && rows / part >= 2 => {
-                        model.forward_split(x, rows / part)
+                        model.forward_split(x, rows / part, settings.summation)
                     }
-                    _ => model.forward(x),
+                    _ => model.forward_summing(x, settings.summation),
                 };
                 let l = loss(task, output, y, w, options);
                 let weighted = l.clone().detach().mul_scalar(rows as f64);
@@ -730,7 +733,8 @@ mod tests {
             scaled: true,
             class_weights: None,
             split_rows: None,
-            read_ahead: Some(read_ahead),
+            read_ahead,
+            summation: Summation::default(),
         };
         let mut history = Vec::new();
         let mut on_epoch = |r: &EpochRecord| {

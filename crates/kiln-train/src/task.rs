@@ -4,7 +4,7 @@
 
 use burn::prelude::*;
 use burn::tensor::activation::{log_softmax, softplus};
-use kiln_models::Task;
+use kiln_models::{Summation, Task};
 
 use crate::TrainError;
 
@@ -105,6 +105,8 @@ pub fn target_tensor(task: Task, y: &[f64], k: usize, device: &Device) -> Tensor
 pub struct LossOptions {
     /// Regression: Huber with this threshold instead of squared error.
     pub huber_delta: Option<f64>,
+    /// How the mean over the batch's rows is summed: staged for large batches.
+    pub summation: Summation,
 }
 
 /// The mean loss: squared error (or Huber) for regression, binary cross-entropy or cross-entropy
@@ -134,8 +136,8 @@ pub fn loss(
         Task::Multiclass => (log_softmax(output, 1) * target).sum_dim(1).neg(),
     };
     match weights {
-        None => per_row.mean(),
-        Some(w) => (per_row * w.clone()).sum() / w.sum(),
+        None => options.summation.mean(per_row),
+        Some(w) => options.summation.sum(per_row * w.clone()) / options.summation.sum(w),
     }
 }
 
@@ -235,6 +237,7 @@ mod tests {
         // Residuals 0.5 and 3 with δ = 1: 0.5·0.25 = 0.125 and 1·(3 − 0.5) = 2.5; mean 1.3125.
         let options = LossOptions {
             huber_delta: Some(1.0),
+            ..LossOptions::default()
         };
         let l = loss(
             Task::Regression,
