@@ -5,7 +5,7 @@
 #   .device/kiln-spirv.xz   `--features kiln-cli/vulkan` (optional): the same kernels as SPIR-V
 # each stripped and xz'd (`just gpu-binaries`). `bash bench/gpu.sh [SECTION...]` runs the named
 # sections (default: all, most important first, so a run cut short still answers the targets):
-#   throughput variants parity epoch split profiles memory autotune cpu
+#   throughput variants products parity epoch split profiles memory autotune cpu
 # Everything lands under $OUT (results.txt, bench.jsonl, profiles.txt, devices.txt).
 # All sections take about 13 minutes (estimated from the 2026-11-28 run), more than one device
 # call allows: the first four answer the targets and say what each default buys (about 5
@@ -185,8 +185,16 @@ profile "65536 whole" $K bench --device wgpu --batch 65536 --rows 196608 --steps
 profile "65536 split 4096" $K bench --device wgpu --batch 65536 --rows 196608 --steps 3 --split-rows 4096
 profile "8192 whole" $K bench --device wgpu --batch 8192 --rows 24576 --steps 3
 [ -n "$S" ] && profile "65536 whole, SPIR-V" $S bench --device wgpu --batch 65536 --rows 196608 --steps 3
-{ echo "--- cuBLAS, the same products alone"; python3 bench/matmul_torch.py --device cuda --rows 65536; python3 bench/matmul_torch.py --device cuda --rows 8192; } >> "$OUT/profiles.txt" 2>&1
 cat "$OUT/profiles.txt" >> "$R"
+}
+
+products() {
+log "the five large products of one step, each alone: kiln on wgpu (default autotune, then extensive) against cuBLAS"
+for rows in 8192 65536; do
+    timeout 120 $K bench --device wgpu --products --batch $rows >> "$R" 2>&1
+    python3 bench/matmul_torch.py --device cuda --rows $rows >> "$R" 2>&1
+done
+CUBECL_AUTOTUNE_LEVEL=extensive CUBECL_AUTOTUNE_CACHE=false timeout 150 $K bench --device wgpu --products --batch 65536 >> "$R" 2>&1
 }
 
 memory() {
@@ -208,7 +216,7 @@ done
 }
 
 SECONDS=0
-for section in "${@:-throughput variants parity epoch split profiles memory autotune cpu}"; do
+for section in "${@:-throughput variants products parity epoch split profiles memory autotune cpu}"; do
     for name in $section; do
         "$name"
         log "$name done at ${SECONDS} s"

@@ -1,7 +1,7 @@
-"""PyTorch twin of `cargo run --release --example matmul_shapes`: the five large matrix products
-of one step of the benchmark MLP, timed alone. On the CPU by default (batch 1024); with
-`--device cuda --rows 65536` it gives cuBLAS's time for each product of a step at that batch,
-to hold against kiln's per-kernel profile (`bench/gpu.sh profiles`)."""
+"""PyTorch twin of `kiln bench --products`: the five large matrix products of one step of the
+benchmark MLP, timed alone. On the CPU by default (batch 1024); with `--device cuda --rows 65536`
+it gives cuBLAS's time for each product of a step at that batch, to hold against
+`kiln bench --products --device wgpu --batch 65536` (`bench/gpu.sh products`)."""
 import argparse
 import time
 

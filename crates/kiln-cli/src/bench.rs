@@ -5,6 +5,8 @@
 use std::time::Instant;
 
 use anyhow::Result;
+use burn::prelude::{Device, Tensor};
+use burn::tensor::Distribution;
 use kiln_data::{Matrix, SeededRng, Split};
 use kiln_models::{LayerSpec, Network, Summation, Task};
 use kiln_train::{FitSettings, OptimizerConfig, OptimizerKind, TrainConfig};
@@ -57,6 +59,61 @@ fn synthetic(rows: usize, seed: u64) -> Split {
         y,
         rows: (0..rows).collect(),
     }
+}
+
+/// The five large matrix products of one training step of the benchmark's MLP at `rows` rows,
+/// each timed alone on `device` (300 runs after 20 of warm-up, which on a GPU compile and
+/// autotune its kernel; the device is synchronised before and after the timed runs): how much
+/// of a step is the matrix kernel itself. `bench/matmul_torch.py` is its PyTorch peer, with the
+/// same lines.
+pub fn products(rows: usize, device: &Device, device_name: &str) -> Result<String> {
+    let random = |r: usize, c: usize| Tensor::<2>::random([r, c], Distribution::Default, device);
+    let (x, w1, w2) = (random(rows, D_IN), random(D_IN, 256), random(256, 256));
+    let (a1, dz) = (random(rows, 256), random(rows, 256));
+    let products: [(String, &dyn Fn() -> Tensor<2>); 5] = [
+        (format!("forward  x·W1      {rows}×64·64×256"), &|| {
+            x.clone().matmul(w1.clone())
+        }),
+        (
+            format!("forward  a1·W2     {rows}×256·256×256"),
+            &|| a1.clone().matmul(w2.clone()),
+        ),
+        (
+            format!("backward a1ᵀ·dz    256×{rows}·{rows}×256"),
+            &|| a1.clone().transpose().matmul(dz.clone()),
+        ),
+        (
+            format!("backward dz·W2ᵀ    {rows}×256·256×256"),
+            &|| dz.clone().matmul(w2.clone().transpose()),
+        ),
+        (
+            format!("backward xᵀ·dz     64×{rows}·{rows}×256"),
+            &|| x.clone().transpose().matmul(dz.clone()),
+        ),
+    ];
+    let sync = || {
+        device
+            .sync()
+            .map_err(|e| anyhow::anyhow!("the device failed: {e:?}"))
+    };
+    let mut lines = Vec::new();
+    let mut total = 0.0;
+    for (name, product) in products {
+        for _ in 0..20 {
+            let _ = product();
+        }
+        sync()?;
+        let started = Instant::now();
+        for _ in 0..300 {
+            let _ = product();
+        }
+        sync()?;
+        let ms = started.elapsed().as_secs_f64() / 300.0 * 1e3;
+        total += ms;
+        lines.push(format!("{name}: {ms:.3} ms"));
+    }
+    lines.push(format!("all five: {total:.3} ms per step ({device_name})"));
+    Ok(lines.join("\n"))
 }
 
 /// Runs the benchmark on `device` and returns its JSON line.

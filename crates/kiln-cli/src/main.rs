@@ -174,6 +174,10 @@ enum Command {
         /// out, instead of kiln's two (from 4096 rows): shows what the staged sums buy.
         #[arg(long)]
         one_pass_sums: bool,
+        /// Instead of training, time the five large matrix products of one step at --batch
+        /// rows, each alone (the peer of `bench/matmul_torch.py`).
+        #[arg(long)]
+        products: bool,
         /// Compute device: cpu, ndarray, wgpu, wgpu:N or auto [default: the KILN_DEVICE
         /// environment variable, else cpu].
         #[arg(long)]
@@ -422,6 +426,7 @@ fn run(cli: Cli) -> Result<()> {
             optimizer,
             read_ahead,
             one_pass_sums,
+            products,
             device,
         } => {
             anyhow::ensure!(
@@ -439,6 +444,15 @@ fn run(cli: Cli) -> Result<()> {
                 );
             }
             let chosen = device::open_asked(device::asked(device).as_ref(), "cpu")?;
+            if products {
+                writeln!(
+                    stdout,
+                    "{}",
+                    bench::products(batch, &chosen.device, &chosen.description)?
+                )?;
+                stdout.flush()?;
+                return Ok(());
+            }
             let options = bench::BenchOptions {
                 batch,
                 steps,
