@@ -154,7 +154,7 @@ python3 bench/gpu_summary.py epoch "$OUT/bench.jsonl" >> "$R"
 
 variants() {
 log "what each default buys: the earlier choice, one at a time (one-pass sums, read-ahead, 512 kernels per driver submission)"
-for spec in 1024:65536:400:read-ahead 8192:262144:200:one-pass-sums,read-ahead 65536:524288:100:one-pass-sums; do
+for spec in 1024:65536:400:read-ahead 8192:262144:200:one-pass-sums,read-ahead 65536:524288:100:one-pass-sums,read-ahead; do
     IFS=: read -r batch rows steps flags <<< "$spec"
     for flag in ${flags//,/ }; do
         bench "wgsl-$flag" 150 $K bench --device wgpu --batch "$batch" --rows "$rows" --steps "$steps" "--$flag"

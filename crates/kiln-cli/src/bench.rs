@@ -67,38 +67,59 @@ fn synthetic(rows: usize, seed: u64) -> Split {
 /// of a step is the matrix kernel itself. `bench/matmul_torch.py` is its PyTorch peer, with the
 /// same lines.
 pub fn products(rows: usize, device: &Device, device_name: &str) -> Result<String> {
+    type Product<'a> = Box<dyn Fn() -> Tensor<2> + 'a>;
     let random = |r: usize, c: usize| Tensor::<2>::random([r, c], Distribution::Default, device);
     let (x, w1, w2) = (random(rows, D_IN), random(D_IN, 256), random(256, 256));
     let (a1, dz) = (random(rows, 256), random(rows, 256));
-    let products: [(String, &dyn Fn() -> Tensor<2>); 5] = [
-        (format!("forward  x·W1      {rows}×64·64×256"), &|| {
-            x.clone().matmul(w1.clone())
-        }),
+    let step: [(String, Product); 5] = [
+        (
+            format!("forward  x·W1      {rows}×64·64×256"),
+            Box::new(|| x.clone().matmul(w1.clone())),
+        ),
         (
             format!("forward  a1·W2     {rows}×256·256×256"),
-            &|| a1.clone().matmul(w2.clone()),
+            Box::new(|| a1.clone().matmul(w2.clone())),
         ),
         (
             format!("backward a1ᵀ·dz    256×{rows}·{rows}×256"),
-            &|| a1.clone().transpose().matmul(dz.clone()),
+            Box::new(|| a1.clone().transpose().matmul(dz.clone())),
         ),
         (
             format!("backward dz·W2ᵀ    {rows}×256·256×256"),
-            &|| dz.clone().matmul(w2.clone().transpose()),
+            Box::new(|| dz.clone().matmul(w2.clone().transpose())),
         ),
         (
             format!("backward xᵀ·dz     64×{rows}·{rows}×256"),
-            &|| x.clone().transpose().matmul(dz.clone()),
+            Box::new(|| x.clone().transpose().matmul(dz.clone())),
         ),
     ];
+    // The largest weight gradient again, split-K: `parts` products over `rows / parts` rows,
+    // summed (what `--split-rows` does to every layer), for GPU kernels that tile only the
+    // 256 × 256 output. Timed apart: not part of the step's total.
+    let slices = |t: &Tensor<2>, parts: usize| t.clone().reshape([parts, rows / parts, 256]);
+    let split: Vec<(String, Product)> = [16, 64]
+        .into_iter()
+        .filter(|parts| rows.is_multiple_of(*parts) && rows / parts >= 256)
+        .map(|parts| -> (String, Product) {
+            let (a1, dz) = (&a1, &dz);
+            (
+                format!(
+                    "  a1ᵀ·dz in {parts} slices of {} rows, summed",
+                    rows / parts
+                ),
+                Box::new(move || {
+                    let products = slices(a1, parts).swap_dims(1, 2).matmul(slices(dz, parts));
+                    products.sum_dim(0).reshape([256, 256])
+                }),
+            )
+        })
+        .collect();
     let sync = || {
         device
             .sync()
             .map_err(|e| anyhow::anyhow!("the device failed: {e:?}"))
     };
-    let mut lines = Vec::new();
-    let mut total = 0.0;
-    for (name, product) in products {
+    let time = |product: &Product| -> Result<f64> {
         for _ in 0..20 {
             let _ = product();
         }
@@ -108,11 +129,38 @@ pub fn products(rows: usize, device: &Device, device_name: &str) -> Result<Strin
             let _ = product();
         }
         sync()?;
-        let ms = started.elapsed().as_secs_f64() / 300.0 * 1e3;
+        Ok(started.elapsed().as_secs_f64() / 300.0 * 1e3)
+    };
+    let mut lines = Vec::new();
+    let mut total = 0.0;
+    for (name, product) in &step {
+        let ms = time(product)?;
         total += ms;
         lines.push(format!("{name}: {ms:.3} ms"));
     }
     lines.push(format!("all five: {total:.3} ms per step ({device_name})"));
+    let whole = step[2].1()
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap_or_default();
+    let scale = whole.iter().fold(f32::MIN_POSITIVE, |m, v| m.max(v.abs()));
+    for (name, product) in &split {
+        let ms = time(product)?;
+        // The same product, or the timing means nothing.
+        let values = product()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap_or_default();
+        let off = whole
+            .iter()
+            .zip(&values)
+            .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+        anyhow::ensure!(
+            values.len() == whole.len() && off <= 1e-4 * scale,
+            "{name}: differs from the whole product by {off} (largest value {scale})"
+        );
+        lines.push(format!("{name}: {ms:.3} ms"));
+    }
     Ok(lines.join("\n"))
 }
 
