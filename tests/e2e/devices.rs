@@ -356,6 +356,10 @@ fn the_benchmark_starts_from_the_same_weights_on_every_device() {
             &["--batch", "32", "--split-rows", "32"][..],
             "into two or more equal slices",
         ),
+        (
+            &["--split-rows", "8", "--whole-batch"][..],
+            "cannot be used with",
+        ),
     ] {
         kiln(&[&["bench"][..], args].concat()).assert_error(2, &[fragment]);
     }

@@ -9,7 +9,7 @@ use burn::prelude::{Device, Tensor};
 use burn::tensor::Distribution;
 use kiln_data::{Matrix, SeededRng, Split};
 use kiln_models::{LayerSpec, Network, Summation, Task};
-use kiln_train::{FitSettings, OptimizerConfig, OptimizerKind, TrainConfig};
+use kiln_train::{FitSettings, OptimizerConfig, OptimizerKind, Slicing, TrainConfig};
 
 /// What to measure.
 pub struct BenchOptions {
@@ -21,8 +21,8 @@ pub struct BenchOptions {
     pub rows: usize,
     /// Shuffle every epoch (batches gathered by index) or take contiguous slices.
     pub shuffle: bool,
-    /// Run batches through the network as slices of this many rows (split-K weight gradients).
-    pub split_rows: Option<usize>,
+    /// Whole batches or slices of rows (split-K weight gradients), as `kiln train` by default.
+    pub slicing: Slicing,
     /// The optimizer (Adam in the issues' benchmark; SGD shows what Adam's update costs).
     pub optimizer: OptimizerKind,
     /// Issue each epoch before the previous one's losses are read back (`kiln train` reads
@@ -193,7 +193,7 @@ pub fn run(
         seed: 42,
         scaled: true,
         class_weights: None,
-        split_rows: options.split_rows,
+        slicing: options.slicing,
         read_ahead: options.read_ahead,
         summation: options.summation,
     };
@@ -256,7 +256,11 @@ pub fn run(
         "device": device_name,
         "batch": options.batch,
         "shuffle": options.shuffle,
-        "split_rows": options.split_rows,
+        // The rows of each slice a whole batch ran as; null: whole.
+        "split_rows": options
+            .slicing
+            .slices(options.batch, *device != Device::flex())
+            .map(|slices| options.batch / slices),
         "read_ahead": options.read_ahead,
         "one_pass_sums": options.summation == Summation::OnePass,
         "optimizer": options.optimizer,

@@ -157,11 +157,15 @@ enum Command {
         /// Take batches as contiguous slices instead of a shuffled gather.
         #[arg(long)]
         no_shuffle: bool,
-        /// Experimental: run each batch as slices of N rows, so that weight gradients are
-        /// summed over N-row products (split-K) rather than one product over the whole batch.
-        /// N must divide the batch into at least two slices.
-        #[arg(long, value_name = "N")]
+        /// Run each batch as slices of N rows, so that weight gradients are summed over N-row
+        /// products (split-K) rather than one product over the whole batch. N must divide the
+        /// batch into at least two slices [default: as `kiln train`: 4096-row slices on a GPU
+        /// from batch 65536]
+        #[arg(long, value_name = "N", conflicts_with = "whole_batch")]
         split_rows: Option<usize>,
+        /// Run every batch whole, never in slices (to measure the slices against).
+        #[arg(long)]
+        whole_batch: bool,
         /// Optimizer: adam (the benchmark's); sgd shows what Adam's update costs, adamw what
         /// decoupled decay adds.
         #[arg(long, default_value = "adam", value_parser = ["adam", "sgd", "adamw"])]
@@ -423,6 +427,7 @@ fn run(cli: Cli) -> Result<()> {
             rows,
             no_shuffle,
             split_rows,
+            whole_batch,
             optimizer,
             read_ahead,
             one_pass_sums,
@@ -458,7 +463,11 @@ fn run(cli: Cli) -> Result<()> {
                 steps,
                 rows,
                 shuffle: !no_shuffle,
-                split_rows,
+                slicing: match (split_rows, whole_batch) {
+                    (Some(part), _) => kiln_train::Slicing::Rows(part),
+                    (None, true) => kiln_train::Slicing::Whole,
+                    (None, false) => kiln_train::Slicing::Auto,
+                },
                 optimizer: match optimizer.as_str() {
                     "sgd" => kiln_train::OptimizerKind::Sgd,
                     "adamw" => kiln_train::OptimizerKind::Adamw,

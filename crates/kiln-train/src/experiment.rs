@@ -359,7 +359,7 @@ pub fn train(
                 seed: experiment.seed,
                 scaled: experiment.data.scale != kiln_data::Scale::None,
                 class_weights,
-                split_rows: None,
+                slicing: crate::fit::Slicing::Auto,
                 read_ahead: false,
                 summation: Summation::default(),
             };

@@ -260,13 +260,12 @@ pub struct FitSettings<'a> {
     pub scaled: bool,
     /// Per-class loss weights (classification), in label order.
     pub class_weights: Option<Vec<f32>>,
-    /// Run each batch through the network as slices of this many rows
-    /// ([`Network::forward_split`]), when the batch has at least two whole slices: an
-    /// experiment for large GPU batches, set by `kiln bench --split-rows`; `None` elsewhere.
-    pub split_rows: Option<usize>,
+    /// Whether batches run through the network whole or as slices of rows
+    /// ([`Network::forward_split`]).
+    pub slicing: Slicing,
     /// Whether to issue each epoch before reading back the previous one's losses (the same
-    /// results either way). Off: on the H200 it made every measured case slower (2026-11-29:
-    /// 0.82× the samples per second at batch 1024, 0.26× at one 65,536-row step per epoch), and
+    /// results either way). Off: on the H200 it was slower (2026-11-29, `kiln bench`, same
+    /// call: 0.76× the samples per second at batch 1024, 0.60× at 8192, 0.97× at 65,536), and
     /// on flex, which computes as the ops are issued, there is nothing to overlap. `kiln bench
     /// --read-ahead` and the tests turn it on.
     pub read_ahead: bool,
@@ -274,6 +273,50 @@ pub struct FitSettings<'a> {
     /// device; `kiln bench --one-pass-sums` sets [`Summation::OnePass`] to measure the default
     /// against.
     pub summation: Summation,
+}
+
+/// Whether a batch runs through the network whole or as slices of its rows, stacked
+/// ([`Network::forward_split`]): the same outputs, but each layer's weight gradient becomes a
+/// sum of products over a slice's rows (split-K) instead of one product whose inner dimension
+/// is the whole batch, which a GPU's matrix kernels, tiling only the small output, run on a
+/// handful of its cores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Slicing {
+    /// Slices of [`GPU_SLICE_ROWS`] rows on a kernel-launching device (a GPU) when a batch
+    /// holds at least [`GPU_SLICES_FROM`] of them; whole batches elsewhere.
+    #[default]
+    Auto,
+    /// Whole batches (`kiln bench --whole-batch`).
+    Whole,
+    /// Slices of this many rows when a batch holds at least two (`kiln bench --split-rows`).
+    Rows(usize),
+}
+
+/// Rows per slice of a large batch on a GPU. On the H200 (2026-11-29, one call), the 256 × 256
+/// weight gradient over 65,536 rows took 3.29 ms as one product and 0.52 ms as 16 products of
+/// 4096 rows summed (`kiln bench --products`), and training at batch 65,536 ran at 16.3 M
+/// samples/s in 4096-row slices, 12.2 M in 8192-row ones and 10.4 M whole.
+pub const GPU_SLICE_ROWS: usize = 4096;
+
+/// The fewest [`GPU_SLICE_ROWS`]-row slices a batch is cut into on a GPU: the size measured.
+/// Smaller batches are not cut: split in slices, a batch of 8192 rows trained at 0.93× the
+/// whole batch's speed (1024-row slices, the H200, 2026-11-29, before the staged sums).
+pub const GPU_SLICES_FROM: usize = 16;
+
+impl Slicing {
+    /// The slices a batch of `rows` rows runs as (`None`: whole), on a device that launches
+    /// kernels (a GPU) or not.
+    pub fn slices(self, rows: usize, launches_kernels: bool) -> Option<usize> {
+        let part = match self {
+            Self::Whole => return None,
+            Self::Rows(part) => part,
+            Self::Auto if launches_kernels && rows >= GPU_SLICE_ROWS * GPU_SLICES_FROM => {
+                GPU_SLICE_ROWS
+            }
+            Self::Auto => return None,
+        };
+        (part > 0 && rows.is_multiple_of(part) && rows / part >= 2).then(|| rows / part)
+    }
 }
 
 /// What the caller hears of the loop: every epoch's record (for logging) and, when given, the
@@ -427,11 +470,9 @@ pub fn fit(
         let mut total = Tensor::<1>::zeros([1], &autodiff);
         let mut step =
             |model: Network, x: Tensor<2>, y: Tensor<2>, w: Option<Tensor<2>>, rows: usize| {
-                let output = match settings.split_rows {
-                    Some(part) if part > 0 && rows.is_multiple_of(part) && rows / part >= 2 => {
-                        model.forward_split(x, rows / part, settings.summation)
-                    }
-                    _ => model.forward_summing(x, settings.summation),
+                let output = match settings.slicing.slices(rows, permute) {
+                    Some(slices) => model.forward_split(x, slices, settings.summation),
+                    None => model.forward_summing(x, settings.summation),
                 };
                 let l = loss(task, output, y, w, options);
                 let weighted = l.clone().detach().mul_scalar(rows as f64);
@@ -732,7 +773,7 @@ mod tests {
             seed: 5,
             scaled: true,
             class_weights: None,
-            split_rows: None,
+            slicing: Slicing::Auto,
             read_ahead,
             summation: Summation::default(),
         };
@@ -906,6 +947,25 @@ mod tests {
             rates.windows(2).any(|w| w[1] < w[0]),
             "the rate falls: {rates:?}"
         );
+    }
+
+    #[test]
+    fn large_gpu_batches_run_in_slices_and_everything_else_whole() {
+        let big = GPU_SLICE_ROWS * GPU_SLICES_FROM;
+        assert_eq!(Slicing::Auto.slices(big, true), Some(GPU_SLICES_FROM));
+        assert_eq!(
+            Slicing::Auto.slices(4 * big, true),
+            Some(4 * GPU_SLICES_FROM)
+        );
+        // On the CPU, below the measured size, or not a whole number of slices: whole.
+        assert_eq!(Slicing::Auto.slices(big, false), None);
+        assert_eq!(Slicing::Auto.slices(big - GPU_SLICE_ROWS, true), None);
+        assert_eq!(Slicing::Auto.slices(big + 1, true), None);
+        assert_eq!(Slicing::Whole.slices(big, true), None);
+        // Asked for: any device, at least two slices.
+        assert_eq!(Slicing::Rows(8).slices(32, false), Some(4));
+        assert_eq!(Slicing::Rows(32).slices(32, true), None);
+        assert_eq!(Slicing::Rows(0).slices(32, true), None);
     }
 
     #[test]

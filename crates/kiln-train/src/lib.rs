@@ -33,7 +33,8 @@ pub use error::TrainError;
 pub use experiment::{Reporter, RunReport, prepare_data, train};
 pub use files::{Abandoned, abandon_staged, write_atomic, write_atomic_with};
 pub use fit::{
-    CheckpointKind, EpochRecord, EpochTiming, FitHooks, FitSettings, Fitted, LoopState, Resume, fit,
+    CheckpointKind, EpochRecord, EpochTiming, FitHooks, FitSettings, Fitted, GPU_SLICE_ROWS,
+    GPU_SLICES_FROM, LoopState, Resume, Slicing, fit,
 };
 pub use importance::{ColumnImportance, Importance, ImportanceOptions, permutation_importance};
 pub use metrics::score;
