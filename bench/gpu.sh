@@ -7,9 +7,10 @@
 # sections (default: all, most important first, so a run cut short still answers the targets):
 #   throughput variants products parity epoch split profiles memory autotune cpu
 # Everything lands under $OUT (results.txt, bench.jsonl, profiles.txt, devices.txt).
-# All sections take about 13 minutes (estimated from the 2026-11-28 run), more than one device
-# call allows: the first four answer the targets and say what each default buys (about 5
-# minutes on 2026-11-29); run them first, with carry [".gl", ".device"].
+# On 2026-11-29 `throughput variants products parity profiles epoch memory` took 262 s of one
+# device call (plus about 30 s to start the machine), with carry [".gl", ".device"]. Run `epoch`
+# before `profiles`: that day's file-order runs, made after the profiled ones, ran at half the
+# speed of the same runs an hour earlier, unexplained (bench/README.md, "Next on the GPU").
 set -u
 OUT=${OUT:-/tmp/gpu-out}; mkdir -p "$OUT"
 R=$OUT/results.txt
@@ -67,8 +68,8 @@ torch() {
 }
 
 throughput() {
-log "MLP 64-256-256-1 training throughput (shuffled, Adam), kiln wgpu vs PyTorch CUDA; at 65536 also split-K (--split-rows N)"
-for spec in 1024:65536:400:- 8192:262144:200:- 65536:524288:100:4096,8192; do
+log "MLP 64-256-256-1 training throughput (shuffled, Adam), kiln wgpu vs PyTorch CUDA; at 65536 (4096-row slices by default) also other slices (--split-rows N)"
+for spec in 1024:65536:400:- 8192:262144:200:- 65536:524288:100:2048,8192; do
     IFS=: read -r batch rows steps parts <<< "$spec"
     bench "wgsl" 240 $K bench --device wgpu --batch "$batch" --rows "$rows" --steps "$steps"
     for part in ${parts//[,-]/ }; do
@@ -153,8 +154,8 @@ python3 bench/gpu_summary.py epoch "$OUT/bench.jsonl" >> "$R"
 }
 
 variants() {
-log "what each default buys: the earlier choice, one at a time (one-pass sums, read-ahead, 512 kernels per driver submission)"
-for spec in 1024:65536:400:read-ahead 8192:262144:200:one-pass-sums,read-ahead 65536:524288:100:one-pass-sums,read-ahead; do
+log "what each default buys: the other choice, one at a time (whole batches, one-pass sums, read-ahead, 512 kernels per driver submission)"
+for spec in 1024:65536:400:read-ahead 8192:262144:200:one-pass-sums,read-ahead 65536:524288:100:whole-batch,one-pass-sums,read-ahead; do
     IFS=: read -r batch rows steps flags <<< "$spec"
     for flag in ${flags//,/ }; do
         bench "wgsl-$flag" 150 $K bench --device wgpu --batch "$batch" --rows "$rows" --steps "$steps" "--$flag"

@@ -465,9 +465,9 @@ fn straight_equals_resumed(device: &str, first: usize) -> (tempfile::TempDir, st
     (out, first_dir)
 }
 
-/// On the GPU the loop reads each epoch's losses after issuing the next, so epoch 2's checkpoint
-/// of a 3-epoch run is written from a snapshot while epoch 3 is in flight: resuming from it must
-/// still repeat the straight run exactly.
+/// On the GPU, resuming from epoch 2's checkpoint of a 3-epoch run repeats the straight run
+/// exactly. (Checkpoints written while the next epoch is in flight, with `kiln bench
+/// --read-ahead`'s ordering, are checked by the training loop's unit tests.)
 #[test]
 fn a_resumed_run_on_wgpu_equals_the_straight_run() {
     straight_equals_resumed("wgpu", 3);
