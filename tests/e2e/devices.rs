@@ -293,17 +293,41 @@ fn ndarray_is_selectable_and_agrees_with_flex() {
     assert_close(&flex, &ndarray, 1e-4, "metrics");
 }
 
-/// `kiln bench`'s JSON line, parsed.
+/// `kiln bench`'s JSON line, parsed, for batches of 32 rows of 64.
 fn bench(args: &[&str]) -> serde_json::Value {
+    bench_sized(32, 64, args)
+}
+
+/// `kiln bench`'s JSON line, parsed: 4 steps of `batch` rows of `rows`.
+fn bench_sized(batch: usize, rows: usize, args: &[&str]) -> serde_json::Value {
+    let (batch, rows) = (batch.to_string(), rows.to_string());
     let run = kiln(
         &[
-            &["bench", "--batch", "32", "--rows", "64", "--steps", "4"],
+            &["bench", "--batch", &batch, "--rows", &rows, "--steps", "4"][..],
             args,
         ]
         .concat(),
     );
     assert_eq!(run.status, 0, "{}\n{}", run.stdout, run.stderr);
     serde_json::from_str(run.stdout.trim()).expect("one JSON line")
+}
+
+/// Every epoch's loss in `report` within `tolerance` (relative, of at least 1) of `reference`'s.
+fn assert_same_losses(
+    reference: &serde_json::Value,
+    report: &serde_json::Value,
+    tolerance: f64,
+    what: &str,
+) {
+    let (expected, got) = (epoch_losses(reference), epoch_losses(report));
+    assert_eq!(got.len(), expected.len(), "{what}: {report}");
+    for (epoch, (a, b)) in expected.iter().zip(&got).enumerate() {
+        assert!(
+            (a - b).abs() <= tolerance * a.abs().max(1.0),
+            "{what}: epoch {} loss {b} vs {a}",
+            epoch + 1
+        );
+    }
 }
 
 fn epoch_losses(report: &serde_json::Value) -> Vec<f64> {
@@ -324,23 +348,15 @@ fn the_benchmark_starts_from_the_same_weights_on_every_device() {
         cpu["samples_per_sec"].as_f64().expect("rate") > 0.0,
         "{cpu}"
     );
-    let reference = epoch_losses(&cpu);
-    assert_eq!(reference.len(), 3, "{cpu}");
+    assert_eq!(epoch_losses(&cpu).len(), 3, "{cpu}");
+    assert_eq!(cpu["split_rows"], serde_json::Value::Null, "{cpu}");
     // The first loss is the starting weights' (no step taken yet): with weights drawn on the
     // GPU's own generator it differed by about 1 % from run to run.
     for args in [
         &["--device", "wgpu", "--no-shuffle"][..],
         &["--device", "cpu", "--no-shuffle", "--split-rows", "8"][..],
     ] {
-        let other = epoch_losses(&bench(args));
-        assert_eq!(other.len(), reference.len(), "{args:?}");
-        for (epoch, (a, b)) in reference.iter().zip(&other).enumerate() {
-            assert!(
-                (a - b).abs() <= 1e-5 * a.abs().max(1.0),
-                "{args:?}: epoch {} loss {b} vs cpu {a}",
-                epoch + 1
-            );
-        }
+        assert_same_losses(&cpu, &bench(args), 1e-5, &format!("{args:?}"));
     }
     // Settings the bench cannot honour are refused, not quietly changed.
     for (args, fragment) in [
@@ -365,47 +381,19 @@ fn the_benchmark_starts_from_the_same_weights_on_every_device() {
     }
 }
 
-/// From 4096 rows, a batch's bias gradients and mean loss are summed in two passes (on the
-/// H200 a one-pass sum down 65,536 rows took 2 ms): training gives the one-pass sums' losses, on
-/// the CPU and on wgpu.
+/// From 4096 rows, a batch's bias gradients and mean loss are summed in two passes (1.19× the
+/// samples per second at batch 65,536 on the H200): training gives the one-pass sums' losses,
+/// on the CPU and on wgpu.
 #[test]
 fn staged_sums_train_as_one_pass_sums_do() {
-    let bench = |args: &[&str]| {
-        let run = kiln(
-            &[
-                &[
-                    "bench",
-                    "--batch",
-                    "4096",
-                    "--rows",
-                    "8192",
-                    "--steps",
-                    "4",
-                    "--no-shuffle",
-                ][..],
-                args,
-            ]
-            .concat(),
-        );
-        assert_eq!(run.status, 0, "{}\n{}", run.stdout, run.stderr);
-        serde_json::from_str::<serde_json::Value>(run.stdout.trim()).expect("one JSON line")
-    };
+    let bench = |args: &[&str]| bench_sized(4096, 8192, &[&["--no-shuffle"][..], args].concat());
     let one_pass = bench(&["--device", "cpu", "--one-pass-sums"]);
     assert_eq!(one_pass["one_pass_sums"], true, "{one_pass}");
-    let reference = epoch_losses(&one_pass);
-    assert_eq!(reference.len(), 3, "{one_pass}");
+    assert_eq!(epoch_losses(&one_pass).len(), 3, "{one_pass}");
     for device in ["cpu", "wgpu"] {
         let staged = bench(&["--device", device]);
         assert_eq!(staged["one_pass_sums"], false, "{staged}");
-        let losses = epoch_losses(&staged);
-        assert_eq!(losses.len(), reference.len(), "{device}");
-        for (epoch, (a, b)) in reference.iter().zip(&losses).enumerate() {
-            assert!(
-                (a - b).abs() <= 1e-4 * a.abs().max(1.0),
-                "{device}: epoch {} loss {b} vs one-pass {a}",
-                epoch + 1
-            );
-        }
+        assert_same_losses(&one_pass, &staged, 1e-4, device);
     }
 }
 
