@@ -423,9 +423,10 @@ pub fn fit(
     let batch = config.batch_size.min(n);
     // One full batch needs no order: its rows are summed whatever the order.
     let shuffled = config.shuffle && batch < n;
-    // Flex runs each op in place on the CPU: gathering batch by batch costs nothing there and
-    // holds no second copy of the data. Every other backend launches a kernel per op.
-    let permute = *device != Device::flex();
+    // Flex runs each op in place on the CPU. Every other backend launches a kernel per op:
+    // there a shuffled epoch is gathered in one op (on flex, batch by batch costs nothing and
+    // holds no second copy of the data), and large batches may run in slices.
+    let launches_kernels = *device != Device::flex();
     // With read-ahead, each epoch's losses are read back only once the next epoch is issued.
     // Never with a plateau schedule, whose next rate needs the losses first.
     let lag = settings.read_ahead && !state.schedule.follows_losses();
@@ -470,7 +471,7 @@ pub fn fit(
         let mut total = Tensor::<1>::zeros([1], &autodiff);
         let mut step =
             |model: Network, x: Tensor<2>, y: Tensor<2>, w: Option<Tensor<2>>, rows: usize| {
-                let output = match settings.slicing.slices(rows, permute) {
+                let output = match settings.slicing.slices(rows, launches_kernels) {
                     Some(slices) => model.forward_split(x, slices, settings.summation),
                     None => model.forward_summing(x, settings.summation),
                 };
@@ -482,7 +483,7 @@ pub fn fit(
             };
         let epoch_rows = match next.take() {
             Some(drawn) => drawn,
-            None if shuffled => EpochRows::shuffled(&mut rng, &train_data, permute),
+            None if shuffled => EpochRows::shuffled(&mut rng, &train_data, launches_kernels),
             None => EpochRows::in_order(&train_data),
         };
         for chunk in row_chunks(n, batch) {
@@ -495,7 +496,7 @@ pub fn fit(
         // What a checkpoint of this epoch must hold: the state before the next epoch's draw.
         let rng_after_epoch = rng.state();
         if shuffled && epoch < config.epochs {
-            next = Some(EpochRows::shuffled(&mut rng, &train_data, permute));
+            next = Some(EpochRows::shuffled(&mut rng, &train_data, launches_kernels));
         }
         let valid = valid_data
             .as_ref()
