@@ -3,7 +3,7 @@
 # and carried there (.device/, with the Vulkan loader debs in .gl/):
 #   .device/kiln.xz         `--features "kiln-cli/wgpu kiln-cli/ndarray"`: WGSL kernels (the default GPU build)
 #   .device/kiln-spirv.xz   `--features kiln-cli/vulkan` (optional): the same kernels as SPIR-V
-# each stripped and xz'd (`just gpu-binaries`). `bash bench/gpu.sh [SECTION...]` runs the named
+# each stripped and xz'd (`just gpu-binary`, `just gpu-binary-spirv`). `bash bench/gpu.sh [SECTION...]` runs the named
 # sections (default: all, most important first, so a run cut short still answers the targets):
 #   throughput variants products parity epoch split profiles memory autotune cpu
 # Everything lands under $OUT (results.txt, bench.jsonl, profiles.txt, devices.txt).
