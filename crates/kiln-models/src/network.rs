@@ -413,6 +413,8 @@ mod tests {
         // 8192 rows: the biases' gradients are summed over 64 groups of 128 rows.
         assert!(Summation::Staged.row_groups(8192).is_some());
         assert_same_as_one_pass(8192, |n, x| n.forward(x), 1e-4);
+        // 7000 rows: 70 groups of 100.
+        assert_same_as_one_pass(7000, |n, x| n.forward(x), 1e-4);
         // Below the threshold the staged forward is Burn's own, bit for bit.
         assert_same_as_one_pass(100, |n, x| n.forward(x), 0.0);
     }

@@ -2,7 +2,7 @@
 //! batch's mean loss) is one reduction with few outputs, each running the length of the batch,
 //! which leaves most of a GPU idle: on the H200 (2026-11-29), a training step of the benchmark
 //! MLP at batch 65,536 took 7.6 ms with one-pass sums and 6.3 ms with these (`kiln bench
-//! --one-pass-sums`, same call; 1.25× the samples per second at batch 8192). Cut into √rows
+//! --one-pass-sums`, same call; 1.25× the samples per second at batch 8192). Cut into about √rows
 //! groups, the same sum is two short passes: the first over the groups for every row of a group
 //! (tens of thousands of outputs, a few hundred rows each), the second over one group's rows.
 
@@ -25,16 +25,16 @@ pub enum Summation {
 pub const STAGED_MIN_ROWS: usize = 4096;
 
 impl Summation {
-    /// `(groups, rows per group)` for a staged sum over `rows`: the largest power of two not
-    /// above √rows that divides `rows`, when it leaves groups of at least 16 rows and there
-    /// are at least 16 groups; `None` sums in one pass.
+    /// `(groups, rows per group)` for a staged sum over `rows`: as many groups as the largest
+    /// divisor of `rows` not above √rows, when there are at least 16 groups of at least 16
+    /// rows (7000 rows: 70 groups of 100); `None` sums in one pass (a prime number of rows).
     pub fn row_groups(self, rows: usize) -> Option<(usize, usize)> {
         if self == Self::OnePass || rows < STAGED_MIN_ROWS {
             return None;
         }
-        let mut groups = 1usize << (rows.ilog2() / 2);
+        let mut groups = rows.isqrt();
         while groups >= 16 && !rows.is_multiple_of(groups) {
-            groups /= 2;
+            groups -= 1;
         }
         (groups >= 16 && rows / groups >= 16).then_some((groups, rows / groups))
     }
@@ -91,10 +91,13 @@ mod tests {
         assert_eq!(s.row_groups(8192), Some((64, 128)));
         assert_eq!(s.row_groups(4096), Some((64, 64)));
         assert_eq!(s.row_groups(4095), None, "below the threshold");
-        // 6000 = 16 · 375: √6000 ≈ 77 gives 64, which does not divide; 32 neither; 16 does.
-        assert_eq!(s.row_groups(6000), Some((16, 375)));
-        // Odd: no power of two of at least 16 divides it.
-        assert_eq!(s.row_groups(10_001), None);
+        // √7000 ≈ 83.7: 83 to 71 do not divide 7000, 70 does.
+        assert_eq!(s.row_groups(7000), Some((70, 100)));
+        // 10,001 = 73 · 137; 10,007 is prime: one pass.
+        assert_eq!(s.row_groups(10_001), Some((73, 137)));
+        assert_eq!(s.row_groups(10_007), None);
+        // 2 · 4099 (a prime): the only divisor under √8198 is 2, too few groups.
+        assert_eq!(s.row_groups(8198), None);
         assert_eq!(Summation::OnePass.row_groups(65536), None);
     }
 
